@@ -1,0 +1,168 @@
+"""Entry point: `python -m bot [run|check|sync|commands]` (also installed as `bookclub-bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import discord
+from dotenv import load_dotenv
+
+from bot.client import BookClubBot
+from bot.clock import SystemClock
+from bot.command_reference import command_markdown, command_payloads
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
+from bot.store import Database, DatabaseError, Store
+
+log = logging.getLogger("bot")
+
+EXIT_CONFIG = 2
+PORTAL = "https://discord.com/developers/applications"
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line that says what to fix."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bookclub-bot", description="Run the book club Discord bot.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="connect to Discord and serve the club (the default)")
+    sub.add_parser("check", help="validate settings, create and migrate the database, then exit")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
+    sync.add_argument("--guild", type=int, help="register to this server only (instant) instead of globally")
+    commands = sub.add_parser("commands", help="print every slash command as JSON, without connecting")
+    commands.add_argument(
+        "--markdown", action="store_true", help="print the README's command reference instead"
+    )
+    return parser
+
+
+async def open_store(settings: Settings) -> Store:
+    """Open the database, apply pending migrations and build the repositories."""
+    db = await Database.open(settings.database_path)
+    try:
+        await db.migrate()
+    except BaseException:
+        await db.close()
+        raise
+    return Store.build(db, SystemClock())
+
+
+def build_llm(settings: Settings) -> object | None:
+    """Return an `openai.AsyncOpenAI` client when summaries are configured."""
+    if settings.openai_api_key is None:
+        return None
+    from openai import AsyncOpenAI
+
+    return AsyncOpenAI(api_key=settings.openai_api_key.get(), base_url=settings.openai_base_url)
+
+
+async def _run(settings: Settings) -> None:
+    token = settings.require_token()
+    store = await open_store(settings)
+    llm = build_llm(settings)
+    bot = BookClubBot(settings=settings, store=store, llm=llm)  # type: ignore[arg-type]
+    try:
+        async with bot:
+            await bot.start(token.get())
+    except discord.LoginFailure as exc:
+        raise StartupError(
+            f"Discord rejected DISCORD_TOKEN (it was reset or mistyped): copy a fresh one from {PORTAL} "
+            "→ your application → Bot → Reset Token."
+        ) from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise StartupError(
+            "Discord refused a privileged intent: turn on 'Message Content Intent' in the developer portal "
+            f"({PORTAL} → your application → Bot → Privileged Gateway Intents), or unset OPENAI_API_KEY "
+            "to run without thread summaries."
+        ) from exc
+    finally:
+        await store.db.close()
+
+
+async def _check(settings: Settings) -> None:
+    settings.require_token()
+    store = await open_store(settings)
+    try:
+        version = await store.db.schema_version()
+    finally:
+        await store.db.close()
+    summaries = f"on (model {settings.summary_model})" if settings.summaries_enabled else "off"
+    print(
+        f"ok: settings valid; database {settings.database_path} at schema version {version}; summaries {summaries}"
+    )
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> None:
+    token = settings.require_token()
+    store = await open_store(settings)
+    bot = BookClubBot(settings=settings, store=store)
+    try:
+        async with bot:
+            try:
+                await bot.login(token.get())
+            except discord.LoginFailure as exc:
+                raise StartupError(
+                    f"Discord rejected DISCORD_TOKEN: copy a fresh one from {PORTAL}."
+                ) from exc
+            if guild_id is not None:
+                guild = discord.Object(guild_id)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+                print(f"ok: registered {len(synced)} commands to server {guild_id} (available now)")
+            else:
+                synced = await bot.tree.sync()
+                print(
+                    f"ok: registered {len(synced)} commands globally (Discord may take up to an hour to show them)"
+                )
+    finally:
+        await store.db.close()
+
+
+async def _commands(settings: Settings, markdown: bool) -> None:
+    # The tree is built offline; cogs only need repository objects, so an empty in-memory database will do.
+    db = await Database.open(":memory:")
+    try:
+        bot = BookClubBot(settings=settings, store=Store.build(db, SystemClock()))
+        await bot.load_features()
+        if markdown:
+            print(command_markdown(bot.tree), end="")
+        else:
+            print(json.dumps(command_payloads(bot.tree), indent=2, ensure_ascii=False))
+    finally:
+        await db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, load settings and run the chosen subcommand; return the exit code."""
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    load_dotenv(Path.cwd() / ".env")
+    try:
+        settings = load_settings(os.environ)
+        configure_logging(settings.log_level)
+        if command == "run":
+            asyncio.run(_run(settings))
+        elif command == "check":
+            asyncio.run(_check(settings))
+        elif command == "sync":
+            asyncio.run(_sync(settings, args.guild))
+        else:
+            asyncio.run(_commands(settings, args.markdown))
+    except (SettingsError, DatabaseError, StartupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

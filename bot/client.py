@@ -1,0 +1,98 @@
+"""The bot: a `commands.Bot` built in `__main__` from settings, storage and an optional LLM client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.clock import Clock, SystemClock
+from bot.errors import report_interaction_error
+from bot.settings import Settings
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+log = logging.getLogger(__name__)
+
+# The club never joins voice; discord.py's warnings about missing voice libraries are noise.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+# Explicit, in load order. A feature is one module under cogs/.
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.club",
+    "cogs.privacy",
+)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Return only the gateway intents the enabled features need."""
+    intents = discord.Intents.none()
+    intents.guilds = True  # channels, roles, threads and our own member object
+    intents.guild_messages = True  # thread activity and poll result messages
+    intents.guild_polls = True  # poll votes
+    # Privileged: reading other members' messages is only needed to summarise threads.
+    intents.message_content = settings.summaries_enabled
+    return intents
+
+
+class BookClubTree(app_commands.CommandTree["BookClubBot"]):
+    """The command tree, with one error path for every slash command."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Turn any command failure into an ephemeral reply."""
+        await report_interaction_error(interaction, error)
+
+
+class BookClubBot(commands.Bot):
+    """The book club bot; everything it needs is passed in."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        llm: AsyncOpenAI | None = None,
+        clock: Clock | None = None,
+        extensions: Sequence[str] = EXTENSIONS,
+        **options: Any,
+    ) -> None:
+        options.setdefault("intents", intents_for(settings))
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=BookClubTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.settings = settings
+        self.store = store
+        self.llm = llm
+        self.clock: Clock = clock or SystemClock()
+        self._extensions = tuple(extensions)
+
+    async def load_features(self) -> None:
+        """Load every feature extension (no connection needed)."""
+        for name in self._extensions:
+            if name not in self.extensions:
+                await self.load_extension(name)
+
+    async def setup_hook(self) -> None:
+        """Load features; sync commands only to the dev guild, never globally on boot."""
+        await self.load_features()
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to dev guild %s", len(synced), guild.id)
+
+    async def on_ready(self) -> None:
+        """Log who we are once connected."""
+        assert self.user is not None
+        log.info("Connected as %s (%s) to %d servers", self.user, self.user.id, len(self.guilds))

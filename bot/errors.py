@@ -1,0 +1,95 @@
+"""Errors members may see, and the one path that turns any failure into an ephemeral reply."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger(__name__)
+
+
+class UserError(app_commands.AppCommandError):
+    """A problem the member can fix; its message is shown to them as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(UserError):
+    """Something the member named does not exist."""
+
+
+class NotAllowed(UserError):
+    """The member may not do this."""
+
+
+class NotConfigured(UserError):
+    """The club has not been set up for this yet."""
+
+
+def describe_error(error: BaseException) -> tuple[str, bool]:
+    """Return the member-facing text for an error and whether it was unexpected (a bug to log)."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+        inner = error.__cause__
+        if isinstance(inner, UserError):
+            return inner.message, False
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, UserError):
+        return error.message, False
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works inside a server.", False
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {needed} permission to do this.", False
+    if isinstance(error, app_commands.BotMissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"I am missing the {needed} permission here; ask a server admin to grant it.", False
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s.", False
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You are not allowed to use this command.", False
+    if isinstance(error, app_commands.TransformerError):
+        return f"{error.value!r} is not a valid value here.", False
+    if isinstance(error, discord.Forbidden):
+        return (
+            "Discord refused: I am missing a permission for that channel. Ask a server admin to "
+            "check my role's permissions.",
+            True,
+        )
+    return "", True
+
+
+async def report_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Reply ephemerally with what went wrong; log anything that is not the member's to fix."""
+    message, unexpected = describe_error(error)
+    if unexpected:
+        ref = secrets.token_hex(3)
+        command = interaction.command.qualified_name if interaction.command else None
+        custom_id = (interaction.data or {}).get("custom_id") if interaction.data else None
+        log.error(
+            "Interaction failed (ref %s): command=%s custom_id=%s guild=%s channel=%s user=%s",
+            ref,
+            command,
+            custom_id,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+            exc_info=error,
+        )
+        if not message:
+            message = (
+                f"Something went wrong on my side (ref `{ref}`); nothing was changed. "
+                "Please try again, and tell an organizer if it keeps happening."
+            )
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not tell user %s about an error", interaction.user.id, exc_info=True)

@@ -1,0 +1,157 @@
+"""Settings read from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_DATABASE_PATH = "data/bookclub.sqlite3"
+DEFAULT_SUMMARY_MODEL = "gpt-4o-mini"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# A bot token is three URL-safe base64 segments joined by dots.
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """Return the secret value."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with."""
+
+    discord_token: Secret | None
+    database_path: Path
+    dev_guild_id: int | None
+    log_level: str
+    openai_api_key: Secret | None
+    openai_base_url: str | None
+    summary_model: str
+
+    @property
+    def summaries_enabled(self) -> bool:
+        """Say whether an LLM is configured for thread summaries."""
+        return self.openai_api_key is not None
+
+    def require_token(self) -> Secret:
+        """Return the Discord token or explain how to provide one."""
+        if self.discord_token is None:
+            raise SettingsError(
+                "DISCORD_TOKEN is not set: copy .env.example to .env and paste your bot's token "
+                "(Discord developer portal → your application → Bot → Reset Token)."
+            )
+        return self.discord_token
+
+
+def _clean(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _parse_token(raw: str | None) -> Secret | None:
+    if raw is None:
+        return None
+    if raw.lower().startswith("bot "):
+        raise SettingsError("DISCORD_TOKEN must be the bare token: remove the leading 'Bot '.")
+    if not _TOKEN_SHAPE.match(raw):
+        raise SettingsError(
+            "DISCORD_TOKEN does not look like a bot token (three dot-separated parts, no spaces or quotes): "
+            "copy it again from the developer portal → Bot → Reset Token."
+        )
+    return Secret(raw)
+
+
+def _parse_guild_id(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+        raise SettingsError(
+            f"DEV_GUILD_ID must be a server ID (a 17-20 digit number), not {raw!r}: in Discord enable "
+            "Developer Mode, right-click the server and choose 'Copy Server ID'; or leave it empty."
+        )
+    return int(raw)
+
+
+def _parse_log_level(raw: str | None) -> str:
+    level = (raw or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
+    return level
+
+
+def _parse_database_path(raw: str | None) -> Path:
+    path = Path(raw or DEFAULT_DATABASE_PATH).expanduser()
+    if path.exists() and path.is_dir():
+        raise SettingsError(f"DATABASE_PATH must be a file, but {str(path)!r} is a directory.")
+    return path
+
+
+def _parse_base_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            f"OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, not {raw!r}."
+        )
+    return raw
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build validated settings from an environment mapping."""
+    openai_key = _clean(env, "OPENAI_API_KEY")
+    base_url = _parse_base_url(_clean(env, "OPENAI_BASE_URL"))
+    if base_url is not None and openai_key is None:
+        raise SettingsError(
+            "OPENAI_BASE_URL is set but OPENAI_API_KEY is not: set both to enable summaries, or neither."
+        )
+    return Settings(
+        discord_token=_parse_token(_clean(env, "DISCORD_TOKEN")),
+        database_path=_parse_database_path(_clean(env, "DATABASE_PATH")),
+        dev_guild_id=_parse_guild_id(_clean(env, "DEV_GUILD_ID")),
+        log_level=_parse_log_level(_clean(env, "LOG_LEVEL")),
+        openai_api_key=Secret(openai_key) if openai_key else None,
+        openai_base_url=base_url,
+        summary_model=_clean(env, "SUMMARY_MODEL") or DEFAULT_SUMMARY_MODEL,
+    )
+
+
+def configure_logging(level: str) -> None:
+    """Configure the root logger once, for the whole process."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    )
+    # discord.py's gateway chatter is noise at INFO.
+    logging.getLogger("discord.gateway").setLevel(max(logging.getLevelName(level), logging.WARNING))

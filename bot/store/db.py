@@ -1,0 +1,182 @@
+"""The SQLite connection: pragmas, numbered migrations and transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """Return the migrations shipped in `bot/store/migrations`, in order."""
+    folder = resources.files("bot.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    expected = list(range(1, len(found) + 1))
+    if [m.version for m in found] != expected:
+        raise DatabaseError(
+            f"Migrations must be numbered 0001.. without gaps, found {[m.name for m in found]}"
+        )
+    return found
+
+
+class Database:
+    """One aiosqlite connection shared by every repository; writes are serialised in transactions."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating if needed) the database file and set the connection's pragmas."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"DATABASE_PATH: cannot create folder {str(path.parent)!r}: {exc.strerror}."
+                ) from exc
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"DATABASE_PATH: cannot open {str(path)!r}: {exc}.") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            await conn.close()  # aiosqlite's worker thread would otherwise keep the process alive
+            raise DatabaseError(
+                f"DATABASE_PATH: {str(path)!r} is not a usable SQLite database: {exc}."
+            ) from exc
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._conn.close()
+
+    async def schema_version(self) -> int:
+        """Return the schema version recorded in `PRAGMA user_version`."""
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[Migration]:
+        """Apply every pending migration in one transaction; return the ones applied."""
+        migrations = bundled_migrations() if migrations is None else list(migrations)
+        async with self._write_lock:
+            current = await self.schema_version()
+            latest = migrations[-1].version if migrations else 0
+            if current > latest:
+                raise DatabaseError(
+                    f"DATABASE_PATH: {str(self.path)!r} has schema version {current}, newer than this bot "
+                    f"knows ({latest}); upgrade the bot or use another database file."
+                )
+            pending = [m for m in migrations if m.version > current]
+            if not pending:
+                return []
+            # executescript() would COMMIT between statements, so the whole upgrade is one script
+            # that opens and closes its own transaction.
+            script = "BEGIN IMMEDIATE;\n"
+            for migration in pending:
+                script += f"-- {migration.name}\n{migration.sql}\n;\n"
+            script += f"PRAGMA user_version = {pending[-1].version};\nCOMMIT;\n"
+            try:
+                await self._conn.executescript(script)
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise DatabaseError(f"Migration failed, nothing was changed: {exc}") from exc
+            log.info("Database %s migrated from version %d to %d", self.path, current, pending[-1].version)
+            return pending
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        """Run a query and return its first row."""
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run a query and return all its rows."""
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run writes atomically: commit on success, roll back on any exception."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+
+class Transaction:
+    """The statements allowed inside `Database.transaction()`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        cursor = await self._conn.execute(sql, tuple(params))
+        return cursor.rowcount
+
+    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run an INSERT; return the new row id."""
+        cursor = await self._conn.execute(sql, tuple(params))
+        return int(cursor.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """Run one statement for many parameter rows."""
+        await self._conn.executemany(sql, [tuple(r) for r in rows])
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        """Read inside the transaction."""
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Read all rows inside the transaction."""
+        async with self._conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())

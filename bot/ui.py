@@ -1,0 +1,46 @@
+"""Shared UI plumbing: buttons and views whose failures reach the member as an ephemeral reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.errors import report_interaction_error
+
+
+class ReportsErrors:
+    """Mix into a `DynamicItem`: implement `on_press`; any failure becomes an ephemeral reply.
+
+    discord.py only logs exceptions raised by dynamic items (and silently drops a failing
+    `interaction_check`), which would leave the member with "This interaction failed".
+    """
+
+    async def on_press(self, interaction: discord.Interaction[Any]) -> None:
+        """Handle the click."""
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Run `on_press` and report any error to the member."""
+        try:
+            await self.on_press(interaction)
+        except Exception as exc:
+            await report_interaction_error(interaction, exc)
+
+
+class BookClubView(discord.ui.View):
+    """A view whose item failures reach the member as an ephemeral reply."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Report the failure."""
+        await report_interaction_error(interaction, error)
+
+
+class BookClubModal(discord.ui.Modal):
+    """A modal whose submit failures reach the member as an ephemeral reply."""
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
+        """Report the failure."""
+        await report_interaction_error(interaction, error)

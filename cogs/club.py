@@ -1,0 +1,163 @@
+"""`/club`: organizers configure the club; anyone can see how it is configured."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ensure_organizer
+from bot.errors import UserError
+from bot.store import GuildSettings, GuildSettingsRepository
+from bot.timezones import suggest_timezones, validate_timezone
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+SPOILER_MODE_HELP = {
+    "tagged": "public threads; spoilers hidden behind spoiler markup",
+    "gated": "private threads; members are let in once their status allows",
+}
+
+
+def _needs(channel: discord.abc.GuildChannel, me: discord.Member, *names: str) -> list[str]:
+    perms = channel.permissions_for(me)
+    return [n.replace("_", " ").title() for n in names if not getattr(perms, n)]
+
+
+def settings_embed(settings: GuildSettings) -> discord.Embed:
+    """Render a club's settings for display."""
+
+    def channel(cid: int | None) -> str:
+        return f"<#{cid}>" if cid else "not set"
+
+    embed = discord.Embed(title="Book club settings", colour=discord.Colour.blurple())
+    embed.add_field(
+        name="Organizer role",
+        value=f"<@&{settings.organizer_role_id}>" if settings.organizer_role_id else "Manage Server only",
+    )
+    embed.add_field(name="Time zone", value=settings.timezone)
+    embed.add_field(name="Announcements", value=channel(settings.announcement_channel_id))
+    embed.add_field(name="Discussions", value=channel(settings.discussion_channel_id))
+    embed.add_field(
+        name="Spoiler mode",
+        value=f"{settings.spoiler_mode}: {SPOILER_MODE_HELP[settings.spoiler_mode]}",
+        inline=False,
+    )
+    return embed
+
+
+@app_commands.guild_only()
+class ClubCog(commands.GroupCog, group_name="club", group_description="Set up and inspect the book club"):
+    """Club-wide settings."""
+
+    def __init__(self, guilds: GuildSettingsRepository) -> None:
+        self.guilds = guilds
+        super().__init__()
+
+    @app_commands.command(name="setup", description="Configure the club (organizers only)")
+    @app_commands.describe(
+        organizer_role="Members with this role may run organizer commands",
+        timezone="IANA time zone for schedules, e.g. Europe/Paris",
+        announcements="Channel where the bot posts reviews, polls and reminders",
+        discussions="Channel where the bot opens discussion threads",
+        spoiler_mode="tagged: public threads behind spoiler markup; gated: private threads by status",
+    )
+    @app_commands.choices(
+        spoiler_mode=[
+            app_commands.Choice(name=f"{k}: {v}"[:100], value=k) for k, v in SPOILER_MODE_HELP.items()
+        ]
+    )
+    async def setup_club(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        organizer_role: discord.Role | None = None,
+        timezone: str | None = None,
+        announcements: discord.TextChannel | None = None,
+        discussions: discord.TextChannel | discord.ForumChannel | None = None,
+        spoiler_mode: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Validate every option first, then save them together."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        guild = interaction.guild
+        me = guild.me
+        changes: dict[str, object] = {}
+        if organizer_role is not None:
+            if organizer_role.is_default():
+                raise UserError("@everyone cannot be the organizer role: pick a role only organizers have.")
+            changes["organizer_role_id"] = organizer_role.id
+        if timezone is not None:
+            changes["timezone"] = validate_timezone(timezone)
+        mode = spoiler_mode.value if spoiler_mode else None
+        if mode is not None:
+            changes["spoiler_mode"] = mode
+        if announcements is not None:
+            channel = guild.get_channel(announcements.id)
+            if channel is None:
+                raise UserError(f"I cannot see {announcements.mention}: give me View Channel there.")
+            missing = _needs(channel, me, "view_channel", "send_messages", "embed_links")
+            if missing:
+                raise UserError(
+                    f"I need {', '.join(missing)} in {channel.mention} to post announcements there. "
+                    "Grant them, then run `/club setup` again."
+                )
+            changes["announcement_channel_id"] = channel.id
+        current = await self.guilds.get(guild.id)
+        effective_mode = mode or current.spoiler_mode
+        discussion_id = discussions.id if discussions else current.discussion_channel_id
+        if discussions is not None or (mode is not None and discussion_id is not None):
+            channel = guild.get_channel(discussion_id) if discussion_id else None
+            if channel is None:
+                raise UserError("I cannot see the discussion channel: give me View Channel there.")
+            if effective_mode == "gated" and isinstance(channel, discord.ForumChannel):
+                raise UserError(
+                    "Gated mode needs private threads, which forum channels do not have: pick a text channel."
+                )
+            thread_perm = "create_private_threads" if effective_mode == "gated" else "create_public_threads"
+            missing = _needs(channel, me, "view_channel", "send_messages_in_threads", thread_perm)
+            if missing:
+                raise UserError(
+                    f"I need {', '.join(missing)} in {channel.mention} to open {effective_mode} discussion "
+                    "threads there. Grant them, then run `/club setup` again."
+                )
+            changes["discussion_channel_id"] = channel.id
+        if not changes and await self.guilds.is_configured(guild.id):
+            await interaction.response.send_message(
+                "Nothing to change: pass at least one option.", embed=settings_embed(current), ephemeral=True
+            )
+            return
+        saved = await self.guilds.update(guild.id, **changes)
+        log.info("Guild %s settings changed by %s: %s", guild.id, interaction.user.id, sorted(changes))
+        await interaction.response.send_message(
+            "Saved. The club is set up like this:", embed=settings_embed(saved), ephemeral=True
+        )
+
+    @setup_club.autocomplete("timezone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest IANA zone names as the organizer types."""
+        return [app_commands.Choice(name=z, value=z) for z in suggest_timezones(current)]
+
+    @app_commands.command(name="settings", description="Show how the club is set up")
+    async def show_settings(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Show the settings to the member who asked."""
+        assert interaction.guild_id is not None
+        settings = await self.guilds.get(interaction.guild_id)
+        note = (
+            ""
+            if await self.guilds.is_configured(interaction.guild_id)
+            else "Not set up yet: an organizer can run `/club setup`."
+        )
+        await interaction.response.send_message(note or None, embed=settings_embed(settings), ephemeral=True)
+
+
+async def setup(bot: BookClubBot) -> None:
+    """Register the cog."""
+    await bot.add_cog(ClubCog(bot.store.guilds))

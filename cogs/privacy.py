@@ -1,0 +1,138 @@
+"""`/privacy`: a member sees and deletes what the bot stores about them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import NotAllowed
+from bot.store import MemberData
+from bot.ui import BookClubView, ReportsErrors
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+
+def describe_data(data: MemberData) -> str:
+    """List the member's records in words."""
+    labels = {
+        "statuses": "reading/watching statuses",
+        "status_changes": "status history entries",
+        "reviews": "reviews and ratings",
+        "poll_votes": "poll votes",
+        "suggestions": "title suggestions (the titles stay, your name is removed)",
+        "discussions_created": "discussions you scheduled (they stay, your name is removed)",
+        "polls_created": "polls you started (they stay, your name is removed)",
+    }
+    lines = [f"- {count} {labels[name]}" for name, count in vars(data).items() if count]
+    return "\n".join(lines) or "- nothing"
+
+
+class ForgetButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:privacy:forget:(?P<user_id>\d+)",
+):
+    """Confirm button for `/privacy forget`; only the member it was offered to can press it."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, delete my data",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"bookclub:privacy:forget:{user_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ForgetButton:
+        """Rebuild the button from its custom id (works after a restart)."""
+        return cls(int(match["user_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Delete everything about the member (and only them) and say what went."""
+        if interaction.user.id != self.user_id:
+            raise NotAllowed("This button deletes someone else's data; run `/privacy forget` for your own.")
+        removed = await interaction.client.store.privacy.forget(self.user_id)
+        log.info("Forgot user %s (%d records)", self.user_id, removed.total)
+        await interaction.response.edit_message(
+            content=f"Done. I deleted everything I stored about you:\n{describe_data(removed)}",
+            view=None,
+        )
+
+
+class CancelButton(
+    ReportsErrors, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bookclub:privacy:cancel"
+):
+    """Cancel button for `/privacy forget`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel", style=discord.ButtonStyle.secondary, custom_id="bookclub:privacy:cancel"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CancelButton:
+        """Rebuild the button from its custom id."""
+        return cls()
+
+    async def on_press(self, interaction: discord.Interaction) -> None:
+        """Leave everything as it was."""
+        await interaction.response.edit_message(content="Cancelled: nothing was deleted.", view=None)
+
+
+class PrivacyCog(
+    commands.GroupCog, group_name="privacy", group_description="See or delete what the bot stores about you"
+):
+    """Members' control over their own data."""
+
+    def __init__(self, bot: BookClubBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        """Make the confirm buttons work even on messages sent before a restart."""
+        self.bot.add_dynamic_items(ForgetButton, CancelButton)
+
+    async def cog_unload(self) -> None:
+        """Stop routing the buttons to this cog."""
+        self.bot.remove_dynamic_items(ForgetButton, CancelButton)
+
+    @app_commands.command(
+        name="forget", description="Delete everything the bot stores about you (asks first)"
+    )
+    async def forget(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Show what would be deleted and ask for confirmation."""
+        data = await self.bot.store.privacy.count(interaction.user.id)
+        if data.total == 0:
+            await interaction.response.send_message(
+                "I store nothing about you. Nothing to delete.", ephemeral=True
+            )
+            return
+        view = BookClubView(timeout=None)
+        view.add_item(ForgetButton(interaction.user.id)).add_item(CancelButton())
+        await interaction.response.send_message(
+            "This deletes, in every server I share with you:\n"
+            f"{describe_data(data)}\nIt cannot be undone. Are you sure?",
+            view=view,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: BookClubBot) -> None:
+    """Register the cog."""
+    await bot.add_cog(PrivacyCog(bot))

@@ -1,0 +1,101 @@
+"""The command line: start-up failures are one line and exit 2; check and commands work offline."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_PATH", "DEV_GUILD_ID"}
+    }
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_without_token_exits_2_naming_the_variable(tmp_path):
+    result = run_bot(cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: DISCORD_TOKEN is not set")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({"DISCORD_TOKEN": "x y"}, "DISCORD_TOKEN"),
+    ],
+)
+def test_malformed_setting_exits_2_with_one_line(tmp_path, env, variable):
+    result = run_bot("check", cwd=tmp_path, **{"DISCORD_TOKEN": TOKEN, **env})
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and variable in result.stderr
+
+
+def test_dotenv_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("DEV_GUILD_ID=oops\n")
+    result = run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN)
+    assert result.returncode == 2 and "DEV_GUILD_ID" in result.stderr
+
+
+def test_check_creates_and_migrates_the_database(tmp_path):
+    result = run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok:")
+    db = tmp_path / "data" / "bookclub.sqlite3"
+    assert db.is_file()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] >= 1
+        assert conn.execute("SELECT COUNT(*) FROM guild_settings").fetchone()[0] == 0
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_check_reports_an_unusable_database(tmp_path):
+    (tmp_path / "broken.sqlite3").write_bytes(b"not a database at all" * 200)
+    result = run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_PATH="broken.sqlite3")
+    assert result.returncode == 2
+    assert "DATABASE_PATH" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_commands_prints_json_without_a_token(tmp_path):
+    result = run_bot("commands", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    commands = json.loads(result.stdout)
+    names = {c["name"] for c in commands}
+    assert {"club", "privacy"} <= names
+    club = next(c for c in commands if c["name"] == "club")
+    assert {o["name"] for o in club["options"]} >= {"setup", "settings"}
+
+
+def test_no_two_commands_share_a_name(tmp_path):
+    commands = json.loads(run_bot("commands", cwd=tmp_path).stdout)
+    seen = set()
+    for command in commands:
+        for option in command.get("options", []):
+            if option["type"] in (1, 2):
+                path = f"{command['name']} {option['name']}"
+                assert path not in seen
+                seen.add(path)
+        assert command["name"] not in seen
+        seen.add(command["name"])

@@ -1,0 +1,79 @@
+"""Repositories return dataclasses and write atomically."""
+
+from datetime import timedelta
+
+import pytest
+
+from bot.store import GuildSettings
+
+GUILD = 111111111111111111
+OTHER_GUILD = 222222222222222222
+ALICE = 333333333333333333
+BOB = 444444444444444444
+
+
+async def test_unconfigured_guild_has_defaults(store):
+    settings = await store.guilds.get(GUILD)
+    assert settings == GuildSettings(guild_id=GUILD)
+    assert not await store.guilds.is_configured(GUILD)
+
+
+async def test_update_creates_then_changes_only_given_fields(store, clock):
+    saved = await store.guilds.update(GUILD, timezone="Europe/Paris", spoiler_mode="gated")
+    assert saved.timezone == "Europe/Paris" and saved.spoiler_mode == "gated"
+    assert await store.guilds.is_configured(GUILD)
+    clock.advance(timedelta(hours=1))
+    saved = await store.guilds.update(GUILD, announcement_channel_id=42)
+    assert (saved.timezone, saved.spoiler_mode, saved.announcement_channel_id) == (
+        "Europe/Paris",
+        "gated",
+        42,
+    )
+    assert await store.guilds.get(OTHER_GUILD) == GuildSettings(guild_id=OTHER_GUILD)
+    row = await store.db.fetch_one("SELECT updated_at FROM guild_settings WHERE guild_id = ?", (GUILD,))
+    assert row["updated_at"] == clock.now().isoformat()
+
+
+async def test_update_rejects_unknown_columns_and_bad_values(store):
+    with pytest.raises(ValueError, match="unknown"):
+        await store.guilds.update(GUILD, updated_at="yesterday")
+    with pytest.raises(Exception, match="CHECK"):
+        await store.guilds.update(GUILD, spoiler_mode="loud")
+    assert not await store.guilds.is_configured(GUILD)  # the failed update left nothing behind
+
+
+async def seed_member_data(store, user_id):
+    async with store.db.transaction() as tx:
+        work = await tx.insert(
+            "INSERT INTO works (guild_id, kind, title, created_at, suggested_by) VALUES (?, 'book', ?, 'now', ?)",
+            (GUILD, f"Book {user_id}", user_id),
+        )
+        await tx.execute(
+            "INSERT INTO statuses (guild_id, user_id, work_id, state, updated_at) VALUES (?, ?, ?, 'read', 'now')",
+            (GUILD, user_id, work),
+        )
+        await tx.execute(
+            "INSERT INTO status_history (guild_id, user_id, work_id, state, source, changed_at)"
+            " VALUES (?, ?, ?, 'read', 'command', 'now')",
+            (GUILD, user_id, work),
+        )
+        await tx.execute(
+            "INSERT INTO reviews (guild_id, work_id, author_id, rating, created_at, updated_at)"
+            " VALUES (?, ?, ?, 4, 'now', 'now')",
+            (GUILD, work, user_id),
+        )
+    return work
+
+
+async def test_forget_removes_only_that_member(store):
+    alice_work = await seed_member_data(store, ALICE)
+    await seed_member_data(store, BOB)
+    before = await store.privacy.count(ALICE)
+    assert (before.statuses, before.status_changes, before.reviews, before.suggestions) == (1, 1, 1, 1)
+    removed = await store.privacy.forget(ALICE)
+    assert removed == before
+    assert (await store.privacy.count(ALICE)).total == 0
+    assert (await store.privacy.count(BOB)).total == 4
+    # The suggested title stays in the catalog, without Alice's id.
+    row = await store.db.fetch_one("SELECT suggested_by FROM works WHERE id = ?", (alice_work,))
+    assert row["suggested_by"] is None

@@ -1,0 +1,68 @@
+"""Settings: every missing or malformed variable is named with how to fix it."""
+
+import pytest
+
+from bot.settings import DEFAULT_DATABASE_PATH, SettingsError, load_settings
+
+TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def test_defaults_without_anything():
+    settings = load_settings({})
+    assert settings.discord_token is None
+    assert str(settings.database_path) == DEFAULT_DATABASE_PATH
+    assert settings.dev_guild_id is None
+    assert settings.log_level == "INFO"
+    assert not settings.summaries_enabled
+
+
+def test_full_configuration():
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": f"  {TOKEN}\n",
+            "DATABASE_PATH": "/tmp/club.sqlite3",
+            "DEV_GUILD_ID": "123456789012345678",
+            "LOG_LEVEL": "debug",
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": "http://127.0.0.1:9999/v1",
+            "SUMMARY_MODEL": "tiny",
+        }
+    )
+    assert settings.require_token().get() == TOKEN
+    assert settings.dev_guild_id == 123456789012345678
+    assert settings.log_level == "DEBUG"
+    assert settings.summaries_enabled and settings.summary_model == "tiny"
+
+
+def test_missing_token_is_named_when_required():
+    with pytest.raises(SettingsError, match=r"^DISCORD_TOKEN is not set.*developer portal"):
+        load_settings({}).require_token()
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DISCORD_TOKEN": "not a token"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": f"Bot {TOKEN}"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": '"abc.def"'}, "DISCORD_TOKEN"),
+        ({"DEV_GUILD_ID": "my-server"}, "DEV_GUILD_ID"),
+        ({"DEV_GUILD_ID": "12"}, "DEV_GUILD_ID"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"OPENAI_BASE_URL": "ftp://x", "OPENAI_API_KEY": "k"}, "OPENAI_BASE_URL"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}, "OPENAI_API_KEY"),
+        ({"DATABASE_PATH": "/tmp"}, "DATABASE_PATH"),
+    ],
+)
+def test_malformed_settings_name_the_variable(env, variable):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert variable in message
+    assert "\n" not in message
+
+
+def test_secrets_never_print():
+    settings = load_settings({"DISCORD_TOKEN": TOKEN, "OPENAI_API_KEY": "sk-very-secret"})
+    shown = repr(settings) + str(settings)
+    assert TOKEN not in shown
+    assert "sk-very-secret" not in shown
