@@ -5,18 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggestion
 from bot.store.db import Database, DatabaseError
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
+from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
 
 __all__ = [
+    "CatalogRepository",
     "Database",
     "DatabaseError",
+    "DuplicateWork",
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
+    "NewWork",
     "PrivacyRepository",
+    "StatusChange",
+    "StatusRecord",
+    "StatusRepository",
+    "StatusUpdate",
     "Store",
+    "Suggestion",
 ]
 
 
@@ -27,8 +37,16 @@ class Store:
     db: Database
     guilds: GuildSettingsRepository
     privacy: PrivacyRepository
+    catalog: CatalogRepository
+    statuses: StatusRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
         """Build the repositories over `db`."""
-        return cls(db=db, guilds=GuildSettingsRepository(db, clock), privacy=PrivacyRepository(db))
+        return cls(
+            db=db,
+            guilds=GuildSettingsRepository(db, clock),
+            privacy=PrivacyRepository(db),
+            catalog=CatalogRepository(db, clock),
+            statuses=StatusRepository(db, clock),
+        )

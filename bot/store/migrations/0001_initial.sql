@@ -22,6 +22,7 @@ CREATE TABLE works (
     creator        TEXT,
     year           INTEGER,
     chapters       INTEGER CHECK (chapters IS NULL OR chapters > 0),
+    pages          INTEGER CHECK (pages IS NULL OR pages > 0),
     episodes       INTEGER CHECK (episodes IS NULL OR episodes > 0),
     adapts_work_id INTEGER REFERENCES works (id) ON DELETE SET NULL,
     approved       INTEGER NOT NULL DEFAULT 1 CHECK (approved IN (0, 1)),
@@ -34,7 +35,7 @@ CREATE TABLE work_parts (
     work_id       INTEGER NOT NULL REFERENCES works (id) ON DELETE CASCADE,
     position      INTEGER NOT NULL CHECK (position > 0),
     name          TEXT    NOT NULL,
-    first_chapter INTEGER,
+    last_chapter  INTEGER CHECK (last_chapter IS NULL OR last_chapter > 0),
     PRIMARY KEY (work_id, position)
 );
 
@@ -44,7 +45,7 @@ CREATE TABLE statuses (
     user_id        INTEGER NOT NULL,
     work_id        INTEGER NOT NULL REFERENCES works (id) ON DELETE CASCADE,
     state          TEXT    NOT NULL,
-    progress_unit  TEXT CHECK (progress_unit IS NULL OR progress_unit IN ('chapter', 'page', 'percent', 'episode')),
+    progress_unit  TEXT CHECK (progress_unit IS NULL OR progress_unit IN ('chapter', 'part', 'page', 'percent', 'episode')),
     progress_value REAL,
     updated_at     TEXT    NOT NULL,
     PRIMARY KEY (guild_id, user_id, work_id)

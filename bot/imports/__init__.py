@@ -1,0 +1,32 @@
+"""Importing members' statuses from Goodreads, StoryGraph and Letterboxd exports.
+
+`parse_upload` reads the bytes of an upload into `ImportRow`s (or raises `ImportFileError` with a
+member-facing message); `match_import` pairs them with catalog works for the member to confirm.
+"""
+
+from bot.imports.base import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    ImportFileError,
+    ImportFormat,
+    ImportRow,
+    ParsedImport,
+    SkippedRow,
+)
+from bot.imports.letterboxd import MAX_ZIP_UNCOMPRESSED_BYTES
+from bot.imports.matching import ImportPreview, match_import
+from bot.imports.upload import parse_upload
+
+__all__ = [
+    "MAX_IMPORT_BYTES",
+    "MAX_IMPORT_ROWS",
+    "MAX_ZIP_UNCOMPRESSED_BYTES",
+    "ImportFileError",
+    "ImportFormat",
+    "ImportPreview",
+    "ImportRow",
+    "ParsedImport",
+    "SkippedRow",
+    "match_import",
+    "parse_upload",
+]

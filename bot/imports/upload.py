@@ -1,0 +1,101 @@
+"""Turn an uploaded file into import rows, recognising the format by its header."""
+
+from __future__ import annotations
+
+import re
+
+from bot.imports import goodreads, letterboxd, storygraph
+from bot.imports.base import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    CsvTable,
+    ImportFileError,
+    ImportFormat,
+    ParsedImport,
+    decode_text,
+    display_name,
+    read_csv,
+)
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_SHOWN_HEADER_CHARS = 80
+
+
+def _unknown_header(table: CsvTable) -> ImportFileError:
+    """Build the error for a CSV whose header matches no supported export."""
+    first = re.sub(r"[`\r\n]", "", table.first_line)
+    if len(first) > _SHOWN_HEADER_CHARS:
+        first = first[: _SHOWN_HEADER_CHARS - 1] + "…"
+    return ImportFileError(
+        "This doesn't look like a Goodreads, StoryGraph or Letterboxd export: expected a header like "
+        f"`{goodreads.EXAMPLE_HEADER}` (Goodreads), `{storygraph.EXAMPLE_HEADER}` (StoryGraph) or "
+        f"`{letterboxd.EXAMPLE_HEADER}` (Letterboxd watched.csv or diary.csv), but `{table.name}` "
+        f"starts with `{first}`. Upload the export file without editing its first line."
+    )
+
+
+def parse_upload(filename: str, data: bytes) -> ParsedImport:
+    """Parse an uploaded export; raise ImportFileError with what to fix if it cannot be imported."""
+    shown = display_name(filename)
+    # First, before any decoding: a huge upload must cost nothing but this comparison.
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFileError(
+            f"`{shown}` is {len(data) / (1024 * 1024):.1f} MB; imports take at most "
+            f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. For Letterboxd, upload the zip or just "
+            "diary.csv; otherwise split the file."
+        )
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ImportFileError(f"`{shown}` is empty. Export your library again and upload the new file.")
+    if data.startswith(_ZIP_MAGIC):
+        return _parse_letterboxd_zip(filename, data)
+    if filename.casefold().endswith(".zip"):
+        raise ImportFileError(
+            f"`{shown}` is not a zip file I can open. Upload the Letterboxd export zip exactly as "
+            "downloaded, or the watched.csv or diary.csv inside it."
+        )
+    table = read_csv(filename, decode_text(filename, data))
+    if goodreads.looks_like(table):
+        rows, skipped = goodreads.parse(table)
+        fmt = ImportFormat.GOODREADS
+    elif storygraph.looks_like(table):
+        rows, skipped = storygraph.parse(table)
+        fmt = ImportFormat.STORYGRAPH
+    elif letterboxd.looks_like(table):
+        which = letterboxd.classify(table, filename)
+        if which is None:
+            raise ImportFileError(
+                f"`{shown}` is Letterboxd's ratings file, which I don't import. Upload diary.csv, "
+                "watched.csv or the whole export zip instead."
+            )
+        rows, skipped = letterboxd.parse([(which, table)])
+        fmt = ImportFormat.LETTERBOXD
+    else:
+        raise _unknown_header(table)
+    return _checked(ParsedImport(fmt, rows, skipped), shown)
+
+
+def _parse_letterboxd_zip(filename: str, data: bytes) -> ParsedImport:
+    """Parse the diary, watched and watchlist files of a Letterboxd export zip together."""
+    tables: list[tuple[letterboxd.LetterboxdFile, CsvTable]] = []
+    rows_left = MAX_IMPORT_ROWS
+    for which, entry, content in letterboxd.read_zip(filename, data):
+        table = read_csv(entry, decode_text(entry, content), max_rows=rows_left)
+        if not letterboxd.looks_like(table):
+            raise ImportFileError(
+                f"`{table.name}` in `{display_name(filename)}` doesn't have Letterboxd's header "
+                f"(`{letterboxd.EXAMPLE_HEADER}`). Upload the export zip exactly as downloaded."
+            )
+        rows_left -= len(table.records)
+        tables.append((which, table))
+    rows, skipped = letterboxd.parse(tables)
+    return _checked(ParsedImport(ImportFormat.LETTERBOXD, rows, skipped), display_name(filename))
+
+
+def _checked(parsed: ParsedImport, shown: str) -> ParsedImport:
+    """Reject an export with nothing in it: importing it would silently do nothing."""
+    if not parsed.rows and not parsed.skipped:
+        raise ImportFileError(
+            f"`{shown}` has a header but no books or films. Check that you exported the right "
+            "account, then upload the new file."
+        )
+    return parsed

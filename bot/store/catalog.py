@@ -1,0 +1,184 @@
+"""The club catalog: books, their film and series adaptations, and members' suggestions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain import Work, WorkKind
+from bot.errors import UserError
+from bot.store.db import Database
+
+
+class DuplicateWork(UserError):
+    """The catalog already has this title."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A title a member suggested, waiting for an organizer."""
+
+    id: int
+    kind: WorkKind
+    title: str
+    creator: str | None
+    year: int | None
+    suggested_by: int | None
+    adapts_work_id: int | None
+
+
+@dataclass(frozen=True)
+class NewWork:
+    """What an organizer or member gives to add a title."""
+
+    kind: WorkKind
+    title: str
+    creator: str | None = None
+    year: int | None = None
+    chapters: int | None = None
+    pages: int | None = None
+    episodes: int | None = None
+    adapts_work_id: int | None = None
+    parts: tuple[tuple[str, int | None], ...] = ()
+
+
+def _work(row: sqlite3.Row, parts: Sequence[sqlite3.Row]) -> Work:
+    names = tuple(p["name"] for p in parts)
+    ends = tuple(p["last_chapter"] for p in parts)
+    return Work(
+        id=row["id"],
+        kind=WorkKind(row["kind"]),
+        title=row["title"],
+        creator=row["creator"],
+        year=row["year"],
+        chapters=row["chapters"],
+        parts=names,
+        part_last_chapters=ends if ends and all(e is not None for e in ends) else (),
+        pages=row["pages"],
+        episodes=row["episodes"],
+        adapts_work_id=row["adapts_work_id"],
+    )
+
+
+class CatalogRepository:
+    """Read and change one guild's catalog."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(
+        self, guild_id: int, new: NewWork, *, approved: bool = True, suggested_by: int | None = None
+    ) -> int:
+        """Insert a work (and its parts) atomically; return its id."""
+        now = self._clock.now().isoformat()
+        async with self._db.transaction() as tx:
+            clash = await tx.fetch_one(
+                "SELECT title, approved FROM works WHERE guild_id = ? AND kind = ? AND title = ? COLLATE NOCASE"
+                " AND IFNULL(year, 0) = IFNULL(?, 0)",
+                (guild_id, new.kind.value, new.title, new.year),
+            )
+            if clash is not None:
+                where = (
+                    "in the catalog"
+                    if clash["approved"]
+                    else "already suggested and waiting for an organizer"
+                )
+                year = f" ({new.year})" if new.year else ""
+                raise DuplicateWork(f"*{clash['title']}*{year} is {where}.")
+            work_id = await tx.insert(
+                "INSERT INTO works (guild_id, kind, title, creator, year, chapters, pages, episodes,"
+                " adapts_work_id, approved, suggested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    new.kind.value,
+                    new.title,
+                    new.creator,
+                    new.year,
+                    new.chapters,
+                    new.pages,
+                    new.episodes,
+                    new.adapts_work_id,
+                    int(approved),
+                    suggested_by,
+                    now,
+                ),
+            )
+            await tx.executemany(
+                "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
+                [(work_id, i, name, last) for i, (name, last) in enumerate(new.parts, start=1)],
+            )
+        return work_id
+
+    async def works(self, guild_id: int, kinds: Sequence[WorkKind] | None = None) -> dict[int, Work]:
+        """Return every approved work of the guild, by id, in catalog order."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM works WHERE guild_id = ? AND approved = 1 ORDER BY title COLLATE NOCASE, year",
+            (guild_id,),
+        )
+        if kinds is not None:
+            wanted = {k.value for k in kinds}
+            rows = [r for r in rows if r["kind"] in wanted]
+        parts = await self._db.fetch_all(
+            "SELECT p.* FROM work_parts p JOIN works w ON w.id = p.work_id WHERE w.guild_id = ? ORDER BY p.work_id, p.position",
+            (guild_id,),
+        )
+        by_work: dict[int, list[sqlite3.Row]] = {}
+        for part in parts:
+            by_work.setdefault(part["work_id"], []).append(part)
+        return {r["id"]: _work(r, by_work.get(r["id"], [])) for r in rows}
+
+    async def get(self, guild_id: int, work_id: int) -> Work | None:
+        """Return one approved work of the guild, or None."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM works WHERE guild_id = ? AND id = ? AND approved = 1", (guild_id, work_id)
+        )
+        if row is None:
+            return None
+        parts = await self._db.fetch_all(
+            "SELECT * FROM work_parts WHERE work_id = ? ORDER BY position", (work_id,)
+        )
+        return _work(row, parts)
+
+    async def suggestions(self, guild_id: int) -> list[Suggestion]:
+        """Return the titles waiting for approval, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM works WHERE guild_id = ? AND approved = 0 ORDER BY created_at, id", (guild_id,)
+        )
+        return [
+            Suggestion(
+                id=r["id"],
+                kind=WorkKind(r["kind"]),
+                title=r["title"],
+                creator=r["creator"],
+                year=r["year"],
+                suggested_by=r["suggested_by"],
+                adapts_work_id=r["adapts_work_id"],
+            )
+            for r in rows
+        ]
+
+    async def approve(self, guild_id: int, work_id: int) -> bool:
+        """Move a suggestion into the catalog; return False if there was no such suggestion."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE works SET approved = 1 WHERE guild_id = ? AND id = ? AND approved = 0",
+                (guild_id, work_id),
+            )
+        return changed == 1
+
+    async def reject(self, guild_id: int, work_id: int) -> bool:
+        """Delete a suggestion; return False if there was no such suggestion."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "DELETE FROM works WHERE guild_id = ? AND id = ? AND approved = 0", (guild_id, work_id)
+            )
+        return changed == 1
+
+    async def remove(self, guild_id: int, work_id: int) -> bool:
+        """Delete a work and everything recorded about it; return False if it did not exist."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute("DELETE FROM works WHERE guild_id = ? AND id = ?", (guild_id, work_id))
+        return changed == 1

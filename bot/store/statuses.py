@@ -1,0 +1,146 @@
+"""Members' "read it / watched it" statuses, with every change kept."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.domain import MemberStatus, ProgressUnit, State
+from bot.store.db import Database, Transaction
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """A member's current status for a work, with when it last changed."""
+
+    user_id: int
+    status: MemberStatus
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of a member's status history."""
+
+    work_id: int
+    state: State
+    progress_unit: ProgressUnit | None
+    progress_value: float | None
+    source: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A status to record, as given by a command, a button or an import."""
+
+    work_id: int
+    state: State
+    progress_unit: ProgressUnit | None = None
+    progress_value: float | None = None
+    # When it really happened (an import's "date read"); defaults to now.
+    at: datetime | None = None
+
+
+def _status(row: sqlite3.Row) -> MemberStatus:
+    unit = row["progress_unit"]
+    return MemberStatus(
+        work_id=row["work_id"],
+        state=State(row["state"]),
+        progress_unit=ProgressUnit(unit) if unit else None,
+        progress_value=row["progress_value"],
+    )
+
+
+class StatusRepository:
+    """Record and read statuses for one guild at a time."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def _write(
+        self, tx: Transaction, guild_id: int, user_id: int, update: StatusUpdate, source: str
+    ) -> None:
+        now = self._clock.now()
+        at = (update.at or now).isoformat()
+        unit = update.progress_unit.value if update.progress_unit else None
+        await tx.execute(
+            "INSERT INTO statuses (guild_id, user_id, work_id, state, progress_unit, progress_value, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, work_id) DO UPDATE SET"
+            " state = excluded.state, progress_unit = excluded.progress_unit,"
+            " progress_value = excluded.progress_value, updated_at = excluded.updated_at",
+            (
+                guild_id,
+                user_id,
+                update.work_id,
+                update.state.value,
+                unit,
+                update.progress_value,
+                now.isoformat(),
+            ),
+        )
+        await tx.execute(
+            "INSERT INTO status_history (guild_id, user_id, work_id, state, progress_unit, progress_value, source,"
+            " changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, user_id, update.work_id, update.state.value, unit, update.progress_value, source, at),
+        )
+
+    async def set(self, guild_id: int, user_id: int, update: StatusUpdate, *, source: str) -> MemberStatus:
+        """Record one status change and its history entry together."""
+        async with self._db.transaction() as tx:
+            await self._write(tx, guild_id, user_id, update, source)
+        return MemberStatus(update.work_id, update.state, update.progress_unit, update.progress_value)
+
+    async def set_many(
+        self, guild_id: int, user_id: int, updates: Sequence[StatusUpdate], *, source: str
+    ) -> int:
+        """Record several changes all or nothing; return how many."""
+        async with self._db.transaction() as tx:
+            for update in updates:
+                await self._write(tx, guild_id, user_id, update, source)
+        return len(updates)
+
+    async def for_member(self, guild_id: int, user_id: int) -> dict[int, MemberStatus]:
+        """Return the member's current statuses by work id."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM statuses WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return {r["work_id"]: _status(r) for r in rows}
+
+    async def records_for_member(self, guild_id: int, user_id: int) -> list[StatusRecord]:
+        """Return the member's current statuses with their times, most recent first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM statuses WHERE guild_id = ? AND user_id = ? ORDER BY updated_at DESC",
+            (guild_id, user_id),
+        )
+        return [StatusRecord(r["user_id"], _status(r), datetime.fromisoformat(r["updated_at"])) for r in rows]
+
+    async def for_work(self, guild_id: int, work_id: int) -> list[StatusRecord]:
+        """Return every member's status for a work, earliest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM statuses WHERE guild_id = ? AND work_id = ? ORDER BY updated_at, user_id",
+            (guild_id, work_id),
+        )
+        return [StatusRecord(r["user_id"], _status(r), datetime.fromisoformat(r["updated_at"])) for r in rows]
+
+    async def history(self, guild_id: int, user_id: int) -> list[StatusChange]:
+        """Return every change the member made, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM status_history WHERE guild_id = ? AND user_id = ? ORDER BY changed_at, id",
+            (guild_id, user_id),
+        )
+        return [
+            StatusChange(
+                work_id=r["work_id"],
+                state=State(r["state"]),
+                progress_unit=ProgressUnit(r["progress_unit"]) if r["progress_unit"] else None,
+                progress_value=r["progress_value"],
+                source=r["source"],
+                changed_at=datetime.fromisoformat(r["changed_at"]),
+            )
+            for r in rows
+        ]
