@@ -18,7 +18,8 @@ async def ensure_organizer(interaction: discord.Interaction[BookClubBot]) -> Non
     member = interaction.user
     if not isinstance(member, discord.Member) or interaction.guild_id is None:
         raise NotAllowed("This command only works inside a server.")
-    if member.guild_permissions.manage_guild:
+    # Discord computes the invoker's permissions into the interaction (Administrator included).
+    if interaction.permissions.manage_guild:
         return
     settings = await interaction.client.store.guilds.get(interaction.guild_id)
     if settings.organizer_role_id is not None and any(

@@ -27,6 +27,8 @@ discord.VoiceClient.warn_dave = False
 # Explicit, in load order. A feature is one module under cogs/.
 EXTENSIONS: tuple[str, ...] = (
     "cogs.club",
+    "cogs.catalog",
+    "cogs.status",
     "cogs.privacy",
 )
 

@@ -1,0 +1,91 @@
+"""Turn what a member typed into one catalog work, or explain which titles they might mean."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from discord import app_commands
+
+from bot.domain import Work, WorkKind
+from bot.errors import NotFound
+from bot.store import CatalogRepository
+from bot.titles import Candidate, ResolutionKind, match_titles, resolve_title
+
+# Autocomplete fills in this form, so a picked choice resolves exactly even when titles repeat.
+_PICKED = re.compile(r"^#(\d+)$")
+KIND_LABEL = {WorkKind.BOOK: "book", WorkKind.FILM: "film", WorkKind.SERIES: "series"}
+
+
+def work_label(work: Work) -> str:
+    """Return "Title (year)" for display in lists and messages."""
+    return f"{work.title} ({work.year})" if work.year else work.title
+
+
+def choice_name(work: Work) -> str:
+    """Return the line an autocomplete list shows for a work (at most 100 characters)."""
+    extra = " · ".join(x for x in (KIND_LABEL[work.kind], work.creator or "") if x)
+    label = f"{work_label(work)} · {extra}"
+    return label if len(label) <= 100 else label[:99] + "…"
+
+
+def _candidates(works: Iterable[Work]) -> list[Candidate]:
+    return [(w.id, w.title, w.creator) for w in works]
+
+
+def _filter(works: Mapping[int, Work], kinds: Iterable[WorkKind] | None) -> dict[int, Work]:
+    if kinds is None:
+        return dict(works)
+    wanted = set(kinds)
+    return {i: w for i, w in works.items() if w.kind in wanted}
+
+
+def choices_for(
+    works: Mapping[int, Work], current: str, kinds: Iterable[WorkKind] | None = None
+) -> list[app_commands.Choice[str]]:
+    """Return up to 25 autocomplete choices for what the member has typed so far."""
+    pool = _filter(works, kinds)
+    matches = match_titles(current, _candidates(pool.values()), limit=25)
+    return [app_commands.Choice(name=choice_name(pool[m.id]), value=f"#{m.id}") for m in matches]
+
+
+def pick_work(
+    works: Mapping[int, Work], query: str, kinds: Iterable[WorkKind] | None = None, *, what: str = "title"
+) -> Work:
+    """Return the one work `query` names, or raise a message listing the closest matches."""
+    pool = _filter(works, kinds)
+    picked = _PICKED.match(query.strip())
+    if picked:
+        work = pool.get(int(picked.group(1)))
+        if work is None:
+            raise NotFound(f"That {what} is no longer in the catalog; pick another from the list.")
+        return work
+    if not pool:
+        raise NotFound(f"The club's catalog has no {what}s yet: an organizer can add one with `/book add`.")
+    resolution = resolve_title(query, _candidates(pool.values()))
+    if resolution.kind is ResolutionKind.FOUND and resolution.match is not None:
+        return pool[resolution.match.id]
+    shown = query.strip()[:80] or "(empty)"
+    options = ", ".join(f"*{work_label(pool[m.id])}*" for m in resolution.options[:5])
+    if resolution.kind is ResolutionKind.AMBIGUOUS and len(resolution.options) > 1:
+        raise NotFound(f"`{shown}` matches several {what}s: {options}. Pick one from the list as you type.")
+    if resolution.kind is ResolutionKind.AMBIGUOUS:
+        raise NotFound(
+            f"No {what} called `{shown}`. Did you mean {options}? Pick it from the list as you type."
+        )
+    hint = f" Closest: {options}." if options else ""
+    raise NotFound(
+        f"No {what} called `{shown}` in the club's catalog.{hint} Suggest it with `/book suggest`."
+    )
+
+
+async def resolve_work(
+    catalog: CatalogRepository,
+    guild_id: int,
+    query: str,
+    kinds: Iterable[WorkKind] | None = None,
+    *,
+    what: str = "title",
+) -> Work:
+    """Load the guild's catalog and pick the work `query` names."""
+    return pick_work(await catalog.works(guild_id), query, kinds, what=what)

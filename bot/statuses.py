@@ -1,0 +1,177 @@
+"""Recording a member's status, shared by `/status`, the one-click buttons and the progress modal."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.domain import MemberStatus, ProgressUnit, State, Work, WorkKind, state_applies
+from bot.errors import NotFound, UserError
+from bot.lookup import pick_work, work_label
+from bot.progress import EXAMPLES, describe_progress, parse_progress
+from bot.store import StatusUpdate
+from bot.ui import BookClubModal, ReportsErrors
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+STATE_LABELS: dict[State, str] = {
+    State.WANT_TO_READ: "want to read",
+    State.READING: "reading",
+    State.READ: "read it",
+    State.DNF: "did not finish",
+    State.WANT_TO_WATCH: "want to watch",
+    State.WATCHING: "watching",
+    State.WATCHED: "watched it",
+}
+FINISHED = frozenset({State.READ, State.WATCHED})
+
+
+def check_state(work: Work, state: State) -> None:
+    """Raise a clear message when a state does not fit the work (e.g. "watched" for a book)."""
+    if not state_applies(work.kind, state):
+        allowed = ", ".join(f"`{STATE_LABELS[s]}`" for s in State if state_applies(work.kind, s))
+        raise UserError(f"*{work_label(work)}* is a {work.kind.value}: its statuses are {allowed}.")
+
+
+def pick_for_state(works: Mapping[int, Work], query: str, state: State) -> Work:
+    """Pick the work a member means, preferring the media the state fits ("read" means the book, not its film)."""
+    fitting = [kind for kind in WorkKind if state_applies(kind, state)]
+    try:
+        return pick_work(works, query, fitting)
+    except NotFound:
+        work = pick_work(works, query)  # names a work of another kind: explain the mismatch instead
+        check_state(work, state)
+        return work
+
+
+def build_update(work: Work, state: State, progress: str | None) -> StatusUpdate:
+    """Validate a state and optional typed progress for a work."""
+    check_state(work, state)
+    if progress is None or not progress.strip():
+        return StatusUpdate(work.id, state)
+    if state not in (State.READING, State.DNF, State.WATCHING):
+        raise UserError(
+            f"Progress goes with `reading`, `watching` or `did not finish`, not `{STATE_LABELS[state]}`."
+        )
+    unit, value = parse_progress(progress, work)
+    return StatusUpdate(work.id, state, unit, value)
+
+
+def describe_status(status: MemberStatus, work: Work | None) -> str:
+    """Render a status, e.g. "reading (ch. 12/30)"."""
+    progress = describe_progress(status.progress_unit, status.progress_value, work)
+    return f"{STATE_LABELS[status.state]} ({progress})" if progress else STATE_LABELS[status.state]
+
+
+def confirmation(work: Work, status: MemberStatus) -> str:
+    """Tell the member what was recorded."""
+    return f"Recorded: *{discord.utils.escape_markdown(work_label(work))}*: {describe_status(status, work)}."
+
+
+async def _load_work(interaction: discord.Interaction[BookClubBot], work_id: int) -> Work:
+    if interaction.guild_id is None:
+        raise UserError("This button only works inside a server.")
+    work = await interaction.client.store.catalog.get(interaction.guild_id, work_id)
+    if work is None:
+        raise NotFound("That title is no longer in the club's catalog.")
+    return work
+
+
+class StatusButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:status:(?P<work_id>\d+):(?P<action>read|watched|reading)",
+):
+    """A one-click status button on the bot's posts; it keeps working after a restart."""
+
+    LABELS = {"read": "📖 I read it", "watched": "🎬 I watched it", "reading": "I'm reading…"}
+
+    def __init__(self, work_id: int, action: str) -> None:
+        self.work_id = work_id
+        self.action = action
+        style = discord.ButtonStyle.secondary if action == "reading" else discord.ButtonStyle.success
+        super().__init__(
+            discord.ui.Button(
+                label=self.LABELS[action], style=style, custom_id=f"bookclub:status:{work_id}:{action}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> StatusButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["work_id"]), match["action"])
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Record the status, or ask for progress."""
+        work = await _load_work(interaction, self.work_id)
+        if self.action == "reading":
+            await interaction.response.send_modal(ProgressModal(work))
+            return
+        state = State.READ if work.kind is WorkKind.BOOK else State.WATCHED
+        check_state(work, state)
+        assert interaction.guild_id is not None
+        status = await interaction.client.store.statuses.set(
+            interaction.guild_id, interaction.user.id, StatusUpdate(work.id, state), source="button"
+        )
+        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+
+
+class ProgressModal(BookClubModal):
+    """Asks "how far are you?" after "I'm reading…"."""
+
+    def __init__(self, work: Work) -> None:
+        super().__init__(
+            title="Where are you?"[:45], custom_id=f"bookclub:status:progress:{work.id}", timeout=900
+        )
+        self.work = work
+        unit = "episode" if work.kind is WorkKind.SERIES else "chapter"
+        self.progress: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=f"How far into {work.title}"[:45],
+            placeholder=f"e.g. 12 ({unit}), p 140, 45%"[:100],
+            max_length=20,
+            custom_id="progress",
+        )
+        self.add_item(self.progress)
+
+    async def on_submit(self, interaction: discord.Interaction[BookClubBot]) -> None:  # type: ignore[override]
+        """Record the progress the member typed."""
+        assert interaction.guild_id is not None
+        state = State.WATCHING if self.work.kind is WorkKind.SERIES else State.READING
+        update = build_update(self.work, state, self.progress.value)
+        status = await interaction.client.store.statuses.set(
+            interaction.guild_id, interaction.user.id, update, source="button"
+        )
+        await interaction.response.send_message(confirmation(self.work, status), ephemeral=True)
+
+
+def status_buttons(book: Work, screen: Work | None = None) -> list[StatusButton]:
+    """Return the buttons to put under a post about a book (and its adaptation)."""
+    buttons = [StatusButton(book.id, "read"), StatusButton(book.id, "reading")]
+    if screen is not None:
+        buttons.append(StatusButton(screen.id, "watched"))
+    return buttons
+
+
+__all__ = [
+    "EXAMPLES",
+    "FINISHED",
+    "STATE_LABELS",
+    "ProgressModal",
+    "ProgressUnit",
+    "StatusButton",
+    "build_update",
+    "check_state",
+    "confirmation",
+    "describe_status",
+    "pick_for_state",
+    "status_buttons",
+]

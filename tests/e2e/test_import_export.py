@@ -1,0 +1,169 @@
+"""`/status import` (Goodreads, StoryGraph, Letterboxd), `/status export` and `/privacy forget`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from fakediscord import Upload
+
+from bot.domain import State
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+
+
+def upload(name: str) -> Upload:
+    return Upload(name, (FIXTURES / name).read_bytes(), "text/csv")
+
+
+async def states(store, club, member) -> dict[int, State]:
+    return {w: s.state for w, s in (await store.statuses.for_member(club.guild.id, member.id)).items()}
+
+
+async def test_goodreads_import_previews_then_lands_exactly_the_matched_rows(club, alice, catalog, store):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    assert preview.ephemeral
+    fields = {f["name"]: f["value"] for f in preview.embed["fields"]}
+    will = next(v for k, v in fields.items() if k.startswith("Will record"))
+    assert "Pride and Prejudice (1813): read it" in will
+    assert "Frankenstein (1818): reading" in will
+    assert "The Lantern Keeper (2021): read it" in will
+    assert any(k.startswith("Not in the club's catalog") and "Moby-Dick" in v for k, v in fields.items())
+    assert await states(store, club, alice) == {}  # nothing before confirming
+
+    done = await alice.click(preview.message, "Import these")
+    assert done.content.startswith("Imported 3 statuses")
+    assert await states(store, club, alice) == {
+        catalog["pride"]: State.READ,
+        catalog["frank"]: State.READING,
+        catalog["lantern"]: State.READ,
+    }
+    history = await store.statuses.history(club.guild.id, alice.id)
+    assert {c.source for c in history} == {"import"}
+    pride = next(c for c in history if c.work_id == catalog["pride"])
+    assert pride.changed_at.date().isoformat() == "2024-03-14"  # the "Date Read" from the export
+
+
+async def test_storygraph_import(club, alice, catalog, store):
+    preview = await alice.slash("status import", file=upload("storygraph.csv"))
+    assert "StoryGraph" in preview.embed["title"]
+    await alice.click(preview.message, "Import these")
+    got = await states(store, club, alice)
+    assert got[catalog["pride"]] is State.READ
+    assert got[catalog["frank"]] is State.READING
+    assert got[catalog["lantern"]] is State.DNF
+
+
+@pytest.mark.parametrize("name", ["letterboxd_watched.csv", "letterboxd_diary.csv"])
+async def test_letterboxd_csv_import(club, alice, catalog, store, name):
+    preview = await alice.slash("status import", file=upload(name))
+    assert "Letterboxd" in preview.embed["title"]
+    await alice.click(preview.message, "Import these")
+    got = await states(store, club, alice)
+    assert got[catalog["nosferatu"]] is State.WATCHED
+    if name == "letterboxd_watched.csv":
+        # Frankenstein (1931) and The Lantern Keeper (2023) are the club's films; the books stay untouched.
+        assert got == {
+            catalog["nosferatu"]: State.WATCHED,
+            catalog["frank_film"]: State.WATCHED,
+            catalog["lantern_film"]: State.WATCHED,
+        }
+
+
+async def test_letterboxd_zip_import(club, alice, catalog, store):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.write(FIXTURES / "letterboxd_watched.csv", "watched.csv")
+        zf.write(FIXTURES / "letterboxd_diary.csv", "diary.csv")
+        zf.writestr("profile.csv", "Date Joined,Username\n2020-01-01,alice\n")
+    preview = await alice.slash(
+        "status import", file=Upload("letterboxd-alice-2026.zip", buffer.getvalue(), "application/zip")
+    )
+    await alice.click(preview.message, "Import these")
+    got = await states(store, club, alice)
+    assert got[catalog["frank_film"]] is State.WATCHED and got[catalog["nosferatu"]] is State.WATCHED
+
+
+async def test_import_never_downgrades_and_can_be_cancelled(club, alice, catalog, store):
+    await alice.slash("status set", title=f"#{catalog['frank']}", state="read")
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    fields = {f["name"]: f["value"] for f in preview.embed["fields"]}
+    unchanged = next(v for k, v in fields.items() if k.startswith("Unchanged"))
+    assert "you already marked it read it" in unchanged
+    cancelled = await alice.click(preview.message, "Cancel")
+    assert cancelled.content == "Import cancelled: nothing was changed."
+    assert await states(store, club, alice) == {catalog["frank"]: State.READ}
+
+
+@pytest.mark.parametrize(
+    ("upload_file", "expected"),
+    [
+        (Upload("cover.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png"), "not"),
+        (Upload("notes.csv", b"title,notes\nDune,great\n", "text/csv"), "doesn't look like"),
+        (Upload("empty.csv", b"", "text/csv"), "empty"),
+        (Upload("broken.zip", b"PK\x03\x04 this is not really a zip", "application/zip"), "zip"),
+    ],
+)
+async def test_bad_files_change_nothing_and_say_why(club, alice, catalog, store, upload_file, expected):
+    reply = await alice.slash("status import", file=upload_file)
+    assert reply.ephemeral
+    assert expected in reply.content.lower(), reply.content
+    assert await states(store, club, alice) == {}
+
+
+async def test_a_20_mb_upload_is_refused_before_downloading(club, alice, catalog, store):
+    big = Upload("goodreads_library_export.csv", b"x" * (20 * 1024 * 1024), "text/csv")
+    reply = await alice.slash("status import", file=big)
+    assert reply.ephemeral and "20.0 MB" in reply.content and "at most 5 MB" in reply.content
+    assert not [r for r in club.requests if "attachments" in r.path]  # the bot never fetched it
+    assert await states(store, club, alice) == {}
+
+
+async def test_someone_else_cannot_confirm_my_import(club, alice, bob, catalog, store):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    # The preview is ephemeral, so bob cannot even see it; the button itself also checks.
+    with pytest.raises(AssertionError):
+        await bob.click(preview.message, "Import these")
+    assert await states(store, club, bob) == {}
+
+
+async def test_export_gives_my_records_as_csv(club, alice, catalog, store):
+    await alice.slash("status set", title=f"#{catalog['lantern']}", state="reading", progress="10")
+    await alice.slash("status set", title=f"#{catalog['lantern']}", state="read")
+    reply = await alice.slash("status export")
+    assert reply.ephemeral
+    names = [a["filename"] for a in reply.message.attachments]
+    assert names == ["statuses.csv", "status_history.csv"]
+    current = list(csv.DictReader(io.StringIO(reply.message.attachment_bytes(0).decode())))
+    assert [(r["title"], r["kind"], r["state"]) for r in current] == [("The Lantern Keeper", "book", "read")]
+    history = list(csv.DictReader(io.StringIO(reply.message.attachment_bytes(1).decode())))
+    assert [(r["state"], r["progress_value"], r["source"]) for r in history] == [
+        ("reading", "10", "command"),
+        ("read", "", "command"),
+    ]
+
+
+async def test_export_with_nothing_recorded_says_so(club, alice, catalog):
+    reply = await alice.slash("status export")
+    assert reply.ephemeral and "no statuses" in reply.content
+
+
+async def test_privacy_forget_asks_then_deletes_only_my_data(club, alice, bob, catalog, store):
+    await alice.slash("status set", title=f"#{catalog['pride']}", state="read")
+    await bob.slash("status set", title=f"#{catalog['pride']}", state="read")
+    ask = await alice.slash("privacy forget")
+    assert ask.ephemeral and "1 reading/watching statuses" in ask.content
+    cancelled = await alice.click(ask.message, "Cancel")
+    assert "nothing was deleted" in cancelled.content
+    assert await states(store, club, alice) == {catalog["pride"]: State.READ}
+
+    ask = await alice.slash("privacy forget")
+    done = await alice.click(ask.message, "Yes, delete my data")
+    assert done.content.startswith("Done.")
+    assert (await store.privacy.count(alice.id)).total == 0
+    assert await states(store, club, bob) == {catalog["pride"]: State.READ}
+    again = await alice.slash("privacy forget")
+    assert "I store nothing about you" in again.content
