@@ -1,0 +1,103 @@
+"""`/book`: organizers build the catalog, members suggest, organizers approve, the club picks a current book."""
+
+from __future__ import annotations
+
+from bot.domain import WorkKind
+
+
+async def titles(store, club):
+    return sorted(
+        (w.kind.value, w.title, w.year) for w in (await store.catalog.works(club.guild.id)).values()
+    )
+
+
+async def test_organizer_adds_a_book_with_parts_and_its_film(club, admin, harness, store):
+    reply = await admin.slash(
+        "book add",
+        title="  The  Glass Orchard ",
+        author="Mira Sol",
+        year=2019,
+        chapters=20,
+        parts="Spring: 8; Autumn: 20",
+    )
+    assert reply.ephemeral
+    assert (
+        reply.content
+        == "Added *The Glass Orchard (2019)* (by Mira Sol, 20 chapters, 2 parts) to the catalog."
+    )
+    film = await admin.slash(
+        "book adapt", book="glass orchard", title="The Glass Orchard", year=2024, director="Ines Park"
+    )
+    assert film.content == "Added the film *The Glass Orchard (2024)*, adapting *The Glass Orchard (2019)*."
+    works = await store.catalog.works(club.guild.id)
+    book = next(w for w in works.values() if w.kind is WorkKind.BOOK)
+    assert (book.parts, book.part_last_chapters, book.chapters) == (("Spring", "Autumn"), (8, 20), 20)
+    screen = next(w for w in works.values() if w.kind is WorkKind.FILM)
+    assert screen.adapts_work_id == book.id and screen.creator == "Ines Park"
+
+
+async def test_bad_catalog_input_is_explained_and_nothing_is_added(club, admin, harness, store):
+    cases = [
+        ({"title": "Old Book", "year": 99999}, "not a plausible year"),
+        ({"title": "Parted", "chapters": 10, "parts": "One: 5; Two: 12"}, "has 10 chapters"),
+        ({"title": "Parted", "parts": "One: 5; Two"}, "every part"),
+        ({"title": "Parted", "parts": "One: 9; Two: 3"}, "after the previous"),
+    ]
+    for options, expected in cases:
+        reply = await admin.slash("book add", **options)
+        assert reply.ephemeral and expected in reply.content, (options, reply.content)
+    series = await admin.slash("book adapt", book="anything", title="X")
+    assert "no books yet" in series.content
+    assert await titles(store, club) == []
+
+
+async def test_duplicates_are_refused(club, admin, harness, store):
+    await admin.slash("book add", title="Emma", author="Jane Austen", year=1815)
+    again = await admin.slash("book add", title="emma", year=1815)
+    assert again.ephemeral and again.content == "*Emma* (1815) is in the catalog."
+    assert await titles(store, club) == [("book", "Emma", 1815)]
+
+
+async def test_members_cannot_add_but_can_suggest_and_organizers_approve(club, alice, admin, harness, store):
+    refused = await alice.slash("book add", title="Emma")
+    assert refused.ephemeral and "Only organizers" in refused.content
+    suggested = await alice.slash("book suggest", title="Middlemarch", author="George Eliot", year=1871)
+    assert suggested.ephemeral and "suggested" in suggested.content
+    assert await titles(store, club) == []  # not in the catalog until approved
+    listing = await alice.slash("book list")
+    assert any("Middlemarch" in f["value"] for f in listing.embed["fields"])
+    not_allowed = await alice.slash("book approve", suggestion="Middlemarch")
+    assert "Only organizers" in not_allowed.content
+    choices = await admin.autocomplete("book approve", "suggestion", "middle")
+    assert [c["name"] for c in choices] == ["Middlemarch (book)"]
+    approved = await admin.slash("book approve", suggestion=choices[0]["value"])
+    assert approved.content == "*Middlemarch* is now in the catalog."
+    assert await titles(store, club) == [("book", "Middlemarch", 1871)]
+    suggestions = await store.catalog.suggestions(club.guild.id)
+    assert suggestions == []
+
+
+async def test_rejecting_a_suggestion_removes_it(club, alice, admin, harness, store):
+    await alice.slash("book suggest", title="Ulysses", kind="book")
+    unknown = await admin.slash("book reject", suggestion="Odyssey")
+    assert "No waiting suggestion" in unknown.content and "Ulysses" in unknown.content
+    rejected = await admin.slash("book reject", suggestion="ulysses")
+    assert rejected.content == "Removed the suggestion *Ulysses*."
+    assert await store.catalog.suggestions(club.guild.id) == []
+
+
+async def test_current_book_needs_an_announcement_channel(club, admin, harness, store):
+    await admin.slash("book add", title="Emma", author="Jane Austen")
+    reply = await admin.slash("book current", book="Emma")
+    assert reply.ephemeral and "/club setup announcements" in reply.content
+    assert (await store.guilds.get(club.guild.id)).current_book_id is None
+
+
+async def test_current_book_post_is_seen_by_members_and_pings_nobody(
+    club, alice, admin, catalog, store, announcements
+):
+    reply = await admin.slash("book current", book="pride and prejudice")
+    assert "I posted it in" in reply.content
+    assert (await store.guilds.get(club.guild.id)).current_book_id == catalog["pride"]
+    assert "Now reading: Pride and Prejudice (1813)" in club.text_member_sees(alice)
+    assert club.pings_of(alice) == []
