@@ -64,8 +64,27 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     return "", True
 
 
+UNKNOWN_INTERACTION = 10062
+
+
+def _root(error: BaseException) -> BaseException:
+    while isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return error
+
+
 async def report_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Reply ephemerally with what went wrong; log anything that is not the member's to fix."""
+    root = _root(error)
+    if isinstance(root, discord.NotFound) and root.code == UNKNOWN_INTERACTION:
+        # The answer came after Discord's 3 s deadline: the interaction is gone, so another reply would
+        # fail the same way. Whatever was saved stays saved; the member can look with /status show.
+        log.warning(
+            "Answered too late (Unknown interaction): guild=%s user=%s",
+            interaction.guild_id,
+            interaction.user.id,
+        )
+        return
     message, unexpected = describe_error(error)
     if unexpected:
         ref = secrets.token_hex(3)

@@ -68,6 +68,12 @@ class CatalogRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Every catalog write goes through this repository, so a per-guild cache of approved works
+        # stays exact; status buttons read it on every click.
+        self._works: dict[int, dict[int, Work]] = {}
+
+    def _forget(self, guild_id: int) -> None:
+        self._works.pop(guild_id, None)
 
     async def add(
         self, guild_id: int, new: NewWork, *, approved: bool = True, suggested_by: int | None = None
@@ -110,17 +116,23 @@ class CatalogRepository:
                 "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
                 [(work_id, i, name, last) for i, (name, last) in enumerate(new.parts, start=1)],
             )
+        self._forget(guild_id)
         return work_id
 
     async def works(self, guild_id: int, kinds: Sequence[WorkKind] | None = None) -> dict[int, Work]:
         """Return every approved work of the guild, by id, in catalog order."""
+        cached = self._works.get(guild_id)
+        if cached is None:
+            cached = self._works[guild_id] = await self._load(guild_id)
+        if kinds is None:
+            return dict(cached)
+        return {i: w for i, w in cached.items() if w.kind in kinds}
+
+    async def _load(self, guild_id: int) -> dict[int, Work]:
         rows = await self._db.fetch_all(
             "SELECT * FROM works WHERE guild_id = ? AND approved = 1 ORDER BY title COLLATE NOCASE, year",
             (guild_id,),
         )
-        if kinds is not None:
-            wanted = {k.value for k in kinds}
-            rows = [r for r in rows if r["kind"] in wanted]
         parts = await self._db.fetch_all(
             "SELECT p.* FROM work_parts p JOIN works w ON w.id = p.work_id WHERE w.guild_id = ? ORDER BY p.work_id, p.position",
             (guild_id,),
@@ -132,15 +144,7 @@ class CatalogRepository:
 
     async def get(self, guild_id: int, work_id: int) -> Work | None:
         """Return one approved work of the guild, or None."""
-        row = await self._db.fetch_one(
-            "SELECT * FROM works WHERE guild_id = ? AND id = ? AND approved = 1", (guild_id, work_id)
-        )
-        if row is None:
-            return None
-        parts = await self._db.fetch_all(
-            "SELECT * FROM work_parts WHERE work_id = ? ORDER BY position", (work_id,)
-        )
-        return _work(row, parts)
+        return (await self.works(guild_id)).get(work_id)
 
     async def suggestions(self, guild_id: int) -> list[Suggestion]:
         """Return the titles waiting for approval, oldest first."""
@@ -167,6 +171,7 @@ class CatalogRepository:
                 "UPDATE works SET approved = 1 WHERE guild_id = ? AND id = ? AND approved = 0",
                 (guild_id, work_id),
             )
+        self._forget(guild_id)
         return changed == 1
 
     async def reject(self, guild_id: int, work_id: int) -> bool:
@@ -175,10 +180,12 @@ class CatalogRepository:
             changed = await tx.execute(
                 "DELETE FROM works WHERE guild_id = ? AND id = ? AND approved = 0", (guild_id, work_id)
             )
+        self._forget(guild_id)
         return changed == 1
 
     async def remove(self, guild_id: int, work_id: int) -> bool:
         """Delete a work and everything recorded about it; return False if it did not exist."""
         async with self._db.transaction() as tx:
             changed = await tx.execute("DELETE FROM works WHERE guild_id = ? AND id = ?", (guild_id, work_id))
+        self._forget(guild_id)
         return changed == 1

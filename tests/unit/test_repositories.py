@@ -77,3 +77,22 @@ async def test_forget_removes_only_that_member(store):
     # The suggested title stays in the catalog, without Alice's id.
     row = await store.db.fetch_one("SELECT suggested_by FROM works WHERE id = ?", (alice_work,))
     assert row["suggested_by"] is None
+
+
+async def test_catalog_reads_follow_every_write(store):
+    from bot.domain import WorkKind
+    from bot.store import NewWork
+
+    assert await store.catalog.works(GUILD) == {}
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma", "Jane Austen", 1815, chapters=55))
+    assert (await store.catalog.get(GUILD, book)).title == "Emma"
+    pending = await store.catalog.add(
+        GUILD, NewWork(WorkKind.FILM, "Emma", year=2020), approved=False, suggested_by=ALICE
+    )
+    assert await store.catalog.get(GUILD, pending) is None
+    assert await store.catalog.approve(GUILD, pending)
+    assert (await store.catalog.get(GUILD, pending)).year == 2020
+    assert set(await store.catalog.works(GUILD, [WorkKind.FILM])) == {pending}
+    assert await store.catalog.remove(GUILD, book)
+    assert await store.catalog.get(GUILD, book) is None
+    assert await store.catalog.works(OTHER_GUILD) == {}

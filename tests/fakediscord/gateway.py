@@ -1,0 +1,369 @@
+"""The gateway websocket: HELLO, IDENTIFY, heartbeats, RESUME with replay, member chunks and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from . import payloads
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+# Intent bits
+GUILDS = 1 << 0
+GUILD_MEMBERS = 1 << 1
+GUILD_PRESENCES = 1 << 8
+GUILD_MESSAGES = 1 << 9
+GUILD_MESSAGE_REACTIONS = 1 << 10
+DIRECT_MESSAGES = 1 << 12
+DIRECT_MESSAGE_REACTIONS = 1 << 13
+MESSAGE_CONTENT = 1 << 15
+GUILD_SCHEDULED_EVENTS = 1 << 16
+GUILD_MESSAGE_POLLS = 1 << 24
+DIRECT_MESSAGE_POLLS = 1 << 25
+PRIVILEGED = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+
+# event -> (intent for guild events, intent for DM events); None = always delivered
+_EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
+    "MESSAGE_CREATE": (GUILD_MESSAGES, DIRECT_MESSAGES),
+    "MESSAGE_UPDATE": (GUILD_MESSAGES, DIRECT_MESSAGES),
+    "MESSAGE_DELETE": (GUILD_MESSAGES, DIRECT_MESSAGES),
+    "MESSAGE_DELETE_BULK": (GUILD_MESSAGES, DIRECT_MESSAGES),
+    "MESSAGE_REACTION_ADD": (GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS),
+    "MESSAGE_REACTION_REMOVE": (GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS),
+    "MESSAGE_REACTION_REMOVE_ALL": (GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS),
+    "MESSAGE_POLL_VOTE_ADD": (GUILD_MESSAGE_POLLS, DIRECT_MESSAGE_POLLS),
+    "MESSAGE_POLL_VOTE_REMOVE": (GUILD_MESSAGE_POLLS, DIRECT_MESSAGE_POLLS),
+    "GUILD_MEMBER_ADD": (GUILD_MEMBERS, GUILD_MEMBERS),
+    "GUILD_MEMBER_UPDATE": (GUILD_MEMBERS, GUILD_MEMBERS),
+    "GUILD_MEMBER_REMOVE": (GUILD_MEMBERS, GUILD_MEMBERS),
+    "GUILD_SCHEDULED_EVENT_CREATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_UPDATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_DELETE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "CHANNEL_CREATE": (GUILDS, GUILDS),
+    "CHANNEL_UPDATE": (GUILDS, GUILDS),
+    "CHANNEL_DELETE": (GUILDS, GUILDS),
+    "THREAD_CREATE": (GUILDS, GUILDS),
+    "THREAD_UPDATE": (GUILDS, GUILDS),
+    "THREAD_DELETE": (GUILDS, GUILDS),
+    "THREAD_MEMBERS_UPDATE": (GUILDS, GUILDS),
+    "GUILD_ROLE_CREATE": (GUILDS, GUILDS),
+    "GUILD_ROLE_UPDATE": (GUILDS, GUILDS),
+}
+_CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
+
+
+@dataclass
+class Session:
+    """A gateway session: survives disconnects until it is invalidated, so RESUME can replay."""
+
+    session_id: str
+    intents: int
+    seq: int = 0
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    ws: web.WebSocketResponse | None = None
+    transport: Any = None
+    # Highest sequence number written to a websocket, so replay and live sends never repeat a frame.
+    sent_seq: int = 0
+
+    @property
+    def connected(self) -> bool:
+        """Tell whether a websocket is attached and open."""
+        return self.ws is not None and not self.ws.closed
+
+
+class Gateway:
+    """Serve the gateway websocket for one bot user (single shard)."""
+
+    def __init__(self, club: FakeDiscord, *, heartbeat_interval_ms: int = 41250) -> None:
+        self.club = club
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.session: Session | None = None
+        self.identify_payload: dict[str, Any] | None = None
+        self.identify_count = 0
+        self.resume_count = 0
+        self.drop_heartbeat_ack = False
+        self.allowed_intents = PRIVILEGED
+        self.member_limit_in_guild_create: int | None = None
+        self.frame_check: Callable[[dict[str, Any]], None] | None = None
+        self.received: list[dict[str, Any]] = []
+        self._ready = asyncio.Event()
+        self._listeners: list[Callable[[dict[str, Any]], Awaitable[None] | None]] = []
+        # Dispatches leave through one ordered outbox, so events reach the bot in the order the world
+        # changed, even when a change is made from synchronous test code.
+        self._outbox: asyncio.Queue[tuple[Session, dict[str, Any], asyncio.Future[None] | None]] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._send_lock = asyncio.Lock()
+
+    # -- public -----------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Return the websocket URL discord.py connects to."""
+        return f"ws://127.0.0.1:{self.club.port}/gateway/"
+
+    @property
+    def connected(self) -> bool:
+        """Tell whether the bot is connected with a live session."""
+        return self.session is not None and self.session.connected
+
+    def enqueue(self, event: str, data: dict[str, Any], *, done: asyncio.Future[None] | None = None) -> bool:
+        """Number a DISPATCH and queue it behind every earlier one; return False when it is not delivered."""
+        sess = self.session
+        if sess is None or not self._wanted(sess, event, data):
+            if done is not None:
+                done.set_result(None)
+            return False
+        data = self._strip_content(sess, event, data)
+        sess.seq += 1
+        frame = {"op": 0, "t": event, "s": sess.seq, "d": data}
+        sess.buffer.append(frame)
+        if len(sess.buffer) > 5000:
+            del sess.buffer[:1000]
+        if self._outbox is None:
+            self._outbox = asyncio.Queue()
+            self._writer = asyncio.get_running_loop().create_task(self._write_outbox())
+        self._outbox.put_nowait((sess, frame, done))
+        return True
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a DISPATCH to the bot (after all queued ones), or buffer it for RESUME when disconnected."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.enqueue(event, data, done=done)
+        await done
+
+    async def _write_outbox(self) -> None:
+        assert self._outbox is not None
+        while True:
+            sess, frame, done = await self._outbox.get()
+            try:
+                async with self._send_lock:
+                    if sess is self.session and sess.connected and frame["s"] > sess.sent_seq:
+                        await self._send(sess.ws, frame)
+                        sess.sent_seq = frame["s"]
+            finally:
+                if done is not None and not done.done():
+                    done.set_result(None)
+
+    async def shutdown(self) -> None:
+        """Stop the outbox writer."""
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+            self._writer = None
+            self._outbox = None
+
+    async def close(self, code: int = 4000, *, forget_session: bool | None = None) -> None:
+        """Close the bot's connection with a close code (4009 also forgets the session, as Discord does)."""
+        if forget_session is None:
+            forget_session = code in (4009, 4004, 4010, 4011, 4012, 4013, 4014)
+        sess = self.session
+        if sess is None or sess.ws is None:
+            raise RuntimeError("the bot is not connected")
+        ws = sess.ws
+        if forget_session:
+            self.session = Session(session_id="<forgotten>", intents=sess.intents)
+        await ws.close(code=code, message=b"fakediscord fault")
+
+    async def drop(self) -> None:
+        """Abort the TCP connection without a close frame (the client sees 1006)."""
+        sess = self.session
+        if sess is None or sess.transport is None:
+            raise RuntimeError("the bot is not connected")
+        sess.transport.abort()
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT."""
+        if self.session is not None:
+            await self._send(self.session.ws, {"op": 7, "d": None, "s": None, "t": None})
+
+    async def invalidate_session(self, *, resumable: bool) -> None:
+        """Send op 9 INVALID SESSION; when not resumable the session is forgotten."""
+        sess = self.session
+        if sess is None:
+            raise RuntimeError("the bot is not connected")
+        ws = sess.ws
+        if not resumable:
+            self.session = Session(session_id="<forgotten>", intents=sess.intents)
+        await self._send(ws, {"op": 9, "d": resumable, "s": None, "t": None})
+
+    def on_receive(self, listener: Callable[[dict[str, Any]], Awaitable[None] | None]) -> None:
+        """Call `listener(frame)` for every frame the bot sends."""
+        self._listeners.append(listener)
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _wanted(self, sess: Session, event: str, data: dict[str, Any]) -> bool:
+        need = _EVENT_INTENTS.get(event)
+        if need is None:
+            return True
+        bit = need[0] if data.get("guild_id") else need[1]
+        return bool(sess.intents & bit)
+
+    def _strip_content(self, sess: Session, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or sess.intents & MESSAGE_CONTENT:
+            return data
+        me = str(self.club.world.bot_user.id)
+        author = (data.get("author") or {}).get("id")
+        if (
+            author == me
+            or not data.get("guild_id")
+            or any(u.get("id") == me for u in data.get("mentions", []))
+        ):
+            return data
+        out = dict(data)
+        for key in _CONTENT_FIELDS:
+            if key == "poll":
+                out.pop(key, None)
+            elif key in out:
+                out[key] = "" if key == "content" else []
+        return out
+
+    async def _send(self, ws: web.WebSocketResponse | None, frame: dict[str, Any]) -> None:
+        if self.frame_check is not None:
+            self.frame_check(frame)
+        if ws is None or ws.closed:
+            return
+        # A vanished peer is fine: the frame stays in the RESUME buffer.
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            await ws.send_str(json.dumps(frame, separators=(",", ":")))
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """Serve one websocket connection."""
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        await self._send(
+            ws, {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}, "s": None, "t": None}
+        )
+        mine: Session | None = None
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            self.received.append(frame)
+            for listener in list(self._listeners):
+                res = listener(frame)
+                if asyncio.iscoroutine(res):
+                    await res
+            op, d = frame.get("op"), frame.get("d")
+            if op == 1:
+                if not self.drop_heartbeat_ack:
+                    await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
+            elif op == 2:
+                mine = await self._identify(ws, request, d or {})
+                if mine is None:
+                    break
+            elif op == 6:
+                mine = await self._resume(ws, request, d or {})
+            elif op == 8 and mine is not None:
+                await self._member_chunks(d or {})
+        if mine is not None and mine.ws is ws:
+            mine.ws = None
+        return ws
+
+    async def _identify(
+        self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
+    ) -> Session | None:
+        if d.get("token") != self.club.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        intents = int(d.get("intents", 0))
+        if intents & PRIVILEGED & ~self.allowed_intents:
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            return None
+        self.identify_payload = d
+        self.identify_count += 1
+        sess = Session(session_id=secrets.token_hex(16), intents=intents, ws=ws, transport=request.transport)
+        self.session = sess
+        world = self.club.world
+        await self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": {
+                    **payloads.user(world.bot_user),
+                    "verified": True,
+                    "mfa_enabled": False,
+                    "email": None,
+                },
+                "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+                "session_id": sess.session_id,
+                "resume_gateway_url": self.url.rstrip("/"),
+                "session_type": "normal",
+                "application": {"id": str(world.bot_user.id), "flags": 0, "flags_new": "0"},
+                "private_channels": [],
+                "relationships": [],
+                "presences": [],
+                "guild_join_requests": [],
+                "user_settings": {},
+                "geo_ordered_rtc_regions": [],
+                "shard": [0, 1],
+                "_trace": ["fakediscord"],
+                "auth_session_id_hash": "",
+            },
+        )
+        for guild in world.guilds.values():
+            await self.dispatch(
+                "GUILD_CREATE",
+                payloads.guild_create(
+                    world,
+                    guild,
+                    member_limit=self.member_limit_in_guild_create,
+                    members_intent=bool(intents & GUILD_MEMBERS),
+                ),
+            )
+        self._ready.set()
+        self.club.notify()
+        return sess
+
+    async def _resume(
+        self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
+    ) -> Session | None:
+        sess = self.session
+        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.club.token:
+            await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
+            return None
+        self.resume_count += 1
+        last = int(d.get("seq") or 0)
+        async with self._send_lock:
+            sess.ws, sess.transport = ws, request.transport
+            for frame in [f for f in sess.buffer if f["s"] > last]:
+                await self._send(ws, frame)
+                sess.sent_seq = frame["s"]
+        await self.dispatch("RESUMED", {"_trace": ["fakediscord"]})
+        return sess
+
+    async def _member_chunks(self, d: dict[str, Any]) -> None:
+        world = self.club.world
+        guild = world.guilds.get(int(d.get("guild_id") or 0))
+        if guild is None:
+            return
+        members = list(guild.members.values())
+        if d.get("user_ids"):
+            wanted = {int(u) for u in (d["user_ids"] if isinstance(d["user_ids"], list) else [d["user_ids"]])}
+            members = [m for m in members if m.user.id in wanted]
+        elif d.get("query"):
+            members = [m for m in members if m.user.name.lower().startswith(str(d["query"]).lower())]
+            members = members[: int(d.get("limit") or 100) or len(members)]
+        chunks = [members[i : i + 1000] for i in range(0, len(members), 1000)] or [[]]
+        for i, chunk in enumerate(chunks):
+            data: dict[str, Any] = {
+                "guild_id": str(guild.id),
+                "members": [payloads.member(m) for m in chunk],
+                "chunk_index": i,
+                "chunk_count": len(chunks),
+                "not_found": [],
+            }
+            if d.get("nonce"):
+                data["nonce"] = d["nonce"]
+            await self.dispatch("GUILD_MEMBERS_CHUNK", data)

@@ -1,0 +1,308 @@
+"""Create, edit and render messages: mentions and allowed_mentions, replies, polls, attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from . import payloads
+from .permissions import FLAGS
+from .world import (
+    MENTION_ROLE,
+    MENTION_USER,
+    Attachment,
+    Channel,
+    ChannelType,
+    PollState,
+    StoredMessage,
+    World,
+)
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+EDITABLE_FIELDS = ("content", "embeds", "components", "flags", "attachments", "allowed_mentions")
+
+
+@dataclass
+class Upload:
+    """A file a member attaches (to a slash option or a message)."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+
+
+class MessageService:
+    """Turn request bodies into stored messages and keep their payloads current."""
+
+    def __init__(self, club: FakeDiscord) -> None:
+        self.club = club
+
+    @property
+    def world(self) -> World:
+        """Return the world."""
+        return self.club.world
+
+    # -- creation ---------------------------------------------------------------------------------------
+    def build(
+        self,
+        channel: Channel,
+        author_id: int,
+        body: dict[str, Any],
+        *,
+        files: list[Upload] | None = None,
+        ephemeral_for: int | None = None,
+        extra: dict[str, Any] | None = None,
+        message_id: int | None = None,
+    ) -> StoredMessage:
+        """Create and store a message from a create-message body (not dispatched)."""
+        world = self.world
+        mid = message_id or world.new_id()
+        author = world.users[author_id]
+        flags = int(body.get("flags") or 0)
+        if ephemeral_for is not None:
+            flags |= EPHEMERAL
+        payload: dict[str, Any] = {
+            "id": str(mid),
+            "channel_id": str(channel.id),
+            "author": payloads.user(author),
+            "content": body.get("content") or "",
+            "timestamp": payloads.iso(world.clock.now()),
+            "edited_timestamp": None,
+            "tts": bool(body.get("tts")),
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": _embeds(body.get("embeds")),
+            "pinned": False,
+            "type": 0,
+            "flags": flags,
+            "components": number_components(body.get("components")),
+        }
+        if body.get("nonce") is not None:
+            payload["nonce"] = body["nonce"]
+        if channel.guild_id:
+            payload["guild_id"] = str(channel.guild_id)
+            guild = world.guilds[channel.guild_id]
+            if author_id in guild.members:
+                payload["member"] = payloads.member(guild.members[author_id], with_user=False)
+        stored = StoredMessage(payload, ephemeral_for=ephemeral_for)
+        ref = body.get("message_reference")
+        replied_author: int | None = None
+        if ref and ref.get("message_id") and int(ref.get("type", 0) or 0) == 0:
+            target = world.messages.get(int(ref["message_id"]))
+            payload["type"] = 19
+            payload["message_reference"] = {
+                "type": 0,
+                "message_id": str(ref["message_id"]),
+                "channel_id": str(ref.get("channel_id") or channel.id),
+                **({"guild_id": str(channel.guild_id)} if channel.guild_id else {}),
+            }
+            if target is not None:
+                payload["referenced_message"] = payloads.nested_message(target.payload)
+                replied_author = int(target.payload["author"]["id"])
+        if files:
+            payload["attachments"] = [self.store_attachment(channel, f, body, i) for i, f in enumerate(files)]
+        elif body.get("attachments"):
+            payload["attachments"] = [a for a in body["attachments"] if "url" in a]
+        if body.get("poll"):
+            self._attach_poll(stored, body["poll"])
+        if extra:
+            payload.update(extra)
+        self.resolve_mentions(stored, channel, author_id, body.get("allowed_mentions"), replied_author)
+        world.store_message(stored)
+        return stored
+
+    def store_attachment(
+        self, channel: Channel, upload: Upload, body: dict[str, Any] | None = None, index: int = 0
+    ) -> dict[str, Any]:
+        """Keep an uploaded file on the loopback CDN and return its attachment object."""
+        aid = self.world.new_id()
+        self.world.attachments[aid] = Attachment(aid, upload.filename, upload.data, upload.content_type)
+        url = f"{self.club.http_base}/attachments/{channel.id}/{aid}/{upload.filename}"
+        desc = None
+        for a in (body or {}).get("attachments") or []:
+            if str(a.get("id")) == str(index):
+                desc = a.get("description")
+        out = {
+            "id": str(aid),
+            "filename": upload.filename,
+            "size": len(upload.data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": upload.content_type,
+        }
+        if desc:
+            out["description"] = desc
+        return out
+
+    def _attach_poll(self, stored: StoredMessage, poll: dict[str, Any]) -> None:
+        now = self.world.clock.now()
+        hours = int(poll.get("duration") or 24)
+        answers: list[dict[str, Any]] = [
+            {"answer_id": i + 1, "poll_media": a.get("poll_media") or {}}
+            for i, a in enumerate(poll.get("answers") or [])
+        ]
+        state = PollState(
+            expiry=now + timedelta(hours=hours),
+            allow_multiselect=bool(poll.get("allow_multiselect")),
+            answer_ids=[int(a["answer_id"]) for a in answers],
+        )
+        stored.poll = state
+        stored.payload["poll"] = {
+            "question": poll.get("question") or {},
+            "answers": answers,
+            "expiry": payloads.iso(state.expiry),
+            "allow_multiselect": state.allow_multiselect,
+            "layout_type": int(poll.get("layout_type") or 1),
+            "results": {"is_finalized": False, "answer_counts": []},
+        }
+
+    def refresh_poll(self, stored: StoredMessage) -> None:
+        """Rewrite the poll results in the payload from the vote state."""
+        if stored.poll is None:
+            return
+        counts = stored.poll.counts(me=self.world.bot_user.id)
+        stored.payload["poll"]["results"] = {
+            "is_finalized": stored.poll.finalized,
+            "answer_counts": [c for c in counts if c["count"] or stored.poll.finalized],
+        }
+
+    # -- editing ----------------------------------------------------------------------------------------
+    def edit(self, stored: StoredMessage, body: dict[str, Any], *, files: list[Upload] | None = None) -> None:
+        """Apply an edit-message body."""
+        payload = stored.payload
+        if "content" in body:
+            payload["content"] = body["content"] or ""
+        if "components" in body:
+            payload["components"] = number_components(body["components"])
+        if "embeds" in body:
+            payload["embeds"] = _embeds(body["embeds"])
+        if "flags" in body and body["flags"] is not None:
+            keep = payload["flags"] & EPHEMERAL
+            payload["flags"] = int(body["flags"]) | keep
+        payload["flags"] &= ~LOADING
+        if "attachments" in body or files:
+            channel = self.world.channels[stored.channel_id]
+            kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
+            kept = [a for a in payload["attachments"] if a["id"] in kept_ids]
+            new = [self.store_attachment(channel, f, body, i) for i, f in enumerate(files or [])]
+            payload["attachments"] = kept + new
+        payload["edited_timestamp"] = payloads.iso(self.world.clock.now())
+        if "content" in body or "allowed_mentions" in body:
+            channel = self.world.channels[stored.channel_id]
+            self.resolve_mentions(
+                stored, channel, int(payload["author"]["id"]), body.get("allowed_mentions"), None
+            )
+
+    # -- mentions ---------------------------------------------------------------------------------------
+    def resolve_mentions(
+        self,
+        stored: StoredMessage,
+        channel: Channel,
+        author_id: int,
+        allowed: dict[str, Any] | None,
+        replied_author: int | None,
+    ) -> None:
+        """Decide whom a message pings, honouring allowed_mentions as Discord does."""
+        world = self.world
+        payload = stored.payload
+        content = payload.get("content") or ""
+        parse = {"users", "roles", "everyone"} if allowed is None else set(allowed.get("parse") or [])
+        allowed_users = {int(u) for u in (allowed or {}).get("users") or []}
+        allowed_roles = {int(r) for r in (allowed or {}).get("roles") or []}
+        guild = world.guild_of(channel)
+        author_perms = world.permissions_in(channel, author_id) if guild else 0
+        user_ids = [int(u) for u in MENTION_USER.findall(content)]
+        users = [
+            u
+            for u in dict.fromkeys(user_ids)
+            if u in world.users and ("users" in parse or u in allowed_users)
+        ]
+        roles: list[int] = []
+        if guild is not None:
+            for rid in dict.fromkeys(int(r) for r in MENTION_ROLE.findall(content)):
+                role = guild.roles.get(rid)
+                if role is None or not ("roles" in parse or rid in allowed_roles):
+                    continue
+                if role.mentionable or author_perms & FLAGS["mention_everyone"]:
+                    roles.append(rid)
+        everyone = (
+            ("@everyone" in content or "@here" in content)
+            and "everyone" in parse
+            and bool(guild is None or author_perms & FLAGS["mention_everyone"])
+        )
+        pinged: set[int] = set(users)
+        if replied_author is not None and (allowed is None or allowed.get("replied_user")):
+            pinged.add(replied_author)
+        if guild is not None:
+            for m in guild.members.values():
+                if everyone or any(r in m.role_ids for r in roles):
+                    pinged.add(m.user.id)
+        elif everyone:
+            pinged.update(channel.recipient_ids)
+        pinged.discard(author_id)
+        pinged = (
+            {u for u in pinged if world.can_see(channel, u)} if channel.type != ChannelType.DM else pinged
+        )
+        stored.pinged, stored.pinged_roles, stored.pinged_everyone = pinged, set(roles), everyone
+        mention_objs = []
+        for u in users:
+            obj = payloads.user(world.users[u])
+            if guild is not None and u in guild.members:
+                obj["member"] = payloads.member(guild.members[u], with_user=False)
+            mention_objs.append(obj)
+        if replied_author is not None and replied_author in pinged and replied_author not in users:
+            mention_objs.append(payloads.user(world.users[replied_author]))
+        payload["mentions"] = mention_objs
+        payload["mention_roles"] = [str(r) for r in roles]
+        payload["mention_everyone"] = everyone
+
+
+def number_components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Copy components, giving each one Discord's sequential numeric `id` when the bot sent none."""
+    counter = [0]
+    used: set[int] = set()
+
+    def collect(items: list[dict[str, Any]]) -> None:
+        for c in items:
+            if isinstance(c.get("id"), int):
+                used.add(c["id"])
+            collect(c.get("components") or [])
+            for key in ("component", "accessory"):
+                if isinstance(c.get(key), dict):
+                    collect([c[key]])
+
+    def walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for c in items:
+            c = dict(c)
+            if not isinstance(c.get("id"), int):
+                counter[0] += 1
+                while counter[0] in used:
+                    counter[0] += 1
+                c["id"] = counter[0]
+            if "components" in c:
+                c["components"] = walk(c["components"] or [])
+            for key in ("component", "accessory"):
+                if isinstance(c.get(key), dict):
+                    c[key] = walk([c[key]])[0]
+            out.append(c)
+        return out
+
+    collect(components or [])
+    return walk(components or [])
+
+
+def _embeds(embeds: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    out = []
+    for e in embeds or []:
+        e = dict(e)
+        e.setdefault("type", "rich")
+        out.append(e)
+    return out

@@ -1,0 +1,60 @@
+"""Native polls: votes with gateway events, voters, expiry by the clock and by the bot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import discord
+
+from fakediscord import FakeClock, FakeDiscord
+from fakediscord.tests.sample_bot import SampleBot
+
+
+async def test_vote_unvote_and_voters(club: FakeDiscord, bot: SampleBot) -> None:
+    alice, bob = club.member("alice"), club.member("bob")
+    poll = await alice.slash("poll")
+    assert poll.message.poll["question"]["text"] == "Next book?"
+    await alice.vote(poll, "Option B")
+    await bob.vote(poll, "Option B")
+    await bob.vote(poll, "Option A")  # single choice: moves bob's vote
+    await club.wait_until(lambda: ("vote_add", bob.id, 1) in bot.events, what="bob's vote")
+    assert ("vote_remove", bob.id, 2) in bot.events
+    assert poll.message.poll_counts() == {"Option A": 1, "Option B": 1}
+    voters = await bot.http.get_poll_answer_voters(poll.message.channel_id, poll.message.id, 2)
+    assert [u["username"] for u in voters["users"]] == ["alice"]
+    await alice.unvote(poll, "Option B")
+    await club.wait_until(lambda: ("vote_remove", alice.id, 2) in bot.events, what="alice's unvote")
+
+
+async def test_poll_expires_when_clock_passes(club: FakeDiscord, bot: SampleBot, clock: FakeClock) -> None:
+    alice = club.member("alice")
+    poll = await alice.slash("poll")
+    await alice.vote(poll, "Option A")
+    await clock.advance(timedelta(hours=25))
+    assert poll.message.poll_finalized
+    cached = bot._connection._get_message(poll.message.id)
+    assert cached is not None and cached.poll is not None
+    # discord.py learns the winner from the POLL_RESULT system message (type 46).
+    poll_obj = cached.poll
+    await club.wait_until(
+        lambda: poll_obj.victor_answer is not None, what="the poll result in the bot's cache"
+    )
+    assert poll_obj.victor_answer is not None and poll_obj.victor_answer.text == "Option A"
+    channel = bot.get_channel(poll.message.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    fetched = await channel.fetch_message(poll.message.id)
+    assert fetched.poll is not None and fetched.poll.is_finalised()
+    result = club.messages_in(club.text_channel("general"))[-1]
+    assert result.payload["type"] == 46
+    assert {"name": "victor_answer_text", "value": "Option A", "inline": False} in result.embed["fields"]
+
+
+async def test_bot_ends_poll(club: FakeDiscord, bot: SampleBot) -> None:
+    alice = club.member("alice")
+    poll = await alice.slash("poll")
+    channel = bot.get_channel(poll.message.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    msg = await channel.fetch_message(poll.message.id)
+    ended = await msg.end_poll()
+    assert ended.poll is not None and ended.poll.is_finalised()
+    assert poll.message.poll_finalized
