@@ -26,6 +26,7 @@ async def states(store, club, member) -> dict[int, State]:
 async def test_goodreads_import_previews_then_lands_exactly_the_matched_rows(club, alice, catalog, store):
     preview = await alice.slash("status import", file=upload("goodreads.csv"))
     assert preview.ephemeral
+    assert len(club.cdn_downloads) == 1  # downloaded once, from Discord's CDN
     fields = {f["name"]: f["value"] for f in preview.embed["fields"]}
     will = next(v for k, v in fields.items() if k.startswith("Will record"))
     assert "Pride and Prejudice (1813): read it" in will
@@ -118,7 +119,7 @@ async def test_a_20_mb_upload_is_refused_before_downloading(club, alice, catalog
     big = Upload("goodreads_library_export.csv", b"x" * (20 * 1024 * 1024), "text/csv")
     reply = await alice.slash("status import", file=big)
     assert reply.ephemeral and "20.0 MB" in reply.content and "at most 5 MB" in reply.content
-    assert not [r for r in club.requests if "attachments" in r.path]  # the bot never fetched it
+    assert club.cdn_downloads == []  # the bot never downloaded it
     assert await states(store, club, alice) == {}
 
 

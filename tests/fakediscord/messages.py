@@ -240,7 +240,7 @@ class MessageService:
         pinged: set[int] = set(users)
         if replied_author is not None and (allowed is None or allowed.get("replied_user")):
             pinged.add(replied_author)
-        if guild is not None:
+        if guild is not None and (everyone or roles):  # walking every member is costly in big guilds
             for m in guild.members.values():
                 if everyone or any(r in m.role_ids for r in roles):
                     pinged.add(m.user.id)

@@ -128,6 +128,8 @@ class FakeDiscord:
         self.ratelimiter = RateLimiter(enabled=rate_limits)
         self.faults: list[HttpFault] = []
         self.requests: list[RequestRecord] = []
+        # Attachment downloads from the loopback CDN (paths), which are not API requests.
+        self.cdn_downloads: list[str] = []
         self.unhandled: list[RequestRecord] = []
         self.violations: list[RecordedViolation] = []
         self.validator, self.validation_skipped_reason = load_validator(validate)
@@ -576,6 +578,7 @@ class FakeDiscord:
 
     async def _cdn(self, request: web.Request) -> web.StreamResponse:
         att = self.world.attachments.get(int(request.match_info["attachment_id"]))
+        self.cdn_downloads.append(request.path)
         if att is None:
             return web.Response(status=404)
         return web.Response(body=att.data, headers={"Content-Type": att.content_type})
