@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import secrets
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -146,9 +147,15 @@ class ImportButton(
             return
         if pending is None or interaction.client.clock.now() - pending.created_at > IMPORT_TTL:
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
-        count = await cog.statuses.set_many(
-            pending.guild_id, pending.user_id, pending.updates, source="import"
-        )
+        try:
+            count = await cog.statuses.set_many(
+                pending.guild_id, pending.user_id, pending.updates, source="import"
+            )
+        except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
+            raise UserError(
+                "The club's catalog changed since this preview, so nothing was imported; "
+                "run `/status import` again."
+            ) from exc
         log.info("User %s imported %d statuses in guild %s", pending.user_id, count, pending.guild_id)
         await interaction.response.edit_message(
             content=f"Imported {count} statuses. `/status show` lists them.", embed=None, view=None

@@ -168,3 +168,11 @@ async def test_privacy_forget_asks_then_deletes_only_my_data(club, alice, bob, c
     assert await states(store, club, bob) == {catalog["pride"]: State.READ}
     again = await alice.slash("privacy forget")
     assert "I store nothing about you" in again.content
+
+
+async def test_import_is_all_or_nothing_when_the_catalog_changed(club, alice, catalog, store):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    await store.catalog.remove(club.guild.id, catalog["lantern"])  # gone between preview and confirm
+    failed = await alice.click(preview.message, "Import these")
+    assert failed.ephemeral and "catalog changed since this preview" in failed.content
+    assert await states(store, club, alice) == {}

@@ -96,3 +96,20 @@ async def test_catalog_reads_follow_every_write(store):
     assert await store.catalog.remove(GUILD, book)
     assert await store.catalog.get(GUILD, book) is None
     assert await store.catalog.works(OTHER_GUILD) == {}
+
+
+async def test_set_many_is_all_or_nothing(store):
+    import sqlite3
+
+    from bot.domain import State, WorkKind
+    from bot.store import NewWork, StatusUpdate
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+    updates = [
+        StatusUpdate(book, State.READ),
+        StatusUpdate(999_999, State.READ),
+    ]  # the second work does not exist
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.statuses.set_many(GUILD, ALICE, updates, source="import")
+    assert await store.statuses.for_member(GUILD, ALICE) == {}
+    assert await store.statuses.history(GUILD, ALICE) == []
