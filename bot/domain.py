@@ -53,6 +53,19 @@ UNITS_BY_KIND: dict[WorkKind, frozenset[ProgressUnit]] = {
 }
 
 
+# How far along a state is, for choosing between two records of one work (an import never moves a
+# finished title back to "reading").
+STATE_RANK: dict[State, int] = {
+    State.WANT_TO_READ: 0,
+    State.WANT_TO_WATCH: 0,
+    State.DNF: 1,
+    State.READING: 2,
+    State.WATCHING: 2,
+    State.READ: 3,
+    State.WATCHED: 3,
+}
+
+
 def state_applies(kind: WorkKind, state: State) -> bool:
     """Return whether `state` is a valid status for a work of `kind`."""
     return state in STATES_BY_KIND[kind]

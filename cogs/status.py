@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain import MemberStatus, ProgressUnit, State, Work
+from bot.domain import STATE_RANK, MemberStatus, ProgressUnit, State, Work
 from bot.errors import NotAllowed, NotConfigured, UserError
 from bot.imports import (
     MAX_IMPORT_BYTES,
@@ -47,16 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORT_TTL = timedelta(minutes=15)
-# Import never moves a status backwards: a finished title stays finished.
-_RANK = {
-    State.WANT_TO_READ: 0,
-    State.WANT_TO_WATCH: 0,
-    State.DNF: 1,
-    State.READING: 2,
-    State.WATCHING: 2,
-    State.READ: 3,
-    State.WATCHED: 3,
-}
 STATE_CHOICES = [app_commands.Choice(name=label, value=state.value) for state, label in STATE_LABELS.items()]
 
 
@@ -98,7 +88,7 @@ def plan_import(
         if existing is not None and existing.state == state:
             kept.append((row, "already recorded"))
             continue
-        if existing is not None and _RANK[existing.state] > _RANK[state]:
+        if existing is not None and STATE_RANK[existing.state] > STATE_RANK[state]:
             kept.append((row, f"you already marked it {STATE_LABELS[existing.state]}"))
             continue
         at = datetime.combine(row.finished_at, time(12), tzinfo=UTC) if row.finished_at else None

@@ -23,21 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
 
-from bot.domain import State, Work, WorkKind
+from bot.domain import STATE_RANK, Work, WorkKind
 from bot.imports.base import ImportRow
 from bot.titles import fold_text, normalize_title
 
 __all__ = ["ImportPreview", "match_import"]
 
-_STATE_RANK = {
-    State.WANT_TO_READ: 0,
-    State.WANT_TO_WATCH: 0,
-    State.DNF: 1,
-    State.READING: 2,
-    State.WATCHING: 2,
-    State.READ: 3,
-    State.WATCHED: 3,
-}
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 _NAME_SEPARATORS = re.compile(r"[,;&/]|\band\b", re.IGNORECASE)
 # Transliterations differ ("Dostoevsky"/"Dostoyevsky", "Tolstoy"/"Tolstoi"); typos rarely do this.
@@ -160,7 +151,7 @@ def _match_film(row: ImportRow, works: list[Work], loose: bool) -> Work | str:
 
 def _rank(row: ImportRow) -> tuple[int, date]:
     """Return a row's precedence among rows for the same work (higher wins)."""
-    return _STATE_RANK[row.state], row.finished_at or date.min
+    return STATE_RANK[row.state], row.finished_at or date.min
 
 
 def match_import(rows: Sequence[ImportRow], works: Mapping[int, Work]) -> ImportPreview:
