@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain import MemberStatus, ProgressUnit, State
 
 
@@ -161,3 +163,17 @@ async def test_show_lists_my_statuses(club, alice, bob, catalog):
     assert mine.ephemeral and "Nosferatu (1922): watched it" in mine.embed["description"]
     theirs = await bob.slash("status show", member=alice)
     assert "Nosferatu (1922): watched it" in theirs.embed["description"]
+
+
+async def test_a_late_answer_is_not_retried(club, alice, catalog, store, error_log, caplog):
+    """Past Discord's 3 s deadline the interaction is gone: the bot logs it once and does not answer twice."""
+    club.interactions.deadline = 0.3
+    club.slow("POST", "/interactions/{interaction_id}/{interaction_token}/callback", 0.5, times=None)
+    with pytest.raises(AssertionError, match=r"10062|did not answer"):
+        await alice.slash("status set", title=f"#{catalog['pride']}", state="read", timeout=2)
+    await club.wait_until(lambda: sum(r.late_callbacks for r in club.interactions.records.values()) >= 1)
+    await club.settle(quiet=0.8)
+    assert sum(r.late_callbacks for r in club.interactions.records.values()) == 1  # no second try
+    assert (await store.statuses.for_member(club.guild.id, alice.id))[catalog["pride"]].state is State.READ
+    assert not error_log.records
+    assert any("Answered too late" in r.getMessage() for r in caplog.records)
