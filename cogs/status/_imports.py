@@ -1,0 +1,147 @@
+"""`/status import`: preview what an export would record, then record it all at once on confirmation."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.clock import Clock
+from bot.domain import STATE_RANK, MemberStatus
+from bot.errors import NotAllowed, UserError
+from bot.imports import ImportPreview, ImportRow
+from bot.statuses import STATE_LABELS
+from bot.store import StatusRepository, StatusUpdate
+from bot.ui import ReportsErrors
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+IMPORT_TTL = timedelta(minutes=15)
+
+
+@dataclass
+class PendingImport:
+    """An import preview waiting for the member's confirmation."""
+
+    guild_id: int
+    user_id: int
+    updates: list[StatusUpdate]
+    created_at: datetime
+
+
+class PendingImports:
+    """Previews waiting for confirmation, in memory: a restart simply asks the member to import again."""
+
+    def __init__(self, statuses: StatusRepository, clock: Clock) -> None:
+        self.statuses = statuses
+        self.clock = clock
+        self._pending: dict[str, PendingImport] = {}
+
+    def add(self, guild_id: int, user_id: int, updates: list[StatusUpdate]) -> str:
+        """Keep a preview's updates and return the token its buttons carry."""
+        now = self.clock.now()
+        for token, pending in list(self._pending.items()):
+            if now - pending.created_at > IMPORT_TTL:
+                del self._pending[token]
+        token = secrets.token_hex(8)
+        self._pending[token] = PendingImport(guild_id, user_id, updates, now)
+        return token
+
+    def take(self, token: str, user_id: int) -> PendingImport | None:
+        """Remove and return a member's live preview (None when it expired or is unknown)."""
+        pending = self._pending.get(token)
+        if pending is not None and pending.user_id != user_id:
+            raise NotAllowed("This import belongs to someone else; run `/status import` with your own file.")
+        self._pending.pop(token, None)
+        if pending is None or self.clock.now() - pending.created_at > IMPORT_TTL:
+            return None
+        return pending
+
+    async def apply(self, pending: PendingImport) -> int:
+        """Record every update of a preview in one transaction; return how many."""
+        try:
+            count = await self.statuses.set_many(
+                pending.guild_id, pending.user_id, pending.updates, source="import"
+            )
+        except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
+            raise UserError(
+                "The club's catalog changed since this preview, so nothing was imported; "
+                "run `/status import` again."
+            ) from exc
+        log.info("User %s imported %d statuses in guild %s", pending.user_id, count, pending.guild_id)
+        return count
+
+
+def plan_import(
+    preview: ImportPreview, current: dict[int, MemberStatus]
+) -> tuple[list[tuple[ImportRow, StatusUpdate]], list[tuple[ImportRow, str]]]:
+    """Turn matched rows into updates; rows that would change nothing or go backwards are kept out."""
+    updates: list[tuple[ImportRow, StatusUpdate]] = []
+    kept: list[tuple[ImportRow, str]] = []
+    for row, work_id in preview.matched:
+        state = row.state
+        existing = current.get(work_id)
+        if existing is not None and existing.state == state:
+            kept.append((row, "already recorded"))
+            continue
+        if existing is not None and STATE_RANK[existing.state] > STATE_RANK[state]:
+            kept.append((row, f"you already marked it {STATE_LABELS[existing.state]}"))
+            continue
+        at = datetime.combine(row.finished_at, time(12), tzinfo=UTC) if row.finished_at else None
+        updates.append((row, StatusUpdate(work_id, state, at=at)))
+    return updates, kept
+
+
+class ImportButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:import:(?P<action>confirm|cancel):(?P<token>[0-9a-f]{16})",
+):
+    """Confirm or cancel an import preview."""
+
+    def __init__(self, action: str, token: str) -> None:
+        self.action = action
+        self.token = token
+        label, style = (
+            ("Import these", discord.ButtonStyle.success)
+            if action == "confirm"
+            else ("Cancel", discord.ButtonStyle.secondary)
+        )
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"bookclub:import:{action}:{token}")
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ImportButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["action"], match["token"])
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Apply the whole import in one transaction, or drop it."""
+        # The previews live on the status cog; with the cog unloaded there is nothing to confirm.
+        imports = getattr(interaction.client.get_cog("StatusCog"), "imports", None)
+        if not isinstance(imports, PendingImports):
+            raise UserError("Imports are unavailable right now; try again in a moment.")
+        pending = imports.take(self.token, interaction.user.id)
+        if self.action == "cancel":
+            await interaction.response.edit_message(
+                content="Import cancelled: nothing was changed.", embed=None, view=None
+            )
+            return
+        if pending is None:
+            raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
+        count = await imports.apply(pending)
+        await interaction.response.edit_message(
+            content=f"Imported {count} statuses. `/status show` lists them.", embed=None, view=None
+        )
