@@ -136,6 +136,12 @@ class Database:
         async with self._conn.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
+    async def execute_atomic(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one write statement on its own (atomic, triggers included); return the rows it changed."""
+        async with self._write_lock:  # never inside another coroutine's open transaction
+            cursor = await self._conn.execute(sql, tuple(params))
+            return cursor.rowcount
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run writes atomically: commit on success, roll back on any exception."""

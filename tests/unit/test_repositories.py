@@ -43,20 +43,14 @@ async def test_update_rejects_unknown_columns_and_bad_values(store):
 
 
 async def seed_member_data(store, user_id):
-    async with store.db.transaction() as tx:
-        work = await tx.insert(
-            "INSERT INTO works (guild_id, kind, title, created_at, suggested_by) VALUES (?, 'book', ?, 'now', ?)",
-            (GUILD, f"Book {user_id}", user_id),
-        )
-        await tx.execute(
-            "INSERT INTO statuses (guild_id, user_id, work_id, state, updated_at) VALUES (?, ?, ?, 'read', 'now')",
-            (GUILD, user_id, work),
-        )
-        await tx.execute(
-            "INSERT INTO status_history (guild_id, user_id, work_id, state, source, changed_at)"
-            " VALUES (?, ?, ?, 'read', 'command', 'now')",
-            (GUILD, user_id, work),
-        )
+    from bot.domain import State, WorkKind
+    from bot.store import NewWork, StatusUpdate
+
+    work = await store.catalog.add(
+        GUILD, NewWork(WorkKind.BOOK, f"Book {user_id}"), approved=False, suggested_by=user_id
+    )
+    await store.statuses.set(GUILD, user_id, StatusUpdate(work, State.READ), source="command")
+    async with store.db.transaction() as tx:  # reviews have no repository yet
         await tx.execute(
             "INSERT INTO reviews (guild_id, work_id, author_id, rating, created_at, updated_at)"
             " VALUES (?, ?, ?, 4, 'now', 'now')",
@@ -113,3 +107,30 @@ async def test_set_many_is_all_or_nothing(store):
         await store.statuses.set_many(GUILD, ALICE, updates, source="import")
     assert await store.statuses.for_member(GUILD, ALICE) == {}
     assert await store.statuses.history(GUILD, ALICE) == []
+
+
+async def test_every_status_change_is_kept_with_its_time_and_source(store, clock):
+    from datetime import UTC, datetime
+
+    from bot.domain import ProgressUnit, State, WorkKind
+    from bot.store import NewWork, StatusUpdate
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma", chapters=55))
+    await store.statuses.set(
+        GUILD, ALICE, StatusUpdate(book, State.READING, ProgressUnit.CHAPTER, 3), source="command"
+    )
+    clock.advance(timedelta(days=2))
+    await store.statuses.set(
+        GUILD, ALICE, StatusUpdate(book, State.READING, ProgressUnit.CHAPTER, 9), source="button"
+    )
+    read_on = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    await store.statuses.set_many(GUILD, ALICE, [StatusUpdate(book, State.READ, at=read_on)], source="import")
+    history = await store.statuses.history(GUILD, ALICE)
+    assert [(c.state, c.progress_value, c.source) for c in history] == [
+        (State.READ, None, "import"),  # happened first (the date read), recorded last
+        (State.READING, 3, "command"),
+        (State.READING, 9, "button"),
+    ]
+    assert history[0].changed_at == read_on
+    assert history[2].changed_at == clock.now()
+    assert (await store.statuses.for_member(GUILD, ALICE))[book].state is State.READ

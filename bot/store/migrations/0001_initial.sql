@@ -47,7 +47,9 @@ CREATE TABLE statuses (
     state          TEXT    NOT NULL,
     progress_unit  TEXT CHECK (progress_unit IS NULL OR progress_unit IN ('chapter', 'part', 'page', 'percent', 'episode')),
     progress_value REAL,
-    updated_at     TEXT    NOT NULL,
+    source         TEXT    NOT NULL,  -- how the latest change came: command, button or import
+    changed_at     TEXT    NOT NULL,  -- when it happened (an import's "date read"), for the history
+    updated_at     TEXT    NOT NULL,  -- when the bot recorded it
     PRIMARY KEY (guild_id, user_id, work_id)
 );
 CREATE INDEX statuses_by_work ON statuses (guild_id, work_id, state);
@@ -64,6 +66,20 @@ CREATE TABLE status_history (
     changed_at     TEXT    NOT NULL
 );
 CREATE INDEX status_history_by_member ON status_history (guild_id, user_id, changed_at);
+
+-- Every write to statuses lands in the history, whatever code makes it, in the same statement.
+CREATE TRIGGER statuses_history_on_insert AFTER INSERT ON statuses
+BEGIN
+    INSERT INTO status_history (guild_id, user_id, work_id, state, progress_unit, progress_value, source, changed_at)
+    VALUES (NEW.guild_id, NEW.user_id, NEW.work_id, NEW.state, NEW.progress_unit, NEW.progress_value, NEW.source,
+            NEW.changed_at);
+END;
+CREATE TRIGGER statuses_history_on_update AFTER UPDATE ON statuses
+BEGIN
+    INSERT INTO status_history (guild_id, user_id, work_id, state, progress_unit, progress_value, source, changed_at)
+    VALUES (NEW.guild_id, NEW.user_id, NEW.work_id, NEW.state, NEW.progress_unit, NEW.progress_value, NEW.source,
+            NEW.changed_at);
+END;
 
 -- Featured reviews by organizers and members' own ratings.
 CREATE TABLE reviews (
