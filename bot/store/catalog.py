@@ -44,6 +44,9 @@ class NewWork:
     parts: tuple[tuple[str, int | None], ...] = ()
 
 
+_EDITABLE = frozenset({"title", "creator", "year", "chapters", "pages", "episodes"})
+
+
 def _work(row: sqlite3.Row, parts: Sequence[sqlite3.Row]) -> Work:
     names = tuple(p["name"] for p in parts)
     ends = tuple(p["last_chapter"] for p in parts)
@@ -182,6 +185,35 @@ class CatalogRepository:
             )
         self._forget(guild_id)
         return changed == 1
+
+    async def update(
+        self,
+        guild_id: int,
+        work_id: int,
+        changes: dict[str, object],
+        parts: tuple[tuple[str, int | None], ...] | None = None,
+    ) -> Work:
+        """Change a work's details (and replace its parts when given) atomically; return the new work."""
+        unknown = set(changes) - _EDITABLE
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        async with self._db.transaction() as tx:
+            if changes:
+                assignments = ", ".join(f"{column} = ?" for column in changes)
+                await tx.execute(
+                    f"UPDATE works SET {assignments} WHERE guild_id = ? AND id = ?",  # noqa: S608 - whitelisted
+                    (*changes.values(), guild_id, work_id),
+                )
+            if parts is not None:
+                await tx.execute("DELETE FROM work_parts WHERE work_id = ?", (work_id,))
+                await tx.executemany(
+                    "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
+                    [(work_id, i, name, last) for i, (name, last) in enumerate(parts, start=1)],
+                )
+        self._forget(guild_id)
+        work = await self.get(guild_id, work_id)
+        assert work is not None
+        return work
 
     async def remove(self, guild_id: int, work_id: int) -> bool:
         """Delete a work and everything recorded about it; return False if it did not exist."""

@@ -122,6 +122,14 @@ class StatusRepository:
         )
         return [StatusRecord(r["user_id"], _status(r), datetime.fromisoformat(r["updated_at"])) for r in rows]
 
+    async def furthest_progress(self, guild_id: int, work_id: int, unit: ProgressUnit) -> float | None:
+        """Return the highest progress any member recorded for a work in `unit`."""
+        row = await self._db.fetch_one(
+            "SELECT MAX(progress_value) FROM statuses WHERE guild_id = ? AND work_id = ? AND progress_unit = ?",
+            (guild_id, work_id, unit.value),
+        )
+        return row[0] if row else None
+
     async def history(self, guild_id: int, user_id: int) -> list[StatusChange]:
         """Return every change the member made, oldest first."""
         rows = await self._db.fetch_all(

@@ -101,3 +101,59 @@ async def test_current_book_post_is_seen_by_members_and_pings_nobody(
     assert (await store.guilds.get(club.guild.id)).current_book_id == catalog["pride"]
     assert "Now reading: Pride and Prejudice (1813)" in club.text_member_sees(alice)
     assert club.pings_of(alice) == []
+
+
+async def test_organizer_fixes_a_books_details(club, admin, alice, catalog, store):
+    await alice.slash("status set", title=f"#{catalog['lantern']}", state="reading", progress="ch 20")
+    too_few = await admin.slash("book edit", title=f"#{catalog['lantern']}", chapters=12)
+    assert too_few.ephemeral and "already at chapter 20" in too_few.content
+    wrong_kind = await admin.slash("book edit", title=f"#{catalog['nosferatu']}", chapters=3)
+    assert "is a film" in wrong_kind.content
+    nothing = await admin.slash("book edit", title=f"#{catalog['lantern']}")
+    assert "Nothing to change" in nothing.content
+    clash = await admin.slash(
+        "book edit", title=f"#{catalog['frank']}", new_title="Pride and Prejudice", year=1813
+    )
+    assert "already has a book with that title" in clash.content
+    refused = await alice.slash("book edit", title=f"#{catalog['lantern']}", chapters=40)
+    assert "Only organizers" in refused.content
+
+    saved = await admin.slash(
+        "book edit",
+        title=f"#{catalog['lantern']}",
+        new_title="The Lantern-Keeper",
+        chapters=32,
+        parts="Dusk: 16; Dawn: 32",
+    )
+    assert saved.content == "Saved *The Lantern-Keeper (2021)*."
+    work = await store.catalog.get(club.guild.id, catalog["lantern"])
+    assert (work.title, work.chapters, work.parts, work.part_last_chapters) == (
+        "The Lantern-Keeper",
+        32,
+        ("Dusk", "Dawn"),
+        (16, 32),
+    )
+    mine = await alice.slash("status show")
+    assert "The Lantern-Keeper (2021): reading (ch. 20/32)" in mine.embed["description"]
+
+
+async def test_removing_a_title_asks_first_and_takes_its_statuses(club, admin, alice, catalog, store):
+    await admin.slash("book current", book=f"#{catalog['pride']}")
+    await alice.slash("status set", title=f"#{catalog['pride']}", state="read")
+    ask = await admin.slash("book remove", title=f"#{catalog['pride']}")
+    assert ask.ephemeral and "deletes 1 members' statuses" in ask.content
+    second_ask = await admin.slash("book remove", title=f"#{catalog['pride']}")
+    assert await store.catalog.get(club.guild.id, catalog["pride"]) is not None  # nothing yet
+    done = await admin.click(ask.message, "Remove it")
+    assert done.content == "Removed *Pride and Prejudice (1813)* from the catalog."
+    assert await store.catalog.get(club.guild.id, catalog["pride"]) is None
+    assert await store.statuses.for_member(club.guild.id, alice.id) == {}
+    assert (await store.guilds.get(club.guild.id)).current_book_id is None
+    again = await admin.click(second_ask.message, "Remove it")
+    assert again.ephemeral and "already gone" in again.content
+
+
+async def test_members_cannot_remove_titles(club, alice, catalog, store):
+    refused = await alice.slash("book remove", title=f"#{catalog['pride']}")
+    assert refused.ephemeral and "Only organizers" in refused.content
+    assert await store.catalog.get(club.guild.id, catalog["pride"]) is not None

@@ -1,10 +1,10 @@
-"""`/book`: the club's catalog of books and their film or series adaptations."""
+"""The `/book` command group."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
+import sqlite3
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,77 +12,28 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
-from bot.domain import WorkKind
+from bot.domain import ProgressUnit, WorkKind
 from bot.errors import NotConfigured, UserError
 from bot.lookup import KIND_LABEL, choices_for, pick_work, resolve_work, work_label
 from bot.statuses import status_buttons
-from bot.store import CatalogRepository, GuildSettingsRepository, NewWork
+from bot.store import CatalogRepository, GuildSettingsRepository, NewWork, StatusRepository
 from bot.ui import BookClubView
+from cogs.catalog._input import (
+    MAX_CREATOR,
+    MAX_TITLE,
+    check_year,
+    clean_text,
+    clean_title,
+    fit,
+    parse_parts,
+    work_label_of,
+)
+from cogs.catalog._views import RemoveWorkButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
 
 log = logging.getLogger(__name__)
-
-MAX_TITLE = 200
-MAX_CREATOR = 100
-YEAR_RANGE = (1000, 2100)
-
-
-def _clean_text(value: str | None, what: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        return None
-    if len(cleaned) > limit:
-        raise UserError(f"The {what} is {len(cleaned)} characters long; keep it to {limit}.")
-    return cleaned
-
-
-def _title(value: str) -> str:
-    title = _clean_text(value, "title", MAX_TITLE)
-    if not title:
-        raise UserError("Give a title.")
-    return title
-
-
-def _year(value: int | None) -> int | None:
-    if value is not None and not YEAR_RANGE[0] <= value <= YEAR_RANGE[1]:
-        raise UserError(
-            f"{value} is not a plausible year: give the year of first publication or release, e.g. 1965."
-        )
-    return value
-
-
-def parse_parts(text: str | None, chapters: int | None) -> tuple[tuple[str, int | None], ...]:
-    """Read "Part One: 10; Part Two: 22" (name, then optionally its last chapter) into parts."""
-    if not text or not text.strip():
-        return ()
-    parts: list[tuple[str, int | None]] = []
-    for raw in re.split(r"[;\n]", text):
-        piece = raw.strip()
-        if not piece:
-            continue
-        match = re.match(r"^(?P<name>.+?)\s*:\s*(?P<last>\d+)$", piece)
-        name, last = (match["name"], int(match["last"])) if match else (piece, None)
-        if len(name) > 100:
-            raise UserError(f"Part name `{name[:40]}…` is too long; keep each part name to 100 characters.")
-        parts.append((name, last))
-    if len(parts) > 50:
-        raise UserError("A book can have at most 50 parts.")
-    lasts = [last for _, last in parts]
-    if any(last is not None for last in lasts):
-        if any(last is None for last in lasts):
-            raise UserError("Give the last chapter for every part (`Name: 12`) or for none of them.")
-        numbers = [int(x) for x in lasts if x is not None]
-        if any(b <= a for a, b in itertools.pairwise(numbers)) or numbers[0] < 1:
-            raise UserError("Each part's last chapter must be after the previous part's.")
-        if chapters is not None and numbers[-1] > chapters:
-            raise UserError(
-                f"The last part ends at chapter {numbers[-1]}, but the book has {chapters} chapters."
-            )
-    return tuple(parts)
 
 
 @app_commands.guild_only()
@@ -91,10 +42,32 @@ class CatalogCog(
 ):
     """Adding, suggesting and choosing titles."""
 
-    def __init__(self, catalog: CatalogRepository, guilds: GuildSettingsRepository) -> None:
+    def __init__(
+        self,
+        bot: BookClubBot,
+        catalog: CatalogRepository,
+        guilds: GuildSettingsRepository,
+        statuses: StatusRepository,
+    ) -> None:
+        self.bot = bot
         self.catalog = catalog
         self.guilds = guilds
+        self.statuses = statuses
         super().__init__()
+
+    async def cog_load(self) -> None:
+        """Route the remove confirmation buttons here, also after a restart."""
+        self.bot.add_dynamic_items(RemoveWorkButton)
+
+    async def cog_unload(self) -> None:
+        """Stop routing the buttons here."""
+        self.bot.remove_dynamic_items(RemoveWorkButton)
+
+    async def any_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest any catalog title."""
+        return await self._autocomplete(interaction, current, None)
 
     async def _autocomplete(
         self, interaction: discord.Interaction, current: str, kinds: tuple[WorkKind, ...] | None
@@ -151,9 +124,9 @@ class CatalogCog(
         assert interaction.guild_id is not None
         new = NewWork(
             kind=WorkKind.BOOK,
-            title=_title(title),
-            creator=_clean_text(author, "author", MAX_CREATOR),
-            year=_year(year),
+            title=clean_title(title),
+            creator=clean_text(author, "author", MAX_CREATOR),
+            year=check_year(year),
             chapters=chapters,
             pages=pages,
             parts=parse_parts(parts, chapters),
@@ -210,9 +183,9 @@ class CatalogCog(
             )
         new = NewWork(
             kind=work_kind,
-            title=_title(title),
-            creator=_clean_text(director, "director", MAX_CREATOR),
-            year=_year(year),
+            title=clean_title(title),
+            creator=clean_text(director, "director", MAX_CREATOR),
+            year=check_year(year),
             episodes=episodes,
             adapts_work_id=source.id,
         )
@@ -241,9 +214,9 @@ class CatalogCog(
         assert interaction.guild_id is not None
         new = NewWork(
             kind=WorkKind(kind.value) if kind else WorkKind.BOOK,
-            title=_title(title),
-            creator=_clean_text(author, "author", MAX_CREATOR),
-            year=_year(year),
+            title=clean_title(title),
+            creator=clean_text(author, "author", MAX_CREATOR),
+            year=check_year(year),
         )
         await self.catalog.add(interaction.guild_id, new, approved=False, suggested_by=interaction.user.id)
         await interaction.response.send_message(
@@ -288,6 +261,102 @@ class CatalogCog(
         await self.catalog.reject(interaction.guild_id, work_id)
         await interaction.response.send_message(f"Removed the suggestion *{title}*.", ephemeral=True)
 
+    @app_commands.command(name="edit", description="Fix a title's details (organizers)")
+    @app_commands.describe(
+        title="The book, film or series to change",
+        new_title="Its corrected title",
+        author="Author (or director)",
+        year="Year of first publication or release",
+        chapters="Number of chapters (books)",
+        pages="Page count of the club's edition (books)",
+        parts="Named parts, e.g. 'Book One: 12; Book Two: 30' (books; replaces the old parts)",
+        episodes="Number of episodes (series)",
+    )
+    @app_commands.autocomplete(title=any_autocomplete)
+    async def edit(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        title: str,
+        new_title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
+        author: app_commands.Range[str, 1, MAX_CREATOR] | None = None,
+        year: int | None = None,
+        chapters: app_commands.Range[int, 1, 2000] | None = None,
+        pages: app_commands.Range[int, 1, 20000] | None = None,
+        parts: app_commands.Range[str, 1, 1500] | None = None,
+        episodes: app_commands.Range[int, 1, 5000] | None = None,
+    ) -> None:
+        """Validate every change against the work and members' progress, then save them together."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+        work = pick_work(await self.catalog.works(guild_id), title)
+        book_only = {"chapters": chapters, "pages": pages, "parts": parts}
+        if work.kind is not WorkKind.BOOK and any(v is not None for v in book_only.values()):
+            raise UserError(
+                f"*{work_label(work)}* is a {work.kind.value}: chapters, pages and parts are for books."
+            )
+        if episodes is not None and work.kind is not WorkKind.SERIES:
+            raise UserError(f"*{work_label(work)}* is not a series: only series have episodes.")
+        changes: dict[str, object] = {}
+        if new_title is not None:
+            changes["title"] = clean_title(new_title)
+        if author is not None:
+            changes["creator"] = clean_text(author, "author", MAX_CREATOR)
+        if year is not None:
+            changes["year"] = check_year(year)
+        for column, value, unit in (
+            ("chapters", chapters, ProgressUnit.CHAPTER),
+            ("pages", pages, ProgressUnit.PAGE),
+            ("episodes", episodes, ProgressUnit.EPISODE),
+        ):
+            if value is None:
+                continue
+            furthest = await self.statuses.furthest_progress(guild_id, work.id, unit)
+            if furthest is not None and furthest > value:
+                raise UserError(
+                    f"A member is already at {unit.value} {furthest:g} of *{work_label(work)}*, "
+                    f"so it cannot have only {value} {column}."
+                )
+            changes[column] = value
+        new_parts = parse_parts(parts, chapters or work.chapters) if parts is not None else None
+        if (
+            new_parts is None
+            and chapters is not None
+            and work.part_last_chapters
+            and work.part_last_chapters[-1] > chapters
+        ):
+            raise UserError(
+                f"Its last part ends at chapter {work.part_last_chapters[-1]}: give the parts again with `parts`."
+            )
+        if not changes and new_parts is None:
+            raise UserError("Nothing to change: give at least one new value.")
+        try:
+            saved = await self.catalog.update(guild_id, work.id, changes, new_parts)
+        except sqlite3.IntegrityError as exc:
+            raise UserError(f"The catalog already has a {work.kind.value} with that title and year.") from exc
+        log.info("Guild %s work %s edited by %s: %s", guild_id, work.id, interaction.user.id, sorted(changes))
+        await interaction.response.send_message(f"Saved *{work_label(saved)}*.", ephemeral=True)
+
+    @app_commands.command(
+        name="remove", description="Remove a title and members' statuses for it (organizers; asks first)"
+    )
+    @app_commands.describe(title="The book, film or series to remove")
+    @app_commands.autocomplete(title=any_autocomplete)
+    async def remove(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+        """Ask for confirmation, saying what would be lost."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        work = pick_work(await self.catalog.works(interaction.guild_id), title)
+        count = len(await self.statuses.for_work(interaction.guild_id, work.id))
+        view = BookClubView(timeout=None)
+        view.add_item(RemoveWorkButton(work.id))
+        await interaction.response.send_message(
+            f"Remove *{work_label(work)}* from the catalog? This also deletes {count} members' statuses for it "
+            "and cannot be undone. Dismiss this message to keep it.",
+            view=view,
+            ephemeral=True,
+        )
+
     @app_commands.command(name="list", description="Show the club's catalog and waiting suggestions")
     async def list_catalog(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """List books with their adaptations."""
@@ -309,13 +378,13 @@ class CatalogCog(
             if screen.kind is not WorkKind.BOOK and screen.adapts_work_id is None:
                 lines.append(f"🎬 {discord.utils.escape_markdown(work_label(screen))}")
         embed = discord.Embed(title="Club catalog", colour=discord.Colour.blurple())
-        embed.description = _fit(
+        embed.description = fit(
             "\n".join(lines) or "Empty: an organizer can add books with `/book add`.", 4000
         )
         if pending:
             embed.add_field(
                 name=f"Suggestions waiting ({len(pending)})",
-                value=_fit(
+                value=fit(
                     "\n".join(
                         f"- {discord.utils.escape_markdown(s.title)} ({KIND_LABEL[s.kind]})" for s in pending
                     ),
@@ -379,20 +448,3 @@ class CatalogCog(
             f"I posted it in {channel.mention}.",
             ephemeral=True,
         )
-
-
-def work_label_of(new: NewWork) -> str:
-    """Return "Title (year)" for a work being added."""
-    return f"{new.title} ({new.year})" if new.year else new.title
-
-
-def _fit(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 20].rsplit("\n", 1)[0]
-    return f"{cut}\n… and more"
-
-
-async def setup(bot: BookClubBot) -> None:
-    """Register the cog."""
-    await bot.add_cog(CatalogCog(bot.store.catalog, bot.store.guilds))

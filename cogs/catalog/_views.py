@@ -1,0 +1,57 @@
+"""Buttons of the `/book` commands."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.checks import ensure_organizer
+from bot.errors import UserError
+from bot.lookup import work_label
+from bot.ui import ReportsErrors
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+
+class RemoveWorkButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:catalog:remove:(?P<work_id>\d+)",
+):
+    """Confirms `/book remove`; checks again that the one pressing it is an organizer."""
+
+    def __init__(self, work_id: int) -> None:
+        self.work_id = work_id
+        super().__init__(
+            discord.ui.Button(
+                label="Remove it",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"bookclub:catalog:remove:{work_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RemoveWorkButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["work_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Delete the work; statuses and history go with it (foreign keys cascade)."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        catalog = interaction.client.store.catalog
+        work = await catalog.get(interaction.guild_id, self.work_id)
+        if work is None or not await catalog.remove(interaction.guild_id, self.work_id):
+            raise UserError("That title is already gone from the catalog.")
+        log.info("Guild %s work %s removed by %s", interaction.guild_id, self.work_id, interaction.user.id)
+        await interaction.response.edit_message(
+            content=f"Removed *{work_label(work)}* from the catalog.", view=None
+        )
