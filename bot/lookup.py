@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+import discord
 from discord import app_commands
 
 from bot.domain import Work, WorkKind
@@ -15,6 +16,11 @@ from bot.titles import Candidate, ResolutionKind, match_titles, resolve_title
 # Autocomplete fills in this form, so a picked choice resolves exactly even when titles repeat.
 _PICKED = re.compile(r"^#(\d+)$")
 KIND_LABEL = {WorkKind.BOOK: "book", WorkKind.FILM: "film", WorkKind.SERIES: "series"}
+
+
+def italic(text: str) -> str:
+    """Italicise text from members or exports, escaping their markdown so it cannot break the message."""
+    return f"*{discord.utils.escape_markdown(text)}*"
 
 
 def work_label(work: Work) -> str:
@@ -66,7 +72,7 @@ def pick_work(
     if resolution.kind is ResolutionKind.FOUND and resolution.match is not None:
         return pool[resolution.match.id]
     shown = query.strip()[:80] or "(empty)"
-    options = ", ".join(f"*{work_label(pool[m.id])}*" for m in resolution.options[:5])
+    options = ", ".join(f"{italic(work_label(pool[m.id]))}" for m in resolution.options[:5])
     if resolution.kind is ResolutionKind.AMBIGUOUS and len(resolution.options) > 1:
         raise NotFound(f"`{shown}` matches several {what}s: {options}. Pick one from the list as you type.")
     if resolution.kind is ResolutionKind.AMBIGUOUS:

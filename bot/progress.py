@@ -7,6 +7,7 @@ import re
 
 from bot.domain import ProgressUnit, Work, WorkKind
 from bot.errors import UserError
+from bot.lookup import italic
 
 _PATTERNS: tuple[tuple[re.Pattern[str], ProgressUnit | None], ...] = (
     (re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s*%$"), ProgressUnit.PERCENT),
@@ -36,11 +37,11 @@ def parse_progress(text: str, work: Work) -> tuple[ProgressUnit, float]:
 def _check(unit: ProgressUnit, value: float, work: Work) -> float:
     title = work.title
     if work.kind is WorkKind.FILM:
-        raise UserError(f"*{title}* is a film: mark it watched instead of giving progress.")
+        raise UserError(f"{italic(title)} is a film: mark it watched instead of giving progress.")
     if work.kind is WorkKind.SERIES and unit is not ProgressUnit.EPISODE:
-        raise UserError(f"*{title}* is a series: give progress in episodes, e.g. `ep 3`.")
+        raise UserError(f"{italic(title)} is a series: give progress in episodes, e.g. `ep 3`.")
     if work.kind is WorkKind.BOOK and unit is ProgressUnit.EPISODE:
-        raise UserError(f"*{title}* is a book: give a chapter, page, part or percentage.")
+        raise UserError(f"{italic(title)} is a book: give a chapter, page, part or percentage.")
     if not math.isfinite(value) or value < 0:
         raise UserError("Progress cannot be negative.")
     limits = {
@@ -52,9 +53,11 @@ def _check(unit: ProgressUnit, value: float, work: Work) -> float:
     }
     limit, described = limits[unit]
     if limit is not None and value > limit:
-        raise UserError(f"*{title}* has {described}; `{value:g}` is past the end. Mark it finished instead.")
+        raise UserError(
+            f"{italic(title)} has {described}; `{value:g}` is past the end. Mark it finished instead."
+        )
     if unit is ProgressUnit.PART and not work.parts:
-        raise UserError(f"*{title}* has no parts in the catalog; give a chapter, page or percentage.")
+        raise UserError(f"{italic(title)} has no parts in the catalog; give a chapter, page or percentage.")
     if unit is not ProgressUnit.PERCENT and value != int(value):
         raise UserError(f"Give a whole {unit.value} number, not `{value:g}`.")
     return value

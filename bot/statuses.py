@@ -11,7 +11,7 @@ import discord
 
 from bot.domain import MemberStatus, ProgressUnit, State, Work, WorkKind, state_applies
 from bot.errors import NotFound, UserError
-from bot.lookup import pick_work, work_label
+from bot.lookup import italic, pick_work, work_label
 from bot.progress import EXAMPLES, describe_progress, parse_progress
 from bot.store import StatusUpdate
 from bot.ui import BookClubModal, ReportsErrors
@@ -37,7 +37,7 @@ def check_state(work: Work, state: State) -> None:
     """Raise a clear message when a state does not fit the work (e.g. "watched" for a book)."""
     if not state_applies(work.kind, state):
         allowed = ", ".join(f"`{STATE_LABELS[s]}`" for s in State if state_applies(work.kind, s))
-        raise UserError(f"*{work_label(work)}* is a {work.kind.value}: its statuses are {allowed}.")
+        raise UserError(f"{italic(work_label(work))} is a {work.kind.value}: its statuses are {allowed}.")
 
 
 def pick_for_state(works: Mapping[int, Work], query: str, state: State) -> Work:

@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import ProgressUnit, WorkKind
 from bot.errors import NotConfigured, UserError
-from bot.lookup import KIND_LABEL, choices_for, pick_work, resolve_work, work_label
+from bot.lookup import KIND_LABEL, choices_for, italic, pick_work, resolve_work, work_label
 from bot.statuses import status_buttons
 from bot.store import CatalogRepository, GuildSettingsRepository, NewWork, StatusRepository
 from bot.ui import BookClubView
@@ -142,7 +142,7 @@ class CatalogCog(
             if x
         )
         await interaction.response.send_message(
-            f"Added *{work_label_of(new)}*{f' ({details})' if details else ''} to the catalog.",
+            f"Added {italic(work_label_of(new))}{f' ({details})' if details else ''} to the catalog.",
             ephemeral=True,
         )
 
@@ -191,7 +191,7 @@ class CatalogCog(
         )
         await self.catalog.add(interaction.guild_id, new)
         await interaction.response.send_message(
-            f"Added the {work_kind.value} *{work_label_of(new)}*, adapting *{work_label(source)}*.",
+            f"Added the {work_kind.value} {italic(work_label_of(new))}, adapting {italic(work_label(source))}.",
             ephemeral=True,
         )
 
@@ -220,7 +220,7 @@ class CatalogCog(
         )
         await self.catalog.add(interaction.guild_id, new, approved=False, suggested_by=interaction.user.id)
         await interaction.response.send_message(
-            f"Thanks! *{work_label_of(new)}* is suggested; an organizer can approve it with `/book approve`.",
+            f"Thanks! {italic(work_label_of(new))} is suggested; an organizer can approve it with `/book approve`.",
             ephemeral=True,
         )
 
@@ -234,7 +234,7 @@ class CatalogCog(
         for s in pending:
             if (picked and s.id == int(picked.group(1))) or (not picked and s.title.casefold() == wanted):
                 return s.id, s.title
-        names = ", ".join(f"*{s.title}*" for s in pending[:10])
+        names = ", ".join(f"{italic(s.title)}" for s in pending[:10])
         raise UserError(f"No waiting suggestion called `{suggestion[:80]}`. Waiting: {names}.")
 
     @app_commands.command(
@@ -248,7 +248,7 @@ class CatalogCog(
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.approve(interaction.guild_id, work_id)
-        await interaction.response.send_message(f"*{title}* is now in the catalog.", ephemeral=True)
+        await interaction.response.send_message(f"{italic(title)} is now in the catalog.", ephemeral=True)
 
     @app_commands.command(name="reject", description="Turn down a member's suggestion (organizers)")
     @app_commands.describe(suggestion="The suggestion to reject")
@@ -259,7 +259,7 @@ class CatalogCog(
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.reject(interaction.guild_id, work_id)
-        await interaction.response.send_message(f"Removed the suggestion *{title}*.", ephemeral=True)
+        await interaction.response.send_message(f"Removed the suggestion {italic(title)}.", ephemeral=True)
 
     @app_commands.command(name="edit", description="Fix a title's details (organizers)")
     @app_commands.describe(
@@ -293,10 +293,10 @@ class CatalogCog(
         book_only = {"chapters": chapters, "pages": pages, "parts": parts}
         if work.kind is not WorkKind.BOOK and any(v is not None for v in book_only.values()):
             raise UserError(
-                f"*{work_label(work)}* is a {work.kind.value}: chapters, pages and parts are for books."
+                f"{italic(work_label(work))} is a {work.kind.value}: chapters, pages and parts are for books."
             )
         if episodes is not None and work.kind is not WorkKind.SERIES:
-            raise UserError(f"*{work_label(work)}* is not a series: only series have episodes.")
+            raise UserError(f"{italic(work_label(work))} is not a series: only series have episodes.")
         changes: dict[str, object] = {}
         if new_title is not None:
             changes["title"] = clean_title(new_title)
@@ -314,7 +314,7 @@ class CatalogCog(
             furthest = await self.statuses.furthest_progress(guild_id, work.id, unit)
             if furthest is not None and furthest > value:
                 raise UserError(
-                    f"A member is already at {unit.value} {furthest:g} of *{work_label(work)}*, "
+                    f"A member is already at {unit.value} {furthest:g} of {italic(work_label(work))}, "
                     f"so it cannot have only {value} {column}."
                 )
             changes[column] = value
@@ -335,7 +335,7 @@ class CatalogCog(
         except sqlite3.IntegrityError as exc:
             raise UserError(f"The catalog already has a {work.kind.value} with that title and year.") from exc
         log.info("Guild %s work %s edited by %s: %s", guild_id, work.id, interaction.user.id, sorted(changes))
-        await interaction.response.send_message(f"Saved *{work_label(saved)}*.", ephemeral=True)
+        await interaction.response.send_message(f"Saved {italic(work_label(saved))}.", ephemeral=True)
 
     @app_commands.command(
         name="remove", description="Remove a title and members' statuses for it (organizers; asks first)"
@@ -351,7 +351,7 @@ class CatalogCog(
         view = BookClubView(timeout=None)
         view.add_item(RemoveWorkButton(work.id))
         await interaction.response.send_message(
-            f"Remove *{work_label(work)}* from the catalog? This also deletes {count} members' statuses for it "
+            f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it "
             "and cannot be undone. Dismiss this message to keep it.",
             view=view,
             ephemeral=True,
@@ -444,7 +444,7 @@ class CatalogCog(
         )
         log.info("Guild %s current book set to %s", guild.id, chosen.id)
         await interaction.response.send_message(
-            f"The club is now on *{work_label(chosen)}*{f' and *{work_label(screen)}*' if screen else ''}; "
+            f"The club is now on {italic(work_label(chosen))}{f' and {italic(work_label(screen))}' if screen else ''}; "
             f"I posted it in {channel.mention}.",
             ephemeral=True,
         )

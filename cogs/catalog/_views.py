@@ -10,7 +10,7 @@ import discord
 
 from bot.checks import ensure_organizer
 from bot.errors import UserError
-from bot.lookup import work_label
+from bot.lookup import italic, work_label
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -53,5 +53,5 @@ class RemoveWorkButton(
             raise UserError("That title is already gone from the catalog.")
         log.info("Guild %s work %s removed by %s", interaction.guild_id, self.work_id, interaction.user.id)
         await interaction.response.edit_message(
-            content=f"Removed *{work_label(work)}* from the catalog.", view=None
+            content=f"Removed {italic(work_label(work))} from the catalog.", view=None
         )

@@ -117,7 +117,7 @@ async def store(harness: BotHarness) -> Store:
 @pytest.fixture
 def organizers(club: FakeDiscord):
     """The organizers' role (no Manage Server permission)."""
-    return club.role("Book Organizers")
+    return club.role("Book Organizers", mentionable=True)  # mentionable: a careless bot would ping it
 
 
 @pytest.fixture

@@ -157,3 +157,21 @@ async def test_members_cannot_remove_titles(club, alice, catalog, store):
     refused = await alice.slash("book remove", title=f"#{catalog['pride']}")
     assert refused.ephemeral and "Only organizers" in refused.content
     assert await store.catalog.get(club.guild.id, catalog["pride"]) is not None
+
+
+async def test_titles_written_by_members_never_ping_or_break_formatting(
+    club, admin, alice, announcements, harness, store
+):
+    owls = club.role("Night Owls", mentionable=True)
+    owl = club.member("owl", roles=[owls])
+    await admin.slash("club setup", announcements=announcements)
+    hostile = f"@everyone *read* <@&{owls.id}> now"
+    suggested = await alice.slash("book suggest", title=hostile)
+    assert "\\*read\\*" in suggested.content  # markdown escaped, shown as typed
+    await admin.slash("book approve", suggestion=hostile)
+    await admin.slash("book current", book=hostile)
+    post = club.bot_messages(announcements)[-1]
+    assert hostile in post.embed["title"]
+    assert all(not m.pinged and not m.payload.get("mention_everyone") for m in club.bot_messages())
+    assert club.pings_of(alice) == [] and club.pings_of(owl) == []
+    assert not suggested.message.payload["mention_roles"]

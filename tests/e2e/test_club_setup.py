@@ -53,11 +53,14 @@ async def test_organizer_role_grants_setup(club, harness, store, admin, organize
 
 async def test_non_organizer_is_refused_and_nothing_changes(club, harness, store, admin, organizers):
     await admin.slash("club setup", organizer_role=organizers, timezone="Europe/Paris")
+    olga = club.member("olga", roles=[organizers])
     alice = club.member("alice")
     reply = await alice.slash("club setup", timezone="Asia/Tokyo")
     assert reply.ephemeral
     assert "Only organizers" in reply.content and f"<@&{organizers.id}>" in reply.content
-    assert not reply.message.pinged  # naming the role does not ping it
+    # Naming the (mentionable) role does not ping it or its members.
+    assert not reply.message.pinged and not reply.message.payload["mention_roles"]
+    assert club.pings_of(olga) == []
     assert (await store.guilds.get(club.guild.id)).timezone == "Europe/Paris"
 
 
