@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.domain import MemberStatus, ProgressUnit, State, Work, WorkKind, state_applies
-from bot.errors import NotFound, UserError
+from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import italic, pick_work, work_label
 from bot.progress import EXAMPLES, describe_progress, parse_progress
 from bot.store import StatusUpdate
-from bot.ui import BookClubModal, ReportsErrors
+from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -125,32 +125,58 @@ class StatusButton(
         await interaction.response.send_message(confirmation(work, status), ephemeral=True)
 
 
-class ProgressModal(BookClubModal):
-    """Asks "how far are you?" after "I'm reading…"."""
+PROGRESS_MODAL = re.compile(r"^bookclub:status:progress:(?P<work_id>\d+)$")
+
+
+class ProgressModal(discord.ui.Modal):
+    """Asks "how far are you?" after "I'm reading…"; `answer_progress_modal` records the answer."""
 
     def __init__(self, work: Work) -> None:
-        super().__init__(
-            title="Where are you?"[:45], custom_id=f"bookclub:status:progress:{work.id}", timeout=900
-        )
-        self.work = work
+        super().__init__(title="Where are you?", custom_id=f"bookclub:status:progress:{work.id}", timeout=900)
         unit = "episode" if work.kind is WorkKind.SERIES else "chapter"
-        self.progress: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label=f"How far into {work.title}"[:45],
-            placeholder=f"e.g. 12 ({unit}), p 140, 45%"[:100],
-            max_length=20,
-            custom_id="progress",
+        self.add_item(
+            discord.ui.TextInput(
+                label=f"How far into {work.title}"[:45],
+                placeholder=f"e.g. 12 ({unit}), p 140, 45%"[:100],
+                max_length=20,
+                custom_id="progress",
+            )
         )
-        self.add_item(self.progress)
 
-    async def on_submit(self, interaction: discord.Interaction[BookClubBot]) -> None:  # type: ignore[override]
-        """Record the progress the member typed."""
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Leave the answer to `answer_progress_modal`, which also works after a restart."""
+
+
+def _submitted_value(data: dict[str, Any], custom_id: str) -> str:
+    for row in data.get("components", []):
+        for component in row.get("components", [row.get("component")] if "component" in row else []):
+            if component and component.get("custom_id") == custom_id:
+                return str(component.get("value") or "")
+    return ""
+
+
+async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -> bool:
+    """Record a submitted progress modal from its custom id alone; return whether it was one.
+
+    discord.py keeps modals in memory only, so a modal opened before a restart would otherwise go
+    unanswered; like the buttons, this reads everything it needs from the interaction and the database.
+    """
+    data: dict[str, Any] = dict(interaction.data or {})
+    match = PROGRESS_MODAL.match(str(data.get("custom_id", "")))
+    if interaction.type is not discord.InteractionType.modal_submit or match is None:
+        return False
+    try:
+        work = await _load_work(interaction, int(match["work_id"]))
+        state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
+        update = build_update(work, state, _submitted_value(data, "progress"))
         assert interaction.guild_id is not None
-        state = State.WATCHING if self.work.kind is WorkKind.SERIES else State.READING
-        update = build_update(self.work, state, self.progress.value)
         status = await interaction.client.store.statuses.set(
             interaction.guild_id, interaction.user.id, update, source="button"
         )
-        await interaction.response.send_message(confirmation(self.work, status), ephemeral=True)
+        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+    except Exception as exc:
+        await report_interaction_error(interaction, exc)
+    return True
 
 
 def status_buttons(book: Work, screen: Work | None = None) -> list[StatusButton]:
@@ -168,6 +194,7 @@ __all__ = [
     "ProgressModal",
     "ProgressUnit",
     "StatusButton",
+    "answer_progress_modal",
     "build_update",
     "check_state",
     "confirmation",

@@ -36,11 +36,3 @@ class BookClubView(discord.ui.View):
     ) -> None:
         """Report the failure."""
         await report_interaction_error(interaction, error)
-
-
-class BookClubModal(discord.ui.Modal):
-    """A modal whose submit failures reach the member as an ephemeral reply."""
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
-        """Report the failure."""
-        await report_interaction_error(interaction, error)

@@ -18,6 +18,7 @@ from bot.lookup import choices_for, pick_work, work_label
 from bot.statuses import (
     STATE_LABELS,
     StatusButton,
+    answer_progress_modal,
     build_update,
     confirmation,
     describe_status,
@@ -57,6 +58,11 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def cog_load(self) -> None:
         """Route status and import buttons here, including on messages sent before a restart."""
         self.bot.add_dynamic_items(StatusButton, ImportButton)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Answer progress modals, including ones opened before a restart."""
+        await answer_progress_modal(interaction)
 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""

@@ -123,6 +123,20 @@ async def test_buttons_keep_working_after_a_restart(club, alice, admin, catalog,
     assert statuses[catalog["pride"]].state is State.READ
 
 
+async def test_progress_modal_opened_before_a_restart_is_still_answered(
+    club, alice, admin, catalog, harness, announcements
+):
+    await admin.slash("book current", book="lantern keeper")
+    post = club.bot_messages(announcements)[-1]
+    asked = await alice.click(post, "I'm reading…")
+    await harness.restart()
+    done = await alice.submit_modal(asked, {"progress": "ch 7"})
+    assert done.ephemeral and done.content == "Recorded: *The Lantern Keeper (2021)*: reading (ch. 7/30)."
+    assert harness.store is not None
+    status = (await harness.store.statuses.for_member(club.guild.id, alice.id))[catalog["lantern"]]
+    assert (status.state, status.progress_value) == (State.READING, 7)
+
+
 async def test_status_who_groups_members_without_pinging(club, alice, bob, catalog, store):
     carol = club.member("carol")
     await alice.slash("status set", title="frankenstein (1818)", state="read")
