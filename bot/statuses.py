@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.domain import MemberStatus, ProgressUnit, State, Work, WorkKind, state_applies
+from bot.domain import MemberStatus, State, Work, WorkKind, state_applies
 from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import italic, pick_work, work_label
-from bot.progress import EXAMPLES, describe_progress, parse_progress
+from bot.progress import describe_progress, parse_progress
 from bot.store import StatusUpdate
 from bot.ui import ReportsErrors
 
@@ -30,7 +30,6 @@ STATE_LABELS: dict[State, str] = {
     State.WATCHING: "watching",
     State.WATCHED: "watched it",
 }
-FINISHED = frozenset({State.READ, State.WATCHED})
 
 
 def check_state(work: Work, state: State) -> None:
@@ -185,20 +184,3 @@ def status_buttons(book: Work, screen: Work | None = None) -> list[StatusButton]
     if screen is not None:
         buttons.append(StatusButton(screen.id, "watched"))
     return buttons
-
-
-__all__ = [
-    "EXAMPLES",
-    "FINISHED",
-    "STATE_LABELS",
-    "ProgressModal",
-    "ProgressUnit",
-    "StatusButton",
-    "answer_progress_modal",
-    "build_update",
-    "check_state",
-    "confirmation",
-    "describe_status",
-    "pick_for_state",
-    "status_buttons",
-]
