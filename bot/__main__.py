@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import discord
 from dotenv import load_dotenv
@@ -19,6 +20,9 @@ from bot.clock import SystemClock
 from bot.command_reference import command_markdown, command_payloads
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.store import Database, DatabaseError, Store
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 log = logging.getLogger("bot")
 
@@ -55,7 +59,7 @@ async def open_store(settings: Settings) -> Store:
     return Store.build(db, SystemClock())
 
 
-def build_llm(settings: Settings) -> object | None:
+def build_llm(settings: Settings) -> AsyncOpenAI | None:
     """Return an `openai.AsyncOpenAI` client when summaries are configured."""
     if settings.openai_api_key is None:
         return None
@@ -68,7 +72,7 @@ async def _run(settings: Settings) -> None:
     token = settings.require_token()
     store = await open_store(settings)
     llm = build_llm(settings)
-    bot = BookClubBot(settings=settings, store=store, llm=llm)  # type: ignore[arg-type]
+    bot = BookClubBot(settings=settings, store=store, llm=llm)
     try:
         async with bot:
             await bot.start(token.get())

@@ -66,3 +66,16 @@ def test_secrets_never_print():
     shown = repr(settings) + str(settings)
     assert TOKEN not in shown
     assert "sk-very-secret" not in shown
+
+
+def test_llm_client_only_when_configured():
+    from openai import AsyncOpenAI
+
+    from bot.__main__ import build_llm
+
+    assert build_llm(load_settings({})) is None
+    client = build_llm(
+        load_settings({"OPENAI_API_KEY": "sk-local", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    )
+    assert isinstance(client, AsyncOpenAI)
+    assert str(client.base_url).startswith("http://127.0.0.1:9/v1")
