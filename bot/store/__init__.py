@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggestion
 from bot.store.db import Database, DatabaseError
+from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
@@ -15,10 +16,13 @@ __all__ = [
     "CatalogRepository",
     "Database",
     "DatabaseError",
+    "Discussion",
+    "DiscussionRepository",
     "DuplicateWork",
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
+    "NewDiscussion",
     "NewWork",
     "PrivacyRepository",
     "StatusChange",
@@ -39,6 +43,7 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    discussions: DiscussionRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -49,4 +54,5 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            discussions=DiscussionRepository(db, clock),
         )

@@ -18,6 +18,7 @@ class MemberData:
     suggestions: int = 0
     discussions_created: int = 0
     polls_created: int = 0
+    reminder_optouts: int = 0
 
     @property
     def total(self) -> int:
@@ -58,6 +59,11 @@ _PERSONAL_DATA = (
         "polls_created",
         "SELECT COUNT(*) FROM polls WHERE created_by = ?",
         "UPDATE polls SET created_by = NULL WHERE created_by = ?",
+    ),
+    (
+        "reminder_optouts",
+        "SELECT COUNT(*) FROM discussion_reminder_optouts WHERE user_id = ?",
+        "DELETE FROM discussion_reminder_optouts WHERE user_id = ?",
     ),
 )
 
