@@ -11,6 +11,7 @@ from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussio
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
     "CatalogRepository",
@@ -31,6 +32,8 @@ __all__ = [
     "StatusUpdate",
     "Store",
     "Suggestion",
+    "Timer",
+    "TimerRepository",
 ]
 
 
@@ -43,6 +46,7 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    timers: TimerRepository
     discussions: DiscussionRepository
 
     @classmethod
@@ -54,5 +58,6 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
         )
