@@ -575,7 +575,7 @@ class Actor:
         if int(stored.payload["author"]["id"]) != self.id:
             raise AssertionError("members can only edit their own messages")
         self.club.messages.edit(stored, {"content": content})
-        await self.club.dispatch("MESSAGE_UPDATE", stored.payload)
+        await self.club.events.message_updated(stored)
 
     async def delete(self, message: Message) -> None:
         """Delete one of this member's messages."""

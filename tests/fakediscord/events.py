@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .world import StoredMessage, World
@@ -71,6 +71,11 @@ class Events:
         self.gateway = gateway
         self.changes = changes
         self._serving = serving
+        self._written: list[Callable[[StoredMessage, bool], Awaitable[None]]] = []
+
+    def on_message_written(self, listener: Callable[[StoredMessage, bool], Awaitable[None]]) -> None:
+        """Call `listener(stored, created)` after a non-ephemeral message is created or its content edited."""
+        self._written.append(listener)
 
     def notify(self) -> None:
         """Wake test code waiting for a change."""
@@ -94,6 +99,17 @@ class Events:
         if stored.ephemeral_for is not None:
             return
         ch = self.world.channels.get(stored.channel_id)
-        if ch is not None and not self.world.can_see(ch, self.world.bot_user.id):
+        if ch is None or self.world.can_see(ch, self.world.bot_user.id):
+            await self.dispatch("MESSAGE_CREATE", stored.payload)
+        for listener in self._written:
+            await listener(stored, True)
+
+    async def message_updated(self, stored: StoredMessage, *, content: bool = True) -> None:
+        """Dispatch MESSAGE_UPDATE for an edit (ephemerals are never dispatched); `content`: text may have changed."""
+        self.changes.notify()
+        if stored.ephemeral_for is not None:
             return
-        await self.dispatch("MESSAGE_CREATE", stored.payload)
+        await self.dispatch("MESSAGE_UPDATE", stored.payload)
+        if content:
+            for listener in self._written:
+                await listener(stored, False)

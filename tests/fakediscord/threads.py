@@ -6,7 +6,7 @@ from datetime import datetime
 
 from . import payloads
 from .events import Events
-from .world import Channel, ChannelType, World
+from .world import MENTION_USER, Channel, ChannelType, StoredMessage, World
 
 
 class ThreadService:
@@ -15,6 +15,7 @@ class ThreadService:
     def __init__(self, world: World, events: Events) -> None:
         self.world = world
         self.events = events
+        events.on_message_written(self.add_mentioned_members)
 
     async def open(
         self,
@@ -101,3 +102,39 @@ class ThreadService:
             th.archived = True
             if self.world.can_see(th, me):
                 await self.events.dispatch("THREAD_UPDATE", payloads.channel(self.world, th, for_user=me))
+
+    def may_add_members(self, th: Channel, user_id: int) -> bool:
+        """Tell whether `user_id` may add others to `th`.
+
+        A private thread's `invitable` flag is "whether non-moderators can add other non-moderators to a
+        thread" (discord-api-docs, Channel resource, thread metadata); moderators hold MANAGE_THREADS.
+        """
+        if th.type != ChannelType.PRIVATE_THREAD or th.invitable:
+            return True
+        return self.world.can(th, user_id, "manage_threads")
+
+    async def add_mentioned_members(self, stored: StoredMessage, created: bool) -> None:
+        """Add the members a private-thread message mentions, as Discord does.
+
+        Mentioning a member in a private thread adds them when they can see the parent channel and the
+        author may add members, whether or not allowed_mentions lets the mention ping: an edit that adds a
+        mention adds the member silently (MarcusOtter/discord-needle#107). Ephemeral messages add no one
+        (discord/discord-api-docs#5295, since fixed); callers only pass non-ephemeral messages.
+        """
+        th = self.world.channels.get(stored.channel_id)
+        if th is None or th.type != ChannelType.PRIVATE_THREAD or stored.ephemeral_for is not None:
+            return
+        parent = self.world.channels.get(th.parent_id or 0)
+        guild = self.world.guild_of(th)
+        author = int(stored.payload["author"]["id"])
+        if parent is None or guild is None or not self.may_add_members(th, author):
+            return
+        content = stored.payload.get("content") or ""
+        # Whom allowed_mentions let this message ping; they could not see the thread before, so they were not
+        # counted as pinged. A new message now notifies them; an edit never pings.
+        may_ping = {int(u["id"]) for u in stored.payload.get("mentions") or []}
+        for uid in dict.fromkeys(int(u) for u in MENTION_USER.findall(content)):
+            if uid in guild.members and uid not in th.thread_members and self.world.can_see(parent, uid):
+                await self.add_member(th, uid)
+                if created and uid in may_ping and uid != author:
+                    stored.pinged.add(uid)

@@ -104,11 +104,12 @@ class ChannelMessageRoutes(RouteBase):
         ch = self.channel(req)
         body = req.json()
         if ch.is_thread:
-            if ch.owner_id != self.me:
-                self.need(ch, "manage_threads")
+            self._check_thread_edit(ch, body)
             for key in ("name", "archived", "locked", "auto_archive_duration", "invitable", "applied_tags"):
                 if key in body:
                     setattr(ch, key, body[key] if key != "applied_tags" else [int(t) for t in body[key]])
+            if body.get("archived") is False:
+                ch.last_activity_at = self.world.clock.now()  # auto-archive counts from the unarchive
             data = payloads.channel(self.world, ch, for_user=self.me)
             await self.events.dispatch("THREAD_UPDATE", data)
             return data
@@ -119,6 +120,32 @@ class ChannelMessageRoutes(RouteBase):
         data = payloads.channel(self.world, ch)
         await self.events.dispatch("CHANNEL_UPDATE", data)
         return data
+
+    def _check_thread_edit(self, th: Channel, body: dict[str, Any]) -> None:
+        """Apply Discord's rules for PATCHing a thread (Channel resource, "Modify Channel", JSON Params (Thread)).
+
+        "When setting archived to false, when locked is also false, only the SEND_MESSAGES permission is
+        required. Otherwise, requires the MANAGE_THREADS permission. [...] Requires the thread to have archived
+        set to false or be set to false in the request." The thread's creator may also change its name,
+        archived and auto_archive_duration (discord.py's Thread.edit documents this), and a locked thread
+        "only users with MANAGE_THREADS can unarchive". `invitable` is "only available on private threads".
+        """
+        if th.archived and body.get("archived") is not False:
+            raise bad_request(50083, "Thread is archived")
+        if "invitable" in body and th.type != ChannelType.PRIVATE_THREAD:
+            raise form_error("invitable", "BASE_TYPE_BAD_VALUE", "Only private threads can be invitable")
+        moderator = self.world.can(th, self.me, "manage_threads")
+        if moderator:
+            return
+        locking = "locked" in body and bool(body["locked"]) != th.locked
+        if locking or (th.locked and body.get("archived") is False):
+            raise missing_permissions()
+        if set(body) <= {"archived"} and body.get("archived") is False:
+            self.need(th, "send_messages_in_threads")
+            return
+        owner_fields = {"name", "archived", "auto_archive_duration", "applied_tags"}
+        if th.owner_id != self.me or set(body) - owner_fields:
+            raise missing_permissions()
 
     async def delete_channel(self, req: RestRequest) -> Any:
         """DELETE /channels/{id} (a thread needs manage_threads, a channel manage_channels)."""
@@ -286,7 +313,7 @@ class ChannelMessageRoutes(RouteBase):
                 raise DiscordHTTPError(403, 50005, "Cannot edit a message authored by another user")
             self.need(ch, "manage_messages")
         self.messages.edit(m, body, files=req.files)
-        await self.events.dispatch("MESSAGE_UPDATE", m.payload)
+        await self.events.message_updated(m)
         return m.payload
 
     async def delete_message(self, req: RestRequest) -> Any:

@@ -121,8 +121,7 @@ class InteractionRoutes:
             rec.original_id = target.id
             if rtype == CallbackType.UPDATE_MESSAGE:
                 messages.edit(target, data, files=req.files)
-                if target.ephemeral_for is None:
-                    await self.events.dispatch("MESSAGE_UPDATE", target.payload)
+                await self.events.message_updated(target)
                 resource["message"] = target.payload
         elif rtype == CallbackType.AUTOCOMPLETE_RESULT:
             if rec.type != InteractionType.AUTOCOMPLETE:
@@ -178,8 +177,7 @@ class InteractionRoutes:
             stored = self.world.messages[rec.original_id]
             self.messages.edit(stored, {**body, "flags": int(body.get("flags") or 0)}, files=req.files)
             rec.edits += 1
-            if stored.ephemeral_for is None:
-                await self.events.dispatch("MESSAGE_UPDATE", stored.payload)
+            await self.events.message_updated(stored)
         else:
             extra = {
                 "application_id": str(self.world.bot_user.id),
@@ -214,8 +212,7 @@ class InteractionRoutes:
         msg = self._target(rec, req.params["message_ref"])
         self.messages.edit(msg, req.json(), files=req.files)
         rec.edits += 1
-        if msg.ephemeral_for is None:
-            await self.events.dispatch("MESSAGE_UPDATE", msg.payload)
+        await self.events.message_updated(msg)
         self.events.notify()
         return msg.payload
 

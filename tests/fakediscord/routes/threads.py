@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import payloads
-from ..errors import bad_request, form_error, unknown
+from ..errors import bad_request, form_error, missing_permissions, unknown
 from ..events import Events
 from ..messages import MessageService
 from ..routing import RestRequest, RestResponse, Router
@@ -32,6 +32,7 @@ class ThreadRoutes(RouteBase):
         r("POST", "/channels/{channel_id}/threads", self.create_thread)
         r("GET", "/channels/{channel_id}/threads/archived/public", self.archived_threads)
         r("GET", "/channels/{channel_id}/threads/archived/private", self.archived_threads)
+        r("GET", "/channels/{channel_id}/users/@me/threads/archived/private", self.joined_archived_threads)
         r("PUT", "/channels/{channel_id}/thread-members/@me", self.join_thread)
         r("DELETE", "/channels/{channel_id}/thread-members/@me", self.leave_thread)
         r("GET", "/channels/{channel_id}/thread-members", self.list_thread_members)
@@ -111,21 +112,56 @@ class ThreadRoutes(RouteBase):
         return RestResponse(201, payloads.channel(self.world, th, for_user=self.me))
 
     async def archived_threads(self, req: RestRequest) -> Any:
-        """GET archived threads."""
+        """GET archived public or private threads, newest archived first.
+
+        Channel resource: public needs READ_MESSAGE_HISTORY; "List Private Archived Threads [...] Requires both
+        the READ_MESSAGE_HISTORY and MANAGE_THREADS permissions."
+        """
         ch = self.channel(req)
         private = req.path.endswith("/private")
+        self.need(ch, "read_message_history", *(["manage_threads"] if private else []))
         want = ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD
         threads = [
             t
             for t in self.world.channels.values()
             if t.parent_id == ch.id and t.type == want and t.archived and self.world.can_see(t, self.me)
         ]
+        threads.sort(key=lambda t: t.last_activity_at or t.created_at or self.world.clock.now(), reverse=True)
+        return self._thread_list(threads, req)
+
+    async def joined_archived_threads(self, req: RestRequest) -> Any:
+        """GET /channels/{id}/users/@me/threads/archived/private: archived private threads the bot joined.
+
+        Channel resource, "List Joined Private Archived Threads": ordered by id descending, `before` is a
+        thread id, needs READ_MESSAGE_HISTORY.
+        """
+        ch = self.channel(req)
+        self.need(ch, "read_message_history")
+        before = int(req.query.get("before") or 0)
+        threads = sorted(
+            (
+                t
+                for t in self.world.channels.values()
+                if t.parent_id == ch.id
+                and t.type == ChannelType.PRIVATE_THREAD
+                and t.archived
+                and self.me in t.thread_members
+                and (not before or t.id < before)
+            ),
+            key=lambda t: t.id,
+            reverse=True,
+        )
+        return self._thread_list(threads, req)
+
+    def _thread_list(self, threads: list[Channel], req: RestRequest) -> dict[str, Any]:
+        limit = int(req.query.get("limit") or 50)
+        page = threads[:limit]
         return {
-            "threads": [payloads.channel(self.world, t) for t in threads],
+            "threads": [payloads.channel(self.world, t) for t in page],
             "members": [
-                payloads.thread_member(self.world, t, self.me) for t in threads if self.me in t.thread_members
+                payloads.thread_member(self.world, t, self.me) for t in page if self.me in t.thread_members
             ],
-            "has_more": False,
+            "has_more": len(threads) > limit,
         }
 
     async def join_thread(self, req: RestRequest) -> Any:
@@ -163,6 +199,9 @@ class ThreadRoutes(RouteBase):
         self.need(th, "send_messages_in_threads")
         if th.archived:
             raise bad_request(50083, "Thread is archived")
+        if uid != self.me and not self.threads.may_add_members(th, self.me):
+            # A thread created with `invitable: false`: only moderators (MANAGE_THREADS) add others.
+            raise missing_permissions()
         await self.threads.add_member(th, uid)
         return None
 
