@@ -149,3 +149,14 @@ async def test_locked_thread_with_manage_threads(club: FakeDiscord, bot: SampleB
     with pytest.raises(discord.HTTPException) as refused:
         await public.edit(invitable=False)  # only private threads are invitable
     assert refused.value.status == 400
+
+
+async def test_active_threads_lists_the_bots_private_thread_with_has_more(
+    club: FakeDiscord, bot: SampleBot
+) -> None:
+    th, _ = await private_thread(club, bot, "Listed")
+    guild = bot.get_guild(club.guild.id)
+    assert guild is not None
+    listed = await guild.active_threads()  # the response must carry `has_more` (ThreadsResponse)
+    assert [t.id for t in listed] == [th.id]
+    club.assert_no_violations()
