@@ -24,6 +24,7 @@ from bot.when import format_when, parse_when, warm_up
 from cogs.discussions import _render as render
 from cogs.discussions._runner import CLOSE, OPEN, REMIND, DiscussionRunner, buttons_view, discussion_channel
 from cogs.discussions._scopes import SCOPE_KINDS, adaptation_of, build_scope, plan_sessions
+from cogs.discussions._shield import context_menu
 from cogs.discussions._views import JoinButton, PlanButton
 
 if TYPE_CHECKING:
@@ -91,11 +92,13 @@ class DiscussionCog(
         self.bot = bot
         self.store = bot.store
         self.runner = DiscussionRunner(bot)
+        self.hide_menu = context_menu()
         super().__init__()
 
     async def cog_load(self) -> None:
         """Register buttons, timers and the status hook; load the date parser off the event loop."""
         self.bot.add_dynamic_items(JoinButton, PlanButton)
+        self.bot.tree.add_command(self.hide_menu)
         self.bot.scheduler.on(OPEN, self.runner.open_from_timer, late="run")
         self.bot.scheduler.on(CLOSE, self.runner.close_from_timer, late="run")
         self.bot.scheduler.on(REMIND, self.runner.remind, late="skip")
@@ -105,6 +108,7 @@ class DiscussionCog(
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""
         self.bot.remove_dynamic_items(JoinButton, PlanButton)
+        self.bot.tree.remove_command(self.hide_menu.name, type=self.hide_menu.type)
         for event in (OPEN, CLOSE, REMIND):
             self.bot.scheduler.off(event)
         if self.runner.status_changed in self.store.statuses.listeners:
