@@ -254,6 +254,8 @@ class DiscussionRunner:
             if guild is None:
                 raise RuntimeError(f"guild {guild_id} is not available")
             settings = await self.bot.store.guilds.get(guild_id)
+            # Only an attempt that found the discussion already 'opening' can find a thread made earlier.
+            resumed = d.state == "opening"
             if d.state == "scheduled":
                 channel = discussion_channel(guild, settings)
                 mode: DiscussionMode = (
@@ -264,7 +266,7 @@ class DiscussionRunner:
                 d = await self.repo.get(guild_id, discussion_id)
                 assert d is not None
             works = await self.bot.store.catalog.works(guild_id)
-            thread = await self._find_or_create_thread(guild, d, works)
+            thread = await self._find_or_create_thread(guild, d, works, resumed=resumed)
             await self.repo.mark_open(d.id, thread.id)
             opened = await self.repo.get(guild_id, discussion_id)
             assert opened is not None
@@ -277,12 +279,12 @@ class DiscussionRunner:
         return opened
 
     async def _find_or_create_thread(
-        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work]
+        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work], *, resumed: bool
     ) -> discord.Thread:
         channel = guild.get_channel(d.channel_id) if d.channel_id else None
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
             raise NotConfigured(f"The channel discussion {d.id} was opening in is gone.")
-        thread = await self._existing_thread(guild, d, channel)
+        thread = await self._existing_thread(guild, d, channel) if resumed else None
         gated = d.mode == "gated"
         view = buttons_view(*scope_buttons(d, works))
         content = render.first_message(d, works, gated)
@@ -301,7 +303,8 @@ class DiscussionRunner:
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
             await self.repo.record_thread(d.id, thread.id)
-        if not isinstance(channel, discord.ForumChannel) and not await self._has_first_message(thread):
+            await send(thread, content, view=view)
+        elif not isinstance(channel, discord.ForumChannel) and not await self._has_first_message(thread):
             await send(thread, content, view=view)
         return thread
 

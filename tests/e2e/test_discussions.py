@@ -282,3 +282,67 @@ async def test_a_week_of_downtime_gives_one_late_opening_and_no_stale_reminders(
     new = club.bot_messages(announcements)[before:]
     assert [m.content.startswith("Reminder:") for m in new] == [False]  # only the opening announcement
     assert club.pings_of(alice) == []
+
+
+async def test_manage_one_discussion_list_reschedule_open_now_and_cancel(
+    club, clock, harness, store, admin, alice, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements, mode="tagged")
+    lantern = f"#{catalog['lantern']}"
+    await admin.slash("discussion schedule", when="next Friday 7pm", scope="chapter", up_to=10, title=lantern)
+    await admin.slash(
+        "discussion schedule", when="2026-11-20 19:00", scope="screen", title=f"#{catalog['lantern_film']}"
+    )
+    first, second = await store.discussions.active(club.guild.id)
+    listed = await alice.slash("discussion list")
+    assert "The Lantern Keeper, up to ch. 10" in listed.embed["description"]
+    assert "The Lantern Keeper (2023 film)" in listed.embed["description"]
+
+    moved = await admin.slash("discussion reschedule", discussion=first.id, when="next Saturday 18:00")
+    saturday = datetime(2026, 11, 7, 17, 0, tzinfo=UTC)
+    assert f"<t:{int(saturday.timestamp())}:F>" in moved.content
+    event = next(e for e in club.scheduled_events() if int(e["id"]) == first.event_id)
+    assert datetime.fromisoformat(event["scheduled_start_time"]) == saturday
+
+    # Cancelled before it starts: the event is cancelled and no thread ever opens.
+    cancelled = await admin.slash("discussion cancel", discussion=first.id)
+    assert "cancelled" in cancelled.content
+    assert next(e for e in club.scheduled_events() if int(e["id"]) == first.event_id)["status"] == 4
+    await clock.advance(saturday + timedelta(hours=1) - clock.now())
+    assert club.threads_in(discussions_channel) == []
+
+    # Opened early, then cancelled while running: the thread closes and the event completes.
+    opened = await admin.slash("discussion open-now", discussion=second.id)
+    (thread,) = club.threads_in(discussions_channel)
+    assert f"<#{thread.id}>" in opened.content and thread.type == 11
+    assert next(e for e in club.scheduled_events() if int(e["id"]) == second.event_id)["status"] == 2
+    stopped = await admin.slash("discussion cancel", discussion=second.id)
+    assert "closed" in stopped.content and thread.archived and thread.locked
+    assert "was cancelled" in club.messages_in(thread)[-1].content
+    assert next(e for e in club.scheduled_events() if int(e["id"]) == second.event_id)["status"] == 3
+    late = await admin.slash("discussion close", discussion=second.id)
+    assert "not open" in late.content
+    await clock.advance(timedelta(days=14))
+    assert len(club.threads_in(discussions_channel)) == 1  # no timer reopened anything
+
+
+async def test_forum_discussion_channel_gets_a_post(
+    club, clock, harness, store, admin, catalog, announcements
+):
+    forum = club.forum_channel("book-forum")
+    await setup_club(admin, forum, announcements, mode="tagged")
+    gated = await admin.slash("club setup", spoiler_mode="gated")
+    assert "forum channels do not have" in gated.content
+    await admin.slash(
+        "discussion schedule",
+        when="tomorrow 8pm",
+        scope="book",
+        title=f"#{catalog['frank']}",
+        questions="Who is the monster?",
+    )
+    await clock.advance(timedelta(days=2))
+    (post,) = club.threads_in(forum)
+    first = club.messages_in(post)[0]
+    assert first.content.startswith("Welcome to the discussion of **Frankenstein (whole book)**")
+    assert "||Who is the monster?||" in first.content
+    assert post.archived and post.locked
