@@ -36,6 +36,7 @@ from .polls import PollService
 from .ratelimit import RateLimiter, Verdict
 from .routes.interactions import InteractionRoutes
 from .routing import RestRequest, RestResponse, Router, guess_template
+from .scheduled_events import ScheduledEventService
 from .threads import ThreadService
 from .world import Channel, ChannelType, Guild, Member, Overwrite, Role, StoredMessage, World
 
@@ -137,6 +138,7 @@ class FakeDiscord:
         self.messages = MessageService(self.world, self.events, cdn_base=lambda: self.http_base)
         self.threads = ThreadService(self.world, self.events)
         self.polls = PollService(self.world, self.events, self.messages)
+        self.scheduled = ScheduledEventService(self.world, self.events)
         self.interactions = InteractionService(self.world, self.events, deadline=interaction_deadline)
         routes.mount(
             self.router,
@@ -145,6 +147,7 @@ class FakeDiscord:
             messages=self.messages,
             threads=self.threads,
             polls=self.polls,
+            scheduled=self.scheduled,
             gateway_url=lambda: self.gateway.url,
         )
         InteractionRoutes(self.world, self.events, self.messages, self.interactions).register(self.router)
@@ -359,6 +362,7 @@ class FakeDiscord:
     async def _on_tick(self, now: datetime) -> None:
         await self.polls.expire_due(now)
         await self.threads.archive_idle(now)
+        await self.scheduled.advance_external(now)
 
     # -- validation -------------------------------------------------------------------------------------
     def _check_frame(self, frame: dict[str, Any]) -> None:
@@ -655,6 +659,12 @@ class FakeDiscord:
         unless it is in `visible_to`, which takes roles, actors or "bot")."""
         return self._channel(
             name, ChannelType.GUILD_TEXT, topic=topic, private=private, visible_to=visible_to, guild=guild
+        )
+
+    def voice_channel(self, name: str, *, stage: bool = False, guild: Guild | None = None) -> Channel:
+        """Return the voice (or, with `stage`, stage) channel `name`, creating it."""
+        return self._channel(
+            name, ChannelType.GUILD_STAGE_VOICE if stage else ChannelType.GUILD_VOICE, guild=guild
         )
 
     def forum_channel(self, name: str, *, tags: Iterable[str] = (), guild: Guild | None = None) -> Channel:

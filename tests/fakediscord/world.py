@@ -20,6 +20,7 @@ class ChannelType:
     GUILD_TEXT = 0
     DM = 1
     GUILD_VOICE = 2
+    GUILD_STAGE_VOICE = 13
     GUILD_CATEGORY = 4
     GUILD_ANNOUNCEMENT = 5
     PUBLIC_THREAD = 11
