@@ -537,7 +537,8 @@ class FakeDiscord:
         if verdict.limited:
             rejected = True
             return finish(429, verdict.body, verdict.headers)
-        req = RestRequest(method, path, route.template, params, request.query, body, files)
+        size = request.content_length or sum(len(f.data) for f in files) + len(json.dumps(body or {}))
+        req = RestRequest(method, path, route.template, params, request.query, body, files, size=size)
         try:
             result = await route.handler(req)
         except DiscordHTTPError as exc:

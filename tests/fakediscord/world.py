@@ -200,6 +200,8 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     scheduled_events: dict[int, dict[str, Any]] = field(default_factory=dict)
     event_users: dict[int, set[int]] = field(default_factory=dict)
+    # Per-file upload limit: "The default limit is 10 MiB", higher with boosts (Reference, Uploading Files).
+    attachment_size_limit: int = 10 * 1024 * 1024
 
     @property
     def everyone(self) -> Role:
