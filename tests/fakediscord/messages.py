@@ -230,8 +230,10 @@ class MessageService:
         if "embeds" in body:
             payload["embeds"] = _embeds(body["embeds"])
         if "flags" in body and body["flags"] is not None:
+            # Visibility is fixed when a message is created: the first follow-up after a deferral fills in the
+            # deferred message and takes its visibility whatever flags it asks for (as Discord does).
             keep = payload["flags"] & EPHEMERAL
-            payload["flags"] = int(body["flags"]) | keep
+            payload["flags"] = (int(body["flags"]) & ~EPHEMERAL) | keep
         payload["flags"] &= ~LOADING
         if "attachments" in body or files:
             channel = self.world.channels[stored.channel_id]

@@ -277,6 +277,12 @@ class SampleBot(commands.Bot):
             except discord.HTTPException as exc:
                 self.events.append(("poll_error", exc.status, exc.code, exc.text))
 
+        @tree.command(name="mixed", description="Defer one way, follow up the other way, twice")
+        async def mixed(interaction: discord.Interaction, ephemeral: bool) -> None:
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+            await interaction.followup.send("first follow-up", ephemeral=not ephemeral)
+            await interaction.followup.send("second follow-up", ephemeral=not ephemeral)
+
         @tree.command(name="slow-poll", description="Defer, then answer with a poll")
         async def slow_poll(interaction: discord.Interaction) -> None:
             await interaction.response.defer(thinking=True)
