@@ -160,6 +160,7 @@ class FakeDiscord:
         self.violations: list[RecordedViolation] = []
         self.validator, self.validation_skipped_reason = load_validator(validate)
         self.gateway.frame_check = self._check_frame if self.validator else None
+        self.gateway.on_violation = self._gateway_violation
         self._runner: web.AppRunner | None = None
         self._restore: list[Callable[[], None]] = []
         self._actors: dict[int, Any] = {}
@@ -372,6 +373,13 @@ class FakeDiscord:
             self.violations.extend(
                 record("gateway", "", f"gateway {frame.get('t') or frame.get('op')}", found)
             )
+
+    def _gateway_violation(self, code: int, what: str) -> None:
+        self.violations.append(
+            RecordedViolation(
+                "bot-gateway", "", "gateway", "", f"{what}: closed with {code}", str(code), time.time()
+            )
+        )
 
     def assert_no_violations(self) -> None:
         """Fail if any request, response or gateway frame broke Discord's spec, or hit a route the emulator lacks."""
