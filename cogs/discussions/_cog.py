@@ -19,7 +19,7 @@ from bot.lookup import choices_for, italic, pick_work, work_label
 from bot.replies import fit_list, reply
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
-from bot.text import shorten
+from bot.text import shorten, strip_mentions
 from bot.when import format_when, parse_when, warm_up
 from cogs.discussions import _render as render
 from cogs.discussions._runner import CLOSE, OPEN, REMIND, DiscussionRunner, buttons_view, discussion_channel
@@ -41,7 +41,8 @@ def parse_questions(text: str | None) -> tuple[str, ...]:
     """Split `;`-separated questions, or explain the limits."""
     if not text:
         return ()
-    questions = tuple(q.strip() for q in text.split(";") if q.strip())
+    # No mention survives: in a private thread, writing a member's mention would add them to it.
+    questions = tuple(strip_mentions(q).strip() for q in text.split(";") if strip_mentions(q).strip())
     if len(questions) > MAX_QUESTIONS:
         raise UserError(f"Give at most {MAX_QUESTIONS} questions, separated by `;`.")
     if any(len(q) > MAX_QUESTION_LENGTH for q in questions):

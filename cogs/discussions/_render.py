@@ -14,11 +14,16 @@ import discord
 from bot.domain import Work
 from bot.spoilers import describe_scope
 from bot.store import Discussion
-from bot.text import LIMITS, shorten, spoiler
+from bot.text import LIMITS, shorten, spoiler, strip_mentions
 from bot.when import format_when
 
 # Discord takes at most 100 user ids in allowed_mentions; staying under leaves room for the text.
 MENTIONS_PER_MESSAGE = 90
+
+
+def scope_label(d: Discussion, works: Mapping[int, Work]) -> str:
+    """Return the scope as plain text that can never mention anyone (titles are organizer-typed)."""
+    return strip_mentions(describe_scope(d.scope, works))
 
 
 def marker(discussion_id: int) -> str:
@@ -29,7 +34,7 @@ def marker(discussion_id: int) -> str:
 def thread_name(d: Discussion, works: Mapping[int, Work]) -> str:
     """Return the thread's name: the scope and the discussion's marker, within Discord's 100 characters."""
     tail = f" · {marker(d.id)}"
-    return shorten(describe_scope(d.scope, works), LIMITS.thread_name - len(tail)) + tail
+    return shorten(scope_label(d, works), LIMITS.thread_name - len(tail)) + tail
 
 
 def has_marker(name: str, discussion_id: int) -> bool:
@@ -39,13 +44,13 @@ def has_marker(name: str, discussion_id: int) -> bool:
 
 def event_name(d: Discussion, works: Mapping[int, Work]) -> str:
     """Return the scheduled event's name (seen by the whole server: scope only)."""
-    return shorten(f"Discussion: {describe_scope(d.scope, works)}", LIMITS.event_name)
+    return shorten(f"Discussion: {scope_label(d, works)}", LIMITS.event_name)
 
 
 def event_description(d: Discussion, works: Mapping[int, Work], channel_label: str) -> str:
     """Return the scheduled event's description: where and for whom, no plot."""
     text = (
-        f"Book club discussion of {describe_scope(d.scope, works)}. Spoilers up to that point are fair game in "
+        f"Book club discussion of {scope_label(d, works)}. Spoilers up to that point are fair game in "
         f"the thread, so join once your status covers it (/status set). The thread opens in {channel_label}."
     )
     return shorten(text, LIMITS.event_description)
@@ -54,7 +59,7 @@ def event_description(d: Discussion, works: Mapping[int, Work], channel_label: s
 def scope_line(d: Discussion, works: Mapping[int, Work]) -> str:
     """Return the scope in bold for messages, escaped."""
     # Markdown-escaped only: `escape` would also backslash the parentheses of "(2023 film)".
-    return f"**{discord.utils.escape_markdown(describe_scope(d.scope, works))}**"
+    return f"**{discord.utils.escape_markdown(scope_label(d, works))}**"
 
 
 def first_message(d: Discussion, works: Mapping[int, Work], gated: bool) -> str:

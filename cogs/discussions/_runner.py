@@ -239,8 +239,23 @@ class DiscussionRunner:
     async def open_from_timer(self, timer: Timer) -> None:
         """Open a discussion whose time has come (or came during downtime)."""
         d = await self._timer_discussion(timer)
-        if d is not None:
+        if d is None:
+            return
+        try:
             await self.open(d.guild_id, d.id)
+        except NotConfigured as exc:
+            # Retrying cannot fix the club's settings: tell the organizers once and leave it scheduled.
+            log.warning("Discussion %s in guild %s cannot open: %s", d.id, d.guild_id, exc.message)
+            guild = self.bot.get_guild(d.guild_id)
+            channel = (
+                announcement_channel(guild, await self.bot.store.guilds.get(d.guild_id)) if guild else None
+            )
+            if channel is not None:
+                await send(
+                    channel,
+                    f"I could not open discussion `{d.id}`: {exc.message} "
+                    f"Then an organizer can open it with `/discussion open-now discussion:{d.id}`.",
+                )
 
     async def open(self, guild_id: int, discussion_id: int) -> Discussion:
         """Open the thread for a discussion, once, whatever happened to an earlier attempt."""

@@ -346,3 +346,34 @@ async def test_forum_discussion_channel_gets_a_post(
     assert first.content.startswith("Welcome to the discussion of **Frankenstein (whole book)**")
     assert "||Who is the monster?||" in first.content
     assert post.archived and post.locked
+
+
+async def test_reminder_times_per_club_and_a_channel_lost_before_opening(
+    club, clock, harness, store, admin, alice, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements, mode="tagged")
+    bad = await admin.slash("discussion reminder-times", times="soonish")
+    assert "like `24h, 1h`" in bad.content
+    saved = await admin.slash("discussion reminder-times", times="2d, 30m")
+    assert "2 d and 30 min before" in saved.content
+    refused = await alice.slash("discussion reminder-times", times="none")
+    assert "Only organizers" in refused.content
+    await alice.slash("status set", title=f"#{catalog['lantern']}", state="want_to_read")
+    await admin.slash(
+        "discussion schedule", when="next Friday 7pm", scope="book", title=f"#{catalog['lantern']}"
+    )
+    await clock.advance(FRIDAY_7PM - timedelta(days=2) - clock.now())
+    assert len(club.pings_of(alice)) == 1
+    await clock.advance(timedelta(days=2, minutes=-31))
+    assert len(club.pings_of(alice)) == 1
+    await clock.advance(timedelta(minutes=1))
+    assert len(club.pings_of(alice)) == 2
+
+    # The bot lost its thread permissions meanwhile: organizers are told, nothing half-opens.
+    await club.set_permissions(discussions_channel, "bot", deny=["create_public_threads"])
+    await clock.advance(timedelta(minutes=31))
+    notice = club.bot_messages(announcements)[-1]
+    assert "I could not open discussion" in notice.content and "Create Public Threads" in notice.content
+    assert club.threads_in(discussions_channel) == []
+    (d,) = await store.discussions.active(club.guild.id)
+    assert d.state == "scheduled"

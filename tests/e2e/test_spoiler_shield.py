@@ -73,3 +73,12 @@ def test_long_text_is_split_and_every_part_stays_inside_its_markup():
         # One opening and one closing marker: every member pipe is escaped inside.
         assert body.startswith("||") and body.endswith("||")
         assert body[2:-2].replace("\\|", "").count("|") == 0
+
+
+async def test_without_manage_messages_nothing_is_reposted_or_deleted(club, harness, alice):
+    general = club.default_channel
+    await club.set_permissions(general, "bot", deny=["manage_messages"])
+    said = await alice.say(general, f"Oops: {TWIST}")
+    refused = await alice.message_command("Hide as spoiler", said)
+    assert refused.ephemeral and "Manage Messages" in refused.content
+    assert not said.deleted and posts(club, general) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -89,3 +90,36 @@ def test_questions_and_reminder_offsets():
     assert describe_offsets((1440, 60)) == "1 d and 1 h before"
     with pytest.raises(UserError, match="like `24h, 1h`"):
         parse_offsets("soon")
+
+
+def test_reminders_mention_at_most_90_members_per_message_and_names_stay_plain():
+    from bot.store import Discussion
+    from cogs.discussions import _render as render
+
+    sneaky = Work(1, WorkKind.BOOK, "<@42> and @everyone", chapters=23)
+    d = Discussion(
+        1,
+        7,
+        1,
+        BookUpTo(1, chapter=6),
+        "x",
+        ("Q?",),
+        datetime(2027, 1, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, 2, tzinfo=UTC),
+        None,
+        None,
+        None,
+        None,
+        "scheduled",
+        None,
+    )
+    users = list(range(1000, 1200))
+    messages = render.reminder_messages(d, {1: sneaky}, users)
+    assert [len(chunk) for _, chunk in messages] == [90, 90, 20]
+    assert [uid for _, chunk in messages for uid in chunk] == users
+    for text, chunk in messages:
+        assert len(text) <= 2000
+        assert {int(m) for m in re.findall(r"<@(\d+)>", text)} == set(chunk)
+    assert "<@42>" not in render.thread_name(d, {1: sneaky}) and "<@42>" not in render.event_name(
+        d, {1: sneaky}
+    )
