@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MINUTES = 90
 MAX_QUESTIONS = 10
 MAX_QUESTION_LENGTH = 300
+# Discord's "Maximum number of uncompleted guild scheduled events reached (100)".
+MAX_EVENTS_REACHED = 30038
 
 
 def parse_questions(text: str | None) -> tuple[str, ...]:
@@ -162,7 +164,7 @@ class DiscussionCog(
                 events.append(event)
                 await self.store.discussions.set_event(d.id, event.id)
                 await self.runner.schedule_timers(d)
-        except Exception:
+        except Exception as exc:
             for d in made:
                 await self.runner.cancel_timers(d)
                 await self.store.discussions.delete(guild.id, d.id)
@@ -171,6 +173,11 @@ class DiscussionCog(
                     await event.delete()
                 except discord.HTTPException:
                     log.warning("Could not remove event %s after a failed schedule", event.id, exc_info=True)
+            if isinstance(exc, discord.HTTPException) and exc.code == MAX_EVENTS_REACHED:
+                raise UserError(
+                    "Discord allows 100 upcoming events per server and this one has reached it, so nothing was "
+                    "scheduled. Cancel some, or schedule fewer sessions."
+                ) from exc
             raise
         return [d for d in [await self.store.discussions.get(guild.id, d.id) for d in made] if d is not None]
 

@@ -34,8 +34,18 @@ async def setup_club(admin, discussions_channel, announcements, mode="gated"):
 
 
 def assert_no_leak(club, members):
+    """No member sees a secret outside spoiler markup, except inside a thread they joined."""
+    from fakediscord.visibility import hide_spoilers
+
+    joined = {c.id for c in club.world.channels.values() if c.is_thread}
     for member in members:
-        seen = club.text_member_sees(member, reveal_spoilers=False)
+        view = club.what_member_sees(member)
+        mine = {cid for cid in joined if member.id in club.world.channels[cid].thread_members}
+        outside = "\n".join(view.thread_names + [m.text for m in view.messages if m.channel_id not in mine])
+        outside += "\n" + "\n".join(
+            e.get("name", "") + " " + (e.get("description") or "") for e in view.events
+        )
+        seen = hide_spoilers(outside)
         for secret in SECRETS:
             assert secret not in seen, (member.name, secret)
 
@@ -131,6 +141,11 @@ async def test_book_vs_film_discussion_from_schedule_to_close(
     assert thread.name in club.what_member_sees(bob).thread_names
     alice_in = await alice.click(post, "Join the discussion")
     assert f"<#{thread.id}>" in alice_in.content
+    # What members write inside the gated thread stays with those who joined it.
+    await alice.say(thread, "I cried when the lighthouse burns, honestly")
+    assert "I cried when the lighthouse burns" in club.text_member_sees(bob)
+    for member in (carol, dave, erin):
+        assert "lighthouse burns" not in club.text_member_sees(member, reveal_spoilers=True)
     carol_out = await carol.click(post, "Join the discussion")
     assert "You need to have finished *The Lantern Keeper* and watched" in carol_out.content
     assert carol.id not in thread.thread_members and dave.id not in thread.thread_members
