@@ -85,6 +85,13 @@ def describe_offsets(minutes: tuple[int, ...]) -> str:
     return " and ".join(one(m) for m in minutes) + " before"
 
 
+def mode_label(mode: str, channel: discord.abc.GuildChannel) -> str:
+    """Say what kind of thread a discussion gets: forum posts are always public (tagged)."""
+    if isinstance(channel, discord.ForumChannel):
+        return "tagged forum post"
+    return "gated (private) thread" if mode == "gated" else "tagged (public) thread"
+
+
 @app_commands.guild_only()
 class DiscussionCog(
     commands.GroupCog, group_name="discussion", group_description="Spoiler-safe discussion threads"
@@ -237,7 +244,7 @@ class DiscussionCog(
         await reply(
             interaction,
             f"Scheduled discussion `{d.id}` of {render.scope_line(d, works)}: opens {format_when(d.opens_at)}, "
-            f"closes {format_when(d.closes_at)}, as a {settings.spoiler_mode} thread in {channel.mention}. "
+            f"closes {format_when(d.closes_at)}, as a {mode_label(settings.spoiler_mode, channel)} in {channel.mention}. "
             "It is in the server's Events; reminders go to members with a status for it.",
         )
 
@@ -409,7 +416,7 @@ class DiscussionCog(
         assert interaction.guild is not None
         guild = interaction.guild
         settings = await self.store.guilds.get(guild.id)
-        discussion_channel(guild, settings)
+        channel = discussion_channel(guild, settings)
         self._check_events_permission(guild)
         works = await self.store.catalog.works(guild.id)
         target = pick_work(works, book, [WorkKind.BOOK], what="book") if book else None
@@ -427,7 +434,7 @@ class DiscussionCog(
         await reply(
             interaction,
             f"Reading plan for {italic(work_label(target))}, {sessions} sessions of {duration} min, each a "
-            f"{settings.spoiler_mode} discussion:\n" + "\n".join(lines) + "\n\nSchedule them all?",
+            f"{mode_label(settings.spoiler_mode, channel)}:\n" + "\n".join(lines) + "\n\nSchedule them all?",
             view=buttons_view(button),
         )
 

@@ -80,3 +80,15 @@ async def test_reminder_opt_out_is_forgotten_with_the_member(store):
     removed = await store.privacy.forget(ALICE)
     assert removed.reminder_optouts == 1
     assert await store.discussions.reminders_off(GUILD) == set()
+
+
+async def test_every_status_write_reaches_the_listeners_once(store):
+    from bot.domain import State
+    from bot.store import StatusUpdate
+
+    book = await _book(store)
+    heard = []
+    store.statuses.listeners.append(lambda g, u, works: heard.append((g, u, works)))
+    await store.statuses.set(GUILD, ALICE, StatusUpdate(book, State.READING), source="command")
+    await store.statuses.set_many(GUILD, ALICE, [StatusUpdate(book, State.READ)], source="import")
+    assert heard == [(GUILD, ALICE, (book,)), (GUILD, ALICE, (book,))]
