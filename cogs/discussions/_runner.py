@@ -286,7 +286,11 @@ class DiscussionRunner:
             opened = await self.repo.get(guild_id, discussion_id)
             assert opened is not None
             log.info("Opened discussion %s in guild %s (thread %s)", d.id, guild_id, thread.id)
-        await self._announce_opening(guild, settings, opened, works, thread)
+        # Recorded as open already: a failure below must not make the scheduler run the opening again.
+        try:
+            await self._announce_opening(guild, settings, opened, works, thread)
+        except discord.HTTPException:
+            log.warning("Could not announce the opening of discussion %s", d.id, exc_info=True)
         try:
             await self.start_event(guild, opened)
         except discord.HTTPException:
