@@ -385,6 +385,7 @@ class DiscussionCog(
 
     for _command in (reschedule, cancel, close, open_now):
         _command.autocomplete("discussion")(_pick_autocomplete)
+    del _command
 
     @app_commands.command(name="plan", description="Split a book into several discussions (organizers)")
     @app_commands.describe(

@@ -309,6 +309,11 @@ async def test_manage_one_discussion_list_reschedule_open_now_and_cancel(
         "discussion schedule", when="2026-11-20 19:00", scope="screen", title=f"#{catalog['lantern_film']}"
     )
     first, second = await store.discussions.active(club.guild.id)
+    choices = await admin.autocomplete("discussion cancel", "discussion", "film")
+    assert [c["value"] for c in choices] == [second.id]
+    assert choices[0]["name"].startswith(
+        f"{second.id}: The Lantern Keeper (2023 film) (scheduled, 2026-11-20"
+    )
     listed = await alice.slash("discussion list")
     assert "The Lantern Keeper, up to ch. 10" in listed.embed["description"]
     assert "The Lantern Keeper (2023 film)" in listed.embed["description"]
