@@ -8,6 +8,17 @@ from bot.clock import Clock
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggestion
 from bot.store.db import Database, DatabaseError
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
+from bot.store.polls import (
+    NewOption,
+    Nomination,
+    NominationRound,
+    Poll,
+    PollClosed,
+    PollKind,
+    PollOption,
+    PollRepository,
+    RoundKinds,
+)
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
 
@@ -19,8 +30,17 @@ __all__ = [
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
+    "NewOption",
     "NewWork",
+    "Nomination",
+    "NominationRound",
+    "Poll",
+    "PollClosed",
+    "PollKind",
+    "PollOption",
+    "PollRepository",
     "PrivacyRepository",
+    "RoundKinds",
     "StatusChange",
     "StatusRecord",
     "StatusRepository",
@@ -39,6 +59,7 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    polls: PollRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -49,4 +70,5 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            polls=PollRepository(db, clock),
         )
