@@ -21,6 +21,7 @@ from bot.store.polls import (
 )
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
     "CatalogRepository",
@@ -47,6 +48,8 @@ __all__ = [
     "StatusUpdate",
     "Store",
     "Suggestion",
+    "Timer",
+    "TimerRepository",
 ]
 
 
@@ -60,6 +63,7 @@ class Store:
     catalog: CatalogRepository
     statuses: StatusRepository
     polls: PollRepository
+    timers: TimerRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -71,4 +75,5 @@ class Store:
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
             polls=PollRepository(db, clock),
+            timers=TimerRepository(db, clock),
         )
