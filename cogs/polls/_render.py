@@ -109,7 +109,12 @@ def round_lines(poll: Poll, result: Count[int]) -> list[str]:
     """Say what happened in each round: the votes, who was eliminated and where their ballots went."""
     lines = []
     for r in result.rounds:
-        votes = " · ".join(f"{label(poll, c)} {n}" for c, n in sorted(r.votes.items(), key=lambda kv: -kv[1]))
+        votes = " · ".join(
+            f"{label(poll, c)} {n}" for c, n in sorted(r.votes.items(), key=lambda kv: -kv[1]) if n
+        )
+        empty = sum(1 for n in r.votes.values() if not n)
+        if empty:
+            votes += f" · {empty} title{'s' if empty != 1 else ''} with no votes"
         line = f"**Round {r.number}**: {votes}"
         if r.exhausted:
             line += f" (exhausted ballots: {r.exhausted})"
