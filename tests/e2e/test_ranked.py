@@ -44,7 +44,7 @@ async def cast(member, post, ranking):
 
 
 async def test_fourteen_nominations_become_a_ranked_vote_with_ties(
-    club, clock, admin, catalog, store, announcements
+    club, clock, admin, catalog, store, announcements, harness
 ):
     members = [club.member(f"m{i}") for i in range(1, 10)]
     opened = await admin.slash("nominations open", only="books")
@@ -86,6 +86,15 @@ async def test_fourteen_nominations_become_a_ranked_vote_with_ties(
 
     [poll] = await store.polls.recent(club.guild.id)
     assert await store.polls.voters(poll.id) == 9
+    # The turnout on the post follows, debounced: far fewer edits than ballots, the last one exact.
+    await harness.bot.get_cog("Polls").service.tallies.flush()
+    assert post.embed["fields"][1]["value"] == "9"
+    edits = [
+        r
+        for r in club.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}")
+        if str(post.id) in r.path
+    ]
+    assert 1 <= len(edits) < 11
     await clock.advance(timedelta(days=3))
     poll = await store.polls.get(poll.id)
     assert not poll.is_open and poll.winner_position == 1
