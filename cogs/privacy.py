@@ -33,6 +33,7 @@ def describe_data(data: MemberData) -> str:
         "suggestions": "title suggestions (the titles stay, your name is removed)",
         "discussions_created": "discussions you scheduled (they stay, your name is removed)",
         "polls_created": "polls you started (they stay, your name is removed)",
+        "reminder_optouts": "your choice to get no discussion reminders",
     }
     lines = [f"- {count} {labels[name]}" for name, count in vars(data).items() if count]
     return "\n".join(lines) or "- nothing"

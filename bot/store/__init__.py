@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggestion
 from bot.store.db import Database, DatabaseError
+from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.polls import (
     NewOption,
@@ -27,10 +28,13 @@ __all__ = [
     "CatalogRepository",
     "Database",
     "DatabaseError",
+    "Discussion",
+    "DiscussionRepository",
     "DuplicateWork",
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
+    "NewDiscussion",
     "NewOption",
     "NewWork",
     "Nomination",
@@ -64,6 +68,7 @@ class Store:
     statuses: StatusRepository
     polls: PollRepository
     timers: TimerRepository
+    discussions: DiscussionRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -76,4 +81,5 @@ class Store:
             statuses=StatusRepository(db, clock),
             polls=PollRepository(db, clock),
             timers=TimerRepository(db, clock),
+            discussions=DiscussionRepository(db, clock),
         )

@@ -21,6 +21,7 @@ class MemberData:
     discussions_created: int = 0
     rounds_opened: int = 0
     polls_created: int = 0
+    reminder_optouts: int = 0
 
     @property
     def total(self) -> int:
@@ -76,6 +77,11 @@ _PERSONAL_DATA = (
         "polls_created",
         "SELECT COUNT(*) FROM polls WHERE created_by = ?",
         "UPDATE polls SET created_by = NULL WHERE created_by = ?",
+    ),
+    (
+        "reminder_optouts",
+        "SELECT COUNT(*) FROM discussion_reminder_optouts WHERE user_id = ?",
+        "DELETE FROM discussion_reminder_optouts WHERE user_id = ?",
     ),
 )
 

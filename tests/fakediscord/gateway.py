@@ -16,7 +16,8 @@ from aiohttp import WSMsgType, web
 from . import payloads
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .events import Changes
+    from .world import World
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,19 @@ class Session:
 class Gateway:
     """Serve the gateway websocket for one bot user (single shard)."""
 
-    def __init__(self, club: FakeDiscord, *, heartbeat_interval_ms: int = 41250) -> None:
-        self.club = club
+    def __init__(
+        self,
+        world: World,
+        changes: Changes,
+        *,
+        token: str,
+        port: Callable[[], int],
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        self.world = world
+        self.changes = changes
+        self.token = token
+        self._port = port
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.session: Session | None = None
         self.identify_payload: dict[str, Any] | None = None
@@ -110,7 +122,7 @@ class Gateway:
     @property
     def url(self) -> str:
         """Return the websocket URL discord.py connects to."""
-        return f"ws://127.0.0.1:{self.club.port}/gateway/"
+        return f"ws://127.0.0.1:{self._port()}/gateway/"
 
     @property
     def connected(self) -> bool:
@@ -213,7 +225,7 @@ class Gateway:
     def _strip_content(self, sess: Session, event: str, data: dict[str, Any]) -> dict[str, Any]:
         if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or sess.intents & MESSAGE_CONTENT:
             return data
-        me = str(self.club.world.bot_user.id)
+        me = str(self.world.bot_user.id)
         author = (data.get("author") or {}).get("id")
         if (
             author == me
@@ -274,7 +286,7 @@ class Gateway:
     async def _identify(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
-        if d.get("token") != self.club.token:
+        if d.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
         intents = int(d.get("intents", 0))
@@ -285,7 +297,7 @@ class Gateway:
         self.identify_count += 1
         sess = Session(session_id=secrets.token_hex(16), intents=intents, ws=ws, transport=request.transport)
         self.session = sess
-        world = self.club.world
+        world = self.world
         await self.dispatch(
             "READY",
             {
@@ -323,14 +335,14 @@ class Gateway:
                 ),
             )
         self._ready.set()
-        self.club.notify()
+        self.changes.notify()
         return sess
 
     async def _resume(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
         sess = self.session
-        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.club.token:
+        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.token:
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resume_count += 1
@@ -344,7 +356,7 @@ class Gateway:
         return sess
 
     async def _member_chunks(self, d: dict[str, Any]) -> None:
-        world = self.club.world
+        world = self.world
         guild = world.guilds.get(int(d.get("guild_id") or 0))
         if guild is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from .world import (
 )
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .events import Events
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -37,15 +38,12 @@ class Upload:
 
 
 class MessageService:
-    """Turn request bodies into stored messages and keep their payloads current."""
+    """Turn request bodies into stored messages, keep their payloads current, delete them, react to them."""
 
-    def __init__(self, club: FakeDiscord) -> None:
-        self.club = club
-
-    @property
-    def world(self) -> World:
-        """Return the world."""
-        return self.club.world
+    def __init__(self, world: World, events: Events, cdn_base: Callable[[], str]) -> None:
+        self.world = world
+        self.events = events
+        self._cdn_base = cdn_base  # the loopback CDN's base URL, known once the server listens
 
     # -- creation ---------------------------------------------------------------------------------------
     def build(
@@ -124,7 +122,7 @@ class MessageService:
         """Keep an uploaded file on the loopback CDN and return its attachment object."""
         aid = self.world.new_id()
         self.world.attachments[aid] = Attachment(aid, upload.filename, upload.data, upload.content_type)
-        url = f"{self.club.http_base}/attachments/{channel.id}/{aid}/{upload.filename}"
+        url = f"{self._cdn_base()}/attachments/{channel.id}/{aid}/{upload.filename}"
         desc = None
         for a in (body or {}).get("attachments") or []:
             if str(a.get("id")) == str(index):
@@ -262,6 +260,77 @@ class MessageService:
         payload["mentions"] = mention_objs
         payload["mention_roles"] = [str(r) for r in roles]
         payload["mention_everyone"] = everyone
+
+    # -- deletion and reactions -------------------------------------------------------------------------
+    async def delete(self, stored: StoredMessage) -> None:
+        """Delete a message and tell the bot."""
+        stored.deleted = True
+        if stored.ephemeral_for is None:
+            data: dict[str, Any] = {"id": str(stored.id), "channel_id": str(stored.channel_id)}
+            if stored.payload.get("guild_id"):
+                data["guild_id"] = stored.payload["guild_id"]
+            await self.events.dispatch("MESSAGE_DELETE", data)
+        self.events.notify()
+
+    async def react(self, stored: StoredMessage, user_id: int, emoji: str) -> None:
+        """Add a reaction by `user_id`."""
+        users = stored.reactions.setdefault(emoji, [])
+        if user_id in users:
+            return
+        users.append(user_id)
+        self._render_reactions(stored)
+        data = self._reaction_event(stored, user_id, emoji)
+        guild = self.world.guild_of(self.world.channels[stored.channel_id])
+        if guild is not None and user_id in guild.members:
+            data["member"] = payloads.member(guild.members[user_id])
+        data["message_author_id"] = stored.payload["author"]["id"]
+        await self.events.dispatch("MESSAGE_REACTION_ADD", data)
+
+    async def unreact(self, stored: StoredMessage, user_id: int, emoji: str) -> None:
+        """Remove a reaction by `user_id`."""
+        users = stored.reactions.get(emoji, [])
+        if user_id not in users:
+            return
+        users.remove(user_id)
+        if not users:
+            del stored.reactions[emoji]
+        self._render_reactions(stored)
+        await self.events.dispatch("MESSAGE_REACTION_REMOVE", self._reaction_event(stored, user_id, emoji))
+
+    def _reaction_event(self, stored: StoredMessage, user_id: int, emoji: str) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(stored.channel_id),
+            "message_id": str(stored.id),
+            "emoji": emoji_object(emoji),
+            "burst": False,
+            "type": 0,
+        }
+        if stored.payload.get("guild_id"):
+            data["guild_id"] = stored.payload["guild_id"]
+        return data
+
+    def _render_reactions(self, stored: StoredMessage) -> None:
+        me = self.world.bot_user.id
+        stored.payload["reactions"] = [
+            {
+                "emoji": emoji_object(e),
+                "count": len(u),
+                "count_details": {"burst": 0, "normal": len(u)},
+                "me": me in u,
+                "me_burst": False,
+                "burst_colors": [],
+            }
+            for e, u in stored.reactions.items()
+        ]
+
+
+def emoji_object(key: str) -> dict[str, Any]:
+    """Turn "👍" or "name:123" into an emoji object."""
+    if ":" in key:
+        name, _, eid = key.rpartition(":")
+        return {"id": eid, "name": name.lstrip("<a:").lstrip(":"), "animated": False}
+    return {"id": None, "name": key}
 
 
 def number_components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

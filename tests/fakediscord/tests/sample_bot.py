@@ -301,6 +301,10 @@ class SampleBot(commands.Bot):
             except discord.HTTPException as exc:
                 self.events.append(("long_error", exc.status, exc.code, exc.text))
 
+        @tree.command(name="whisper", description="Mention someone in an ephemeral answer")
+        async def whisper(interaction: discord.Interaction, member: discord.Member) -> None:
+            await interaction.response.send_message(f"psst {member.mention}", ephemeral=True)
+
         @tree.command(name="mention", description="Mention someone")
         async def mention(interaction: discord.Interaction, member: discord.Member, ping: bool) -> None:
             allowed = discord.AllowedMentions(users=[member]) if ping else discord.AllowedMentions.none()
