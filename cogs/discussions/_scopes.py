@@ -40,7 +40,9 @@ def build_scope(kind: str, main: Work, screen: Work | None, up_to: int | None) -
         if up_to is None:
             raise UserError("Say up to which chapter with `up_to:`, e.g. `up_to: 6`.")
         if main.chapters is not None and up_to > main.chapters:
-            raise UserError(f"{label} has {main.chapters} chapters, so `up_to:` goes from 1 to {main.chapters}.")
+            raise UserError(
+                f"{label} has {main.chapters} chapters, so `up_to:` goes from 1 to {main.chapters}."
+            )
         return BookUpTo(main.id, chapter=up_to), main
     if kind == "part":
         if not main.parts:
@@ -48,7 +50,9 @@ def build_scope(kind: str, main: Work, screen: Work | None, up_to: int | None) -
                 f"{label} has no named parts in the catalog: use a chapter scope, or add parts with `/book edit`."
             )
         if up_to is None or up_to > len(main.parts):
-            raise UserError(f"{label} has {len(main.parts)} parts: give `up_to:` from 1 to {len(main.parts)}.")
+            raise UserError(
+                f"{label} has {len(main.parts)} parts: give `up_to:` from 1 to {len(main.parts)}."
+            )
         return BookUpTo(main.id, part=up_to), main
     if kind == "book":
         return WholeBook(main.id), main
@@ -60,7 +64,9 @@ def build_scope(kind: str, main: Work, screen: Work | None, up_to: int | None) -
             )
         if up_to is not None:
             if film.kind is not WorkKind.SERIES:
-                raise UserError(f"{italic(work_label(film))} is a film: leave `up_to:` empty for the whole film.")
+                raise UserError(
+                    f"{italic(work_label(film))} is a film: leave `up_to:` empty for the whole film."
+                )
             if film.episodes is not None and up_to > film.episodes:
                 raise UserError(
                     f"{italic(work_label(film))} has {film.episodes} episodes: give `up_to:` from 1 to {film.episodes}."
@@ -113,7 +119,9 @@ def plan_sessions(
         if not book.parts:
             raise UserError(f"{label} has no named parts in the catalog: plan it by chapter instead.")
         if sessions > len(book.parts):
-            raise UserError(f"{label} has {len(book.parts)} parts: plan at most {len(book.parts)} sessions by part.")
+            raise UserError(
+                f"{label} has {len(book.parts)} parts: plan at most {len(book.parts)} sessions by part."
+            )
         ends = split_evenly(len(book.parts), sessions)
         scopes = [BookUpTo(book.id, part=end) for end in ends]
     else:
