@@ -18,7 +18,14 @@ from bot.scheduler import Timer
 from bot.store import DuplicateWork, NewWork, Poll, PollKind, RoundKinds, Store
 from bot.text import LIMITS, code_span, escape, fit_lines, shorten
 from cogs.polls import _render
-from cogs.polls._input import MAX_RANKED, check_question, parse_duration, split_answers
+from cogs.polls._input import (
+    MAX_RANKED,
+    check_question,
+    parse_duration,
+    parse_times,
+    split_answers,
+    time_answer,
+)
 from cogs.polls._service import CLOSE_EVENT, PollService
 from cogs.polls._views import DYNAMIC_ITEMS, CrownButton, RankButton
 
@@ -184,6 +191,50 @@ class PollsCog(
             interaction,
             f"Poll #{poll.id} posted; it closes {_render.ts(poll.closes_at)}. Every vote is kept, and the "
             "results are posted when it ends (or when you run `/poll end`).",
+        )
+
+    @app_commands.command(
+        name="dates", description="Ask when to meet: a poll over candidate times (organizers)"
+    )
+    @app_commands.describe(
+        question="What the meeting is, e.g. 'When do we discuss Emma?'",
+        times="2 to 10 times separated by ';', in the club's time zone, e.g. 'next Friday 7pm; Saturday 10am'",
+        duration="How long the poll runs (it must end before the first time): e.g. 24h, 2d",
+    )
+    async def dates(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        question: str,
+        times: str,
+        duration: str = "24h",
+    ) -> None:
+        """Post a Discord poll over meeting times, shown to each member in their own time zone."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        cleaned = check_question(question)
+        length = parse_duration(duration)
+        settings = await self.store.guilds.get(interaction.guild_id)
+        now = self.bot.clock.now()
+        starts = parse_times(times, settings.timezone, now, now + length)
+        if interaction.channel is None or not isinstance(interaction.channel, discord.abc.Messageable):
+            raise UserError("Run this in a text channel.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        poll = await self.service.post_native(
+            interaction.channel,
+            interaction.guild_id,
+            question=cleaned,
+            labels=[time_answer(t, settings.timezone) for t in starts],
+            duration=length,
+            multiple=True,  # members say every time that suits them
+            created_by=interaction.user.id,
+            kind=PollKind.DATES,
+            starts=starts,
+        )
+        await reply(
+            interaction,
+            f"Date poll #{poll.id} posted with {len(starts)} times; it closes {_render.ts(poll.closes_at)}. "
+            "Members can pick every time that suits them; the message under the poll shows each time in "
+            "their own time zone and the votes so far.",
         )
 
     @app_commands.command(name="end", description="End a poll now and post its results (organizers)")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.text import LIMITS, code_span, shorten
+from bot.when import format_when, parse_when
 
 MIN_DURATION = timedelta(hours=1)
 MAX_DURATION = timedelta(days=32)  # Discord's longest poll (768 hours)
@@ -89,3 +91,42 @@ def fit_answers(labels: Sequence[str], limit: int = LIMITS.poll_answer) -> list[
         taken.add(answer.casefold())
         out.append(answer)
     return out
+
+
+def parse_times(text: str, tz: str, now: datetime, closes_at: datetime) -> list[datetime]:
+    """Read 2 to 10 candidate meeting times typed as `next Friday 7pm; Saturday 10am`, soonest first."""
+    parts = [" ".join(p.split()) for p in text.split(";")]
+    if any(not p for p in parts):
+        raise UserError(
+            "One of the times is empty: separate times with `;`, e.g. `next Friday 7pm; Saturday 10am`."
+        )
+    if len(parts) < 2:
+        raise UserError(
+            "A date poll needs at least 2 times, separated with `;`, e.g. `Friday 7pm; Saturday 10am`."
+        )
+    if len(parts) > LIMITS.poll_answers:
+        raise UserError(
+            f"A Discord poll takes at most {LIMITS.poll_answers} answers; you gave {len(parts)} times."
+        )
+    times: dict[datetime, str] = {}
+    for part in parts:
+        when = parse_when(part, tz, now)
+        if when in times:
+            raise UserError(
+                f"{code_span(part, 60)} and {code_span(times[when], 60)} are the same time; give each once."
+            )
+        times[when] = part
+    first = min(times)
+    if closes_at > first:
+        raise UserError(
+            f"The poll would close after the earliest time ({format_when(first)}): give a shorter duration or "
+            "later times."
+        )
+    return sorted(times)
+
+
+def time_answer(when: datetime, tz: str) -> str:
+    """Write a candidate time as a poll answer in the club's zone (polls show plain text, not timestamps)."""
+    zone = ZoneInfo(tz)
+    local = when.astimezone(zone)
+    return f"{local:%a %d %b %Y, %H:%M} ({zone.key})"

@@ -27,8 +27,8 @@ def label(poll: Poll, position: int) -> str:
     return escape(option.label, limit=200) if option else f"answer {position}"
 
 
-def info_embed(poll: Poll) -> discord.Embed:
-    """Describe a native or date poll: every answer in full, and when it closes."""
+def info_embed(poll: Poll, *, tally: tuple[Mapping[int, int], int] | None = None) -> discord.Embed:
+    """Describe a native or date poll: every answer in full, when it closes, and optionally the tally."""
     lines = []
     for o in poll.options:
         text = escape(o.label, limit=300)
@@ -42,7 +42,17 @@ def info_embed(poll: Poll) -> discord.Embed:
         description=fit_lines(lines, LIMITS.embed_description),
         colour=COLOUR,
     )
-    embed.add_field(name="Closes", value=f"{ts(poll.closes_at)} ({ts(poll.closes_at, 'R')})")
+    verb = "Closes" if poll.is_open else "Closed"
+    embed.add_field(name=verb, value=f"{ts(poll.closes_at)} ({ts(poll.closes_at, 'R')})")
+    if tally is not None:
+        counts, voters = tally
+        embed.add_field(
+            name=f"Votes so far ({voters} member{'s' if voters != 1 else ''})"
+            if poll.is_open
+            else "Final votes",
+            value=fit_lines(tally_lines(poll, counts), LIMITS.field_value),
+            inline=False,
+        )
     embed.set_footer(text=f"Poll #{poll.id} · results are posted here when it ends")
     return embed
 
@@ -69,9 +79,20 @@ def results_embed(poll: Poll, counts: Mapping[int, int], voters: int) -> discord
     if not leaders:
         verdict = "Nobody voted."
     elif len(leaders) == 1:
-        verdict = f"Winner: **{label(poll, leaders[0].position)}**"
+        best = leaders[0]
+        shown = (
+            f"{ts(best.starts_at)} ({ts(best.starts_at, 'R')})"
+            if best.starts_at
+            else label(poll, best.position)
+        )
+        verdict = f"Winner: **{shown}**"
+        if best.starts_at:
+            # parse_when accepts a pasted Discord timestamp, so this schedules exactly the winning instant.
+            verdict += f"\nTo schedule the meeting at this time, give `<t:{int(best.starts_at.timestamp())}:F>` as its time."
     else:
-        verdict = "Tie between " + ", ".join(f"**{label(poll, o.position)}**" for o in leaders)
+        verdict = "Tie between " + ", ".join(
+            f"**{ts(o.starts_at) if o.starts_at else label(poll, o.position)}**" for o in leaders
+        )
     embed = discord.Embed(
         title="Results: " + escape(poll.question, limit=LIMITS.embed_title - 9),
         description=fit_lines([verdict, "", *tally_lines(poll, counts)], LIMITS.embed_description),

@@ -94,6 +94,8 @@ class PollService:
         self.tallies = Debouncer(self._refresh_tally)
         self.reconciling: asyncio.Task[None] | None = None
         self.vote_events = 0
+        # Date polls show a live tally in the bot's info message: message id -> poll id.
+        self._tallied: dict[int, int] = {}
 
     def _lock(self, message_id: int) -> asyncio.Lock:
         lock = self._locks.get(message_id)
@@ -157,6 +159,8 @@ class PollService:
         poll = await self._get(poll_id)
         info = await send(channel, embed=_render.info_embed(poll), reference=message, mention_author=False)
         await self.store.polls.set_messages(poll_id, info_message_id=info.id)
+        if kind is PollKind.DATES:
+            self._tallied[message.id] = poll_id
         return await self._get(poll_id)
 
     async def post_ranked(
@@ -216,6 +220,8 @@ class PollService:
                 await self.store.polls.add_vote(message_id, answer_id, user_id)
         else:
             await self.store.polls.add_vote(message_id, answer_id, user_id)
+        if message_id in self._tallied:
+            self.tallies.touch(self._tallied[message_id])
 
     async def vote_removed(self, message_id: int, answer_id: int, user_id: int) -> None:
         """Forget a vote the moment Discord reports its removal."""
@@ -226,6 +232,8 @@ class PollService:
                 await self.store.polls.remove_vote(message_id, answer_id, user_id)
         else:
             await self.store.polls.remove_vote(message_id, answer_id, user_id)
+        if message_id in self._tallied:
+            self.tallies.touch(self._tallied[message_id])
 
     async def _discord_voters(self, message: discord.Message) -> dict[int, set[int]]:
         assert message.poll is not None
@@ -258,10 +266,14 @@ class PollService:
         """Reconcile every open Discord poll (after a start or a reconnect)."""
         now = self.bot.clock.now()
         for poll in await self.store.polls.open_polls([PollKind.NATIVE, PollKind.DATES]):
+            if poll.kind is PollKind.DATES and poll.message_id is not None:
+                self._tallied[poll.message_id] = poll.id
             if poll.closes_at <= now:
                 continue  # its close timer runs (late) and reconciles before the final count
             try:
                 await self.reconcile(poll)
+                if poll.kind is PollKind.DATES:
+                    self.tallies.touch(poll.id)
             except discord.NotFound:
                 log.warning("Poll %s: its message is gone; keeping the votes recorded so far", poll.id)
             except discord.HTTPException:
@@ -277,10 +289,16 @@ class PollService:
         poll = await self.store.polls.get(poll_id)
         if poll is None or not poll.is_open or poll.message_id is None:
             return
+        channel = self.bot.get_partial_messageable(poll.channel_id)
         if poll.kind is PollKind.RANKED:
             ballots = await self.store.polls.voters(poll_id)
-            message = self.bot.get_partial_messageable(poll.channel_id).get_partial_message(poll.message_id)
-            await message.edit(embed=_render.ranked_embed(poll, ballots))
+            await channel.get_partial_message(poll.message_id).edit(embed=_render.ranked_embed(poll, ballots))
+        elif poll.kind is PollKind.DATES and poll.info_message_id is not None:
+            # The bot's own info message, never the poll message: Discord does not allow editing a poll.
+            counts = await self.store.polls.vote_counts(poll_id)
+            voters = await self.store.polls.voters(poll_id)
+            embed = _render.info_embed(poll, tally=(counts, voters))
+            await channel.get_partial_message(poll.info_message_id).edit(embed=embed)
 
     # -- closing --------------------------------------------------------------------------------------
     async def close(self, poll_id: int) -> Poll:
@@ -317,8 +335,16 @@ class PollService:
         await self.store.polls.close(
             poll.id, counts, winner_position=leaders[0] if len(leaders) == 1 else None
         )
+        if poll.message_id is not None:
+            self._tallied.pop(poll.message_id, None)
         closed = await self._get(poll.id)
         voters = await self.store.polls.voters(poll.id)
+        if closed.kind is PollKind.DATES and closed.info_message_id is not None:
+            with contextlib.suppress(discord.HTTPException):
+                info = self.bot.get_partial_messageable(closed.channel_id).get_partial_message(
+                    closed.info_message_id
+                )
+                await info.edit(embed=_render.info_embed(closed, tally=(counts, voters)))
         await self._post_results(closed, embed=_render.results_embed(closed, counts, voters))
         return closed
 

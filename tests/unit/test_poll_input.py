@@ -40,3 +40,14 @@ def test_long_titles_are_shortened_but_stay_distinct() -> None:
     assert all(len(a) <= 55 for a in answers)
     assert len({a.casefold() for a in answers}) == 3
     assert answers[0].endswith("…") and answers[1].endswith("#2") and answers[2] == "Emma"
+
+
+def test_times_sorted_and_written_in_the_club_zone() -> None:
+    from datetime import UTC, datetime
+
+    from cogs.polls._input import parse_times, time_answer
+
+    now = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
+    times = parse_times("2026-11-06 19:00; 2026-11-03 20:00", "Europe/Paris", now, now + timedelta(hours=12))
+    assert times == [datetime(2026, 11, 3, 19, 0, tzinfo=UTC), datetime(2026, 11, 6, 18, 0, tzinfo=UTC)]
+    assert time_answer(times[0], "Europe/Paris") == "Tue 03 Nov 2026, 20:00 (Europe/Paris)"
