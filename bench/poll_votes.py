@@ -78,7 +78,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         from bot.client import BookClubBot
         from bot.clock import SystemClock
         from bot.settings import load_settings
-        from bot.store import Database, Store
+        from bot.store import Database, PollKind, Store
 
         db_path = Path(args.db_dir) / "bookclub.sqlite3"
         settings = load_settings({"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path)})
@@ -114,6 +114,10 @@ async def serve_bot(args: argparse.Namespace) -> None:
             note()
 
         service.vote_added = counted
+        # A date poll by default: votes are stored exactly as for any Discord poll, and each one also asks
+        # for the debounced tally edit of the bot's own message, which this run counts.
+        dates = args.poll == "dates"
+        soon = SystemClock().now() + timedelta(days=2)
         posted = await service.post_native(
             channel,
             guild_id,
@@ -122,6 +126,8 @@ async def serve_bot(args: argparse.Namespace) -> None:
             duration=timedelta(hours=24),
             multiple=True,
             created_by=0,
+            kind=PollKind.DATES if dates else PollKind.NATIVE,
+            starts=[soon + timedelta(hours=i) for i in range(len(labels))] if dates else None,
         )
         assert posted.message_id is not None
         message_id, poll_id = posted.message_id, posted.id
@@ -133,6 +139,8 @@ async def serve_bot(args: argparse.Namespace) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_handled.wait(), args.timeout)
     report: dict[str, Any] = {"event": "report", **handled, **memory_kb()}
+    if store is not None:
+        await service.tallies.flush()  # the trailing tally edit, before the bot shuts down
     if store is not None and poll_id is not None:
         row = await store.db.fetch_one("SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,))
         report["stored"] = int(row[0]) if row else 0
@@ -164,7 +172,7 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             with tempfile.TemporaryDirectory(prefix="bench-polls-") as tmp:
                 bot_cmd = [sys.executable, str(SCRIPT), "_bot", "--kind", kind, "--info", json.dumps(info)]
                 bot_cmd += ["--channel-id", channel_id, "--db-dir", tmp, "--answers", str(args.answers)]
-                bot_cmd += ["--timeout", str(args.timeout)]
+                bot_cmd += ["--timeout", str(args.timeout), "--poll", args.poll]
                 bot = await asyncio.create_subprocess_exec(
                     *bot_cmd,
                     stdin=asyncio.subprocess.PIPE,
@@ -192,6 +200,7 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 await bot.stdin.drain()
                 report = await read_json_line(bot.stdout, args.timeout + 30, f"the {kind} bot")
                 emulator_cpu_s = cpu_seconds(emulator.pid) - emulator_cpu
+                await asyncio.sleep(args.settle)  # the last, trailing tally edit lands after the last vote
                 async with http.get(control + "requests", params={"since": str(before)}) as resp:
                     log = (await resp.json())["requests"]
                 await asyncio.wait_for(bot.wait(), 20)
@@ -201,6 +210,12 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         await stop_process(emulator)
     edits = [r for r in log if r["method"] == "PATCH" and r["route"] == EDIT_ROUTE]
     duration = max(report["last"] - started, 1e-9) if report["n"] else None
+    by_message: dict[str, list[float]] = {}
+    for r in edits:
+        by_message.setdefault(r["path"], []).append(r["time"])
+    gaps = [
+        b - a for times in by_message.values() for a, b in zip(sorted(times), sorted(times)[1:], strict=False)
+    ]
     return {
         "kind": kind,
         "votes_sent": sent["sent"],
@@ -212,6 +227,7 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         "votes_per_s": round(report["n"] / duration, 1) if duration else 0.0,
         "message_edits": len(edits),
         "poll_message_edits": sum(1 for r in edits if ready["message_id"] in r["path"]),
+        "min_edit_gap_s": round(min(gaps), 2) if gaps else None,
         "emulator_cpu_s": round(emulator_cpu_s, 2),
         "bot_peak_rss_mb": round(report.get("peak_rss_kb", 0) / 1024, 1),
     }
@@ -240,12 +256,14 @@ async def orchestrate(args: argparse.Namespace) -> int:
 
     ratio = best("bookclub") / best("baseline") if best("baseline") else None
     print(
-        f"{'kind':<9} {'sent':>6} {'handled':>7} {'stored':>6} {'s':>7} {'votes/s':>8} {'edits':>5} {'poll edits':>10}"
+        f"{'kind':<9} {'sent':>6} {'handled':>7} {'stored':>6} {'s':>7} {'votes/s':>8} {'edits':>5}"
+        f" {'min gap s':>9} {'poll edits':>10}"
     )
     for r in runs:
         print(
             f"{r['kind']:<9} {r['votes_sent']:>6} {r['handled']:>7} {r['stored'] if r['stored'] is not None else '-':>6}"
-            f" {r['duration_s'] or 0:>7.2f} {r['votes_per_s']:>8.0f} {r['message_edits']:>5} {r['poll_message_edits']:>10}"
+            f" {r['duration_s'] or 0:>7.2f} {r['votes_per_s']:>8.0f} {r['message_edits']:>5}"
+            f" {r['min_edit_gap_s'] if r['min_edit_gap_s'] is not None else '-':>9} {r['poll_message_edits']:>10}"
         )
     if ratio is not None:
         print(f"bookclub / baseline throughput (best of {args.repeat}): {ratio:.2f}")
@@ -266,6 +284,15 @@ def main() -> int:
     parser.add_argument("--answers", type=int, default=5, help="answers each member votes for (2-10)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a bot may take after the votes")
+    parser.add_argument(
+        "--poll",
+        choices=["dates", "native"],
+        default="dates",
+        help="the real bot's poll: with a tally or without",
+    )
+    parser.add_argument(
+        "--settle", type=float, default=0.5, help="seconds to let the last requests reach the log"
+    )
     parser.add_argument("--kind", choices=KINDS)
     parser.add_argument("--info")
     parser.add_argument("--channel-id", type=int)

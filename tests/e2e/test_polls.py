@@ -176,3 +176,28 @@ async def test_members_cannot_create_or_end_polls(club, alice, harness, store):
     reply = await alice.slash("poll create", question="Next?", answers="A; B")
     assert reply.ephemeral and "Only organizers" in reply.content
     assert await store.polls.recent(club.guild.id) == []
+
+
+async def test_a_poll_that_ended_while_the_bot_was_down_is_finalised_on_restart(club, clock, admin, harness):
+    alice, bob = club.member("alice"), club.member("bob")
+    await admin.slash("poll create", question="Tea or coffee?", answers="Tea; Coffee", duration="2h")
+    message = poll_message(club, club.default_channel)
+    await alice.vote(message, "Tea")
+    await harness.stop()
+    await bob.vote(message, "Coffee")
+    await clock.advance(timedelta(hours=3))  # Discord ends the poll; the bot is not there to see it
+    assert message.poll_finalized
+    bot = await harness.restart()
+    store = harness.store
+    [poll] = await store.polls.recent(club.guild.id)
+
+    async def closed():
+        found = await store.polls.get(poll.id)
+        return found if not found.is_open else None
+
+    await bot.scheduler.wait_idle()
+    found = await eventually(closed, what="the late close timer")
+    assert {o.answer: o.final_votes for o in found.options} == {"Tea": 1, "Coffee": 1}
+    results = club.bot_messages(club.default_channel)[-1]
+    assert results.embed["title"] == "Results: Tea or coffee?"
+    assert "Tie between **Tea**, **Coffee**" in results.embed["description"]
