@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Literal
 
@@ -13,6 +14,7 @@ from bot.checks import ensure_organizer
 from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
 from bot.lookup import choices_for, pick_work
+from bot.rankedchoice import count
 from bot.replies import reply
 from bot.scheduler import Timer
 from bot.store import DuplicateWork, NewWork, Poll, PollKind, RoundKinds, Store
@@ -26,7 +28,7 @@ from cogs.polls._input import (
     split_answers,
     time_answer,
 )
-from cogs.polls._service import CLOSE_EVENT, PollService
+from cogs.polls._service import CLOSE_EVENT, PollService, count_from_json
 from cogs.polls._views import DYNAMIC_ITEMS, CrownButton, RankButton
 
 if TYPE_CHECKING:
@@ -264,9 +266,11 @@ class PollsCog(
                 ballots = await self.store.polls.voters(found.id)
                 await reply(interaction, embed=_render.ranked_embed(found, ballots))
                 return
-            from bot.rankedchoice import count
-
-            result = count([o.position for o in found.options], await self.store.polls.ballots(found.id))
+            candidates = [o.position for o in found.options]
+            if found.result:
+                result = count_from_json(candidates, json.loads(found.result))
+            else:
+                result = count(candidates, await self.store.polls.ballots(found.id))
             await reply(interaction, embed=_render.ranked_results_embed(found, result))
             return
         if found.is_open:
@@ -454,6 +458,11 @@ class NominationsCog(commands.Cog, name="Nominations"):
             work_id, label = work.id, work.title
         except NotFound:
             if title.strip().startswith("#"):
+                other = works.get(int(title.strip()[1:])) if title.strip()[1:].isdigit() else None
+                if other is not None:
+                    raise UserError(
+                        f"This round takes only {rnd.kinds.value}; *{escape(other.title)}* is a {other.kind.value}."
+                    ) from None
                 raise
         if work_id is None:
             new_kind = WorkKind(kind) if kind else accepted[0]

@@ -10,13 +10,13 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import NotFound, UserError
-from bot.rankedchoice import Count, count
+from bot.errors import NotFound
+from bot.rankedchoice import Count, Round, count
 from bot.replies import send
 from bot.store import NewOption, Poll, PollKind, Store
 from bot.text import shorten
@@ -117,7 +117,7 @@ class PollService:
         work_ids: Sequence[int | None] | None = None,
         kind: PollKind = PollKind.NATIVE,
         round_id: int | None = None,
-        starts: Sequence[Any] | None = None,
+        starts: Sequence[datetime] | None = None,
     ) -> Poll:
         """Post a Discord poll and the bot's info message beside it; store both, all or nothing."""
         channel_id = getattr(channel, "id", 0)
@@ -407,7 +407,21 @@ def count_to_json(result: Count[int]) -> dict[str, Any]:
     }
 
 
-def check_open(poll: Poll) -> None:
-    """Refuse a ballot on a closed poll."""
-    if not poll.is_open:
-        raise UserError("This poll has closed; ballots can no longer be cast or changed.")
+def count_from_json(candidates: Sequence[int], data: dict[str, Any]) -> Count[int]:
+    """Rebuild a stored count, so results stay as counted even after members' ballots are forgotten."""
+
+    def key(text: str) -> int | None:
+        return None if text == "exhausted" else int(text)
+
+    rounds = tuple(
+        Round(
+            number=r["number"],
+            votes={int(c): n for c, n in r["votes"].items()},
+            exhausted=r["exhausted"],
+            eliminated=r["eliminated"],
+            transfers={key(c): n for c, n in r["transfers"].items()},
+            tie_break=r["tie_break"],
+        )
+        for r in data["rounds"]
+    )
+    return Count(tuple(candidates), data["ballots"], rounds, data["winner"])

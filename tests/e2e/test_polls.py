@@ -201,3 +201,22 @@ async def test_a_poll_that_ended_while_the_bot_was_down_is_finalised_on_restart(
     results = club.bot_messages(club.default_channel)[-1]
     assert results.embed["title"] == "Results: Tea or coffee?"
     assert "Tie between **Tea**, **Coffee**" in results.embed["description"]
+
+
+async def test_reconciliation_pages_through_every_voter(club, clock, admin, harness):
+    await admin.slash("poll create", question="Big club?", answers="Yes; No", duration="1d")
+    message = poll_message(club, club.default_channel)
+    await harness.stop()
+    crowd = [club.member(f"reader{i:03}") for i in range(230)]  # three pages of 100 from Discord
+    for member in crowd:
+        await member.vote(message, "Yes")
+    await crowd[0].vote(message, "No")  # single choice: moves one vote
+    bot = await harness.restart()
+    await eventually(lambda: _reconciled(bot.get_cog("Polls")), what="the reconciliation")
+    [poll] = await harness.store.polls.recent(club.guild.id)
+    votes = await harness.store.polls.votes(poll.id)
+    assert votes == {1: {m.id for m in crowd[1:]}, 2: {crowd[0].id}}
+    pages = [
+        r for r in club.requests_to("GET", "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}")
+    ]
+    assert len(pages) >= 4  # answer 1: 100 + 100 + 29 + an empty page; answer 2: at least one
