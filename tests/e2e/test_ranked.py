@@ -162,3 +162,36 @@ async def test_small_round_becomes_a_discord_poll_and_big_rounds_are_refused(
     assert "at most 25 titles" in too_many.content
     assert (await store.polls.current_round(club.guild.id)) is not None  # still open, nothing posted
     assert len(await store.polls.recent(club.guild.id)) == 1
+
+
+async def test_ballot_flow_survives_a_restart(club, clock, admin, catalog, announcements, harness):
+    alice = club.member("alice")
+    await admin.slash("nominations open")
+    for title in ("Pride and Prejudice", "Frankenstein (1818)", "Nosferatu"):
+        await alice.slash("nominate", title=title)
+    closed = await admin.slash("nominations close", style="ranked", duration="2d")
+    assert "ranked-choice poll #1 with 3 titles" in closed.content
+    post = ranked_post(club, announcements)
+    screen = await alice.click(post, "Rank your choices")
+    await alice.choose(screen.message, "Your choice #1", ["Nosferatu (1922)"])
+
+    await harness.restart()
+    # The flow opened before the restart goes on from its custom ids; the post's button still works.
+    await alice.choose(screen.message, "Your choice #2", ["Pride and Prejudice (1813)"])
+    done = await alice.click(screen.message, "Cast ballot")
+    shown = done.content.replace("\\", "")  # titles are markdown-escaped: "\\(1922\\)"
+    assert "Ballot cast" in shown and "1. Nosferatu (1922)\n2. Pride and Prejudice (1813)" in shown
+    bob = club.member("bob")
+    await cast(bob, post, ["Frankenstein (1818)"])
+    store = harness.store
+    assert sorted(await store.polls.ballots(1)) == [[2], [3, 1]]
+
+    await clock.advance(timedelta(days=2))  # the close timer, scheduled before the restart
+    poll = await store.polls.get(1)
+    assert not poll.is_open
+    results = club.bot_messages(announcements)[-1]
+    # Round 1: Nosferatu 1, Frankenstein 1, Pride 0 (out); round 2 is a tie at 1-1 broken by round 1 (equal)
+    # and then nomination order: Nosferatu was nominated last, so Frankenstein wins.
+    assert "Winner: **Frankenstein (1818)**" in results.embed["description"].replace("\\", "").replace(
+        "\\", ""
+    )
