@@ -107,13 +107,15 @@ async def serve_bot(args: argparse.Namespace) -> None:
     else:
         cog: Any = real_bot.get_cog("Polls")
         service = cog.service
-        original = service.vote_added
+        # A vote counts as handled once its transaction is committed to SQLite.
+        original = store.polls.apply_votes
 
-        async def counted(message_id: int, answer_id: int, user_id: int) -> None:
-            await original(message_id, answer_id, user_id)
-            note()
+        async def counted(ops: Any) -> None:
+            await original(ops)
+            for _ in ops:
+                note()
 
-        service.vote_added = counted
+        store.polls.apply_votes = counted  # type: ignore[method-assign]
         # A date poll by default: votes are stored exactly as for any Discord poll, and each one also asks
         # for the debounced tally edit of the bot's own message, which this run counts.
         dates = args.poll == "dates"

@@ -19,6 +19,7 @@ from bot.store.polls import (
     PollOption,
     PollRepository,
     RoundKinds,
+    VoteOp,
 )
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
@@ -54,6 +55,7 @@ __all__ = [
     "Suggestion",
     "Timer",
     "TimerRepository",
+    "VoteOp",
 ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import groupby
 
 from bot.clock import Clock
 from bot.domain import WorkKind
@@ -116,6 +117,27 @@ class Nomination:
     kind: WorkKind
     year: int | None
     pitches: tuple[Pitch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOp:
+    """A vote added to or removed from a Discord poll, as the gateway reported it."""
+
+    added: bool
+    message_id: int
+    answer_id: int
+    user_id: int
+    at: datetime
+
+
+_ADD_VOTE = (
+    "INSERT OR IGNORE INTO poll_votes (poll_id, position, user_id, voted_at)"
+    " SELECT id, ?, ?, ? FROM polls WHERE message_id = ? AND state = 'open' AND kind != 'ranked'"
+)
+_REMOVE_VOTE = (
+    "DELETE FROM poll_votes WHERE position = ? AND user_id = ? AND poll_id ="
+    " (SELECT id FROM polls WHERE message_id = ? AND state = 'open' AND kind != 'ranked')"
+)
 
 
 class PollClosed(UserError):
@@ -266,27 +288,32 @@ class PollRepository:
         return await self._load("guild_id = ? ORDER BY id DESC LIMIT ?", (guild_id, limit))
 
     # -- native votes ----------------------------------------------------------------------------
+    async def apply_votes(self, ops: Sequence[VoteOp]) -> None:
+        """Apply vote events from the gateway in order, in one transaction.
+
+        Votes count only on open Discord polls of ours (any other message id changes nothing).
+        Consecutive events of one kind go to SQLite as one batch.
+        """
+        async with self._db.transaction() as tx:
+            for added, run in groupby(ops, key=lambda op: op.added):
+                if added:
+                    await tx.executemany(
+                        _ADD_VOTE,
+                        [(op.answer_id, op.user_id, op.at.isoformat(), op.message_id) for op in run],
+                    )
+                else:
+                    await tx.executemany(
+                        _REMOVE_VOTE, [(op.answer_id, op.user_id, op.message_id) for op in run]
+                    )
+
     async def add_vote(self, message_id: int, answer_id: int, user_id: int) -> bool:
         """Record one vote on an open Discord poll, in one statement; return whether it was new."""
-        return (
-            await self._db.execute_atomic(
-                "INSERT OR IGNORE INTO poll_votes (poll_id, position, user_id, voted_at)"
-                " SELECT id, ?, ?, ? FROM polls WHERE message_id = ? AND state = 'open' AND kind != 'ranked'",
-                (answer_id, user_id, self._clock.now().isoformat(), message_id),
-            )
-            > 0
-        )
+        params = (answer_id, user_id, self._clock.now().isoformat(), message_id)
+        return await self._db.execute_atomic(_ADD_VOTE, params) > 0
 
     async def remove_vote(self, message_id: int, answer_id: int, user_id: int) -> bool:
         """Remove one vote from an open Discord poll; return whether there was one."""
-        return (
-            await self._db.execute_atomic(
-                "DELETE FROM poll_votes WHERE position = ? AND user_id = ? AND poll_id ="
-                " (SELECT id FROM polls WHERE message_id = ? AND state = 'open' AND kind != 'ranked')",
-                (answer_id, user_id, message_id),
-            )
-            > 0
-        )
+        return await self._db.execute_atomic(_REMOVE_VOTE, (answer_id, user_id, message_id)) > 0
 
     async def votes(self, poll_id: int) -> dict[int, set[int]]:
         """Return who voted for each answer."""

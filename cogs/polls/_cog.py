@@ -87,10 +87,11 @@ class PollsCog(
         self.bot.scheduler.on(CLOSE_EVENT, self.close_due_poll, late="run")
 
     async def cog_unload(self) -> None:
-        """Stop routing buttons and timers here."""
+        """Stop routing buttons and timers here; write the votes still queued."""
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.scheduler.off(CLOSE_EVENT)
         self.service.tallies.cancel()
+        await self.service.flush_votes()
 
     async def close_due_poll(self, timer: Timer) -> None:
         """Close a poll at its deadline (idempotent: a closed poll is left alone)."""
@@ -249,6 +250,7 @@ class PollsCog(
             await reply(interaction, embed=_render.ranked_results_embed(found, result))
             return
         if found.is_open:
+            await self.service.flush_votes()
             counts = await self.store.polls.vote_counts(found.id)
         else:
             counts = {o.position: o.final_votes or 0 for o in found.options}

@@ -18,7 +18,7 @@ import discord
 from bot.errors import NotFound
 from bot.rankedchoice import Count, Round, count
 from bot.replies import send
-from bot.store import NewOption, Poll, PollKind, Store
+from bot.store import NewOption, Poll, PollKind, Store, VoteOp
 from bot.text import shorten
 from cogs.polls import _render
 from cogs.polls._input import fit_answers
@@ -96,6 +96,10 @@ class PollService:
         self.vote_events = 0
         # Date polls show a live tally in the bot's info message: message id -> poll id.
         self._tallied: dict[int, int] = {}
+        self._pending: list[VoteOp] = []
+        self._write_lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
+        self.votes_written = 0
 
     def _lock(self, message_id: int) -> asyncio.Lock:
         lock = self._locks.get(message_id)
@@ -211,29 +215,50 @@ class PollService:
         return poll
 
     # -- votes from the gateway ------------------------------------------------------------------
+    # Each vote event is queued and written at once by one writer task; events that arrive while a write
+    # is in flight go into the next transaction together. A vote is in SQLite milliseconds after its
+    # event, and a burst costs one transaction per write instead of one per vote. Should the process
+    # die with votes still queued, the reconciliation at the next start (and before any final count)
+    # takes them from Discord's voter lists.
     async def vote_added(self, message_id: int, answer_id: int, user_id: int) -> None:
         """Record a vote the moment Discord reports it."""
-        self.vote_events += 1
-        lock = self._locks.get(message_id)
-        if lock is not None and lock.locked():
-            async with lock:  # a reconciliation is reading Discord's voters: apply this after it
-                await self.store.polls.add_vote(message_id, answer_id, user_id)
-        else:
-            await self.store.polls.add_vote(message_id, answer_id, user_id)
-        if message_id in self._tallied:
-            self.tallies.touch(self._tallied[message_id])
+        await self._queue(True, message_id, answer_id, user_id)
 
     async def vote_removed(self, message_id: int, answer_id: int, user_id: int) -> None:
         """Forget a vote the moment Discord reports its removal."""
+        await self._queue(False, message_id, answer_id, user_id)
+
+    async def _queue(self, added: bool, message_id: int, answer_id: int, user_id: int) -> None:
         self.vote_events += 1
         lock = self._locks.get(message_id)
         if lock is not None and lock.locked():
-            async with lock:
-                await self.store.polls.remove_vote(message_id, answer_id, user_id)
-        else:
-            await self.store.polls.remove_vote(message_id, answer_id, user_id)
+            async with lock:  # Discord's voters are being read: this newer event must land after them
+                pass
+        self._pending.append(VoteOp(added, message_id, answer_id, user_id, self.bot.clock.now()))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued(), name="bookclub-poll-votes")
         if message_id in self._tallied:
             self.tallies.touch(self._tallied[message_id])
+
+    async def _write_queued(self) -> None:
+        while self._pending:
+            await self.flush_votes()
+
+    async def flush_votes(self) -> None:
+        """Write every queued vote event now, in order, in one transaction."""
+        async with self._write_lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                await self.store.polls.apply_votes(batch)
+            except Exception:
+                # Not retried blindly: the reconciliation with Discord's voters restores them.
+                log.exception(
+                    "Could not store %d poll vote events; reconciliation will restore them", len(batch)
+                )
+                return
+            self.votes_written += len(batch)
 
     async def _discord_voters(self, message: discord.Message) -> dict[int, set[int]]:
         assert message.poll is not None
@@ -253,6 +278,7 @@ class PollService:
         """Make the stored votes of an open Discord poll equal Discord's; return (added, removed)."""
         assert poll.message_id is not None
         async with self._lock(poll.message_id):
+            await self.flush_votes()  # events seen before Discord's list is read are older than it
             message = await self._fetch(poll)
             if message.poll is None:
                 return 0, 0
@@ -289,6 +315,7 @@ class PollService:
         poll = await self.store.polls.get(poll_id)
         if poll is None or not poll.is_open or poll.message_id is None:
             return
+        await self.flush_votes()
         channel = self.bot.get_partial_messageable(poll.channel_id)
         if poll.kind is PollKind.RANKED:
             ballots = await self.store.polls.voters(poll_id)
@@ -310,6 +337,7 @@ class PollService:
             poll = await self._get(poll_id)
             if not poll.is_open:
                 return poll
+            await self.flush_votes()
             if poll.kind is PollKind.RANKED:
                 return await self._close_ranked(poll)
             return await self._close_native(poll)
