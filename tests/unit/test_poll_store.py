@@ -132,3 +132,21 @@ async def test_one_poll_per_message(store, clock):
     await native_poll(store, clock, message_id=77)
     with pytest.raises(sqlite3.IntegrityError):
         await native_poll(store, clock, message_id=77)
+
+
+async def test_apply_votes_keeps_event_order_in_one_transaction(store, clock):
+    from bot.store import VoteOp
+
+    poll_id = await native_poll(store, clock)
+    now = clock.now()
+    ops = [
+        VoteOp(True, 9001, 1, ALICE, now),
+        VoteOp(True, 9001, 2, BOB, now),
+        VoteOp(False, 9001, 1, ALICE, now),  # alice changes her mind...
+        VoteOp(True, 9001, 2, ALICE, now),
+        VoteOp(False, 9001, 2, BOB, now),
+        VoteOp(True, 9001, 1, BOB, now),
+        VoteOp(True, 4242, 1, BOB, now),  # a message that is not one of our polls
+    ]
+    await store.polls.apply_votes(ops)
+    assert await store.polls.votes(poll_id) == {1: {BOB}, 2: {ALICE}}
