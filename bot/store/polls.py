@@ -514,6 +514,17 @@ class PollRepository:
             for r in rows
         ]
 
+    async def remove_nomination(self, round_id: int, work_id: int) -> bool:
+        """Take a title (and its pitches) out of an open round; return whether it was there."""
+        return (
+            await self._db.execute_atomic(
+                "DELETE FROM nominations WHERE round_id = ? AND work_id = ? AND round_id IN"
+                " (SELECT id FROM nomination_rounds WHERE state = 'open')",
+                (round_id, work_id),
+            )
+            > 0
+        )
+
     async def close_round(self, round_id: int) -> bool:
         """Close an open round; return False if it was already closed."""
         return (

@@ -14,7 +14,7 @@ from bot.errors import NotFound, UserError
 from bot.lookup import choices_for, pick_work
 from bot.replies import reply
 from bot.store import DuplicateWork, NewWork, RoundKinds, Store
-from bot.text import LIMITS, escape, fit_lines
+from bot.text import LIMITS, code_span, escape, fit_lines, shorten
 from cogs.polls._input import MAX_RANKED, parse_duration
 from cogs.polls._service import PollService
 from cogs.polls._views import RankButton
@@ -109,6 +109,41 @@ class NominationsCog(commands.Cog, name="Nominations"):
         )
         await reply(interaction, embed=embed)
 
+    async def nominated_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest the open round's nominations."""
+        assert interaction.guild_id is not None
+        rnd = await self.store.polls.current_round(interaction.guild_id)
+        if rnd is None:
+            return []
+        needle = current.casefold()
+        return [
+            app_commands.Choice(name=shorten(n.title, 100), value=f"#{n.work_id}")
+            for n in await self.store.polls.nominations(rnd.id)
+            if needle in n.title.casefold()
+        ][:25]
+
+    @nominations.command(name="remove", description="Take a title out of the open round (organizers)")
+    @app_commands.describe(title="The nominated title to remove (its pitches go with it)")
+    @app_commands.autocomplete(title=nominated_autocomplete)
+    async def remove(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+        """Remove one nomination from the open round."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        rnd = await self.store.polls.current_round(interaction.guild_id)
+        if rnd is None:
+            raise UserError("No nomination round is open.")
+        found = await self.store.polls.nominations(rnd.id)
+        wanted = title.strip().lstrip("#")
+        match = next(
+            (n for n in found if str(n.work_id) == wanted or n.title.casefold() == title.strip().casefold()),
+            None,
+        )
+        if match is None or not await self.store.polls.remove_nomination(rnd.id, match.work_id):
+            raise NotFound(f"{code_span(title, 60)} is not nominated in this round; pick one from the list.")
+        await reply(interaction, f"*{escape(match.title)}* is out of the round ({len(found) - 1} left).")
+
     @nominations.command(name="close", description="Close the round and start the vote (organizers)")
     @app_commands.describe(
         style="auto: a Discord poll up to 10 titles, else ranked choice; or force one",
@@ -139,7 +174,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         if ranked and len(found) > MAX_RANKED:
             raise UserError(
                 f"A ranked-choice vote takes at most {MAX_RANKED} titles (Discord's menus hold 25) and the "
-                f"round has {len(found)}. Leave the round open and ask members to withdraw some first."
+                f"round has {len(found)}. The round stays open: take some out with `/nominations remove`."
             )
         service = self.service
         channel = await _target_channel(interaction)

@@ -367,7 +367,7 @@ class PollService:
             self._tallied.pop(poll.message_id, None)
         closed = await self._get(poll.id)
         voters = await self.store.polls.voters(poll.id)
-        if closed.kind is PollKind.DATES and closed.info_message_id is not None:
+        if closed.info_message_id is not None:  # the bot's own message may change; the poll may not
             with contextlib.suppress(discord.HTTPException):
                 info = self.bot.get_partial_messageable(closed.channel_id).get_partial_message(
                     closed.info_message_id

@@ -65,6 +65,8 @@ async def test_votes_are_kept_as_members_vote_and_final_counts_match(club, clock
     closed = await store.polls.get(poll.id)
     assert not closed.is_open
     assert {o.answer: o.final_votes for o in closed.options} == {"Emma": 1, "Dracula": 1, "Beloved": 1}
+    final = next(f for f in info.embed["fields"] if f["name"] == "Final votes")
+    assert final["value"].count("**1** vote (33%)") == 3
     results = club.bot_messages(general)[-1]
     assert results.embed["title"] == "Results: Which book next?"
     assert "Tie between **Emma**, **Dracula**, **Beloved**" in results.embed["description"]

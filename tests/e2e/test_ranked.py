@@ -162,6 +162,14 @@ async def test_small_round_becomes_a_discord_poll_and_big_rounds_are_refused(
     assert "at most 25 titles" in too_many.content
     assert (await store.polls.current_round(club.guild.id)) is not None  # still open, nothing posted
     assert len(await store.polls.recent(club.guild.id)) == 1
+    choices = await admin.autocomplete("nominations remove", "title", "number 2")
+    assert [c["name"] for c in choices][:2] == ["Film number 2", "Film number 20"]
+    removed = await admin.slash("nominations remove", title=choices[0]["value"])
+    assert removed.content == "*Film number 2* is out of the round (25 left)."
+    denied = await alice.slash("nominations remove", title="Film number 3")
+    assert "Only organizers" in denied.content
+    ranked = await admin.slash("nominations close", style="ranked")
+    assert "ranked-choice poll #2 with 25 titles" in ranked.content
 
 
 async def test_ballot_flow_survives_a_restart(club, clock, admin, catalog, announcements, harness):
