@@ -161,7 +161,12 @@ class PollService:
             guild_id, CLOSE_EVENT, key=str(poll_id), due_at=closes_at, payload={"poll_id": poll_id}
         )
         poll = await self._get(poll_id)
-        info = await send(channel, embed=_render.info_embed(poll), reference=message, mention_author=False)
+        try:
+            info = await send(channel, embed=_render.info_embed(poll), reference=message, mention_author=False)
+        except discord.HTTPException:
+            # The poll is live and its votes are kept; only the full-text companion is missing.
+            log.warning("Poll %s: could not post its info message", poll_id, exc_info=True)
+            return poll
         await self.store.polls.set_messages(poll_id, info_message_id=info.id)
         if kind is PollKind.DATES:
             self._tallied[message.id] = poll_id
