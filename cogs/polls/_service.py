@@ -162,7 +162,9 @@ class PollService:
         )
         poll = await self._get(poll_id)
         try:
-            info = await send(channel, embed=_render.info_embed(poll), reference=message, mention_author=False)
+            info = await send(
+                channel, embed=_render.info_embed(poll), reference=message, mention_author=False
+            )
         except discord.HTTPException:
             # The poll is live and its votes are kept; only the full-text companion is missing.
             log.warning("Poll %s: could not post its info message", poll_id, exc_info=True)
