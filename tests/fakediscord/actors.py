@@ -605,11 +605,26 @@ class Actor:
         await self.club.thread_remove(thread, self.id)
 
     async def mark_interested(self, event: dict[str, Any]) -> None:
-        """Click "Interested" on a scheduled event."""
+        """Click "Interested" on a scheduled event (only one this member can see)."""
+        await self._interest(event, add=True)
+
+    async def unmark_interested(self, event: dict[str, Any]) -> None:
+        """Take back "Interested" on a scheduled event."""
+        await self._interest(event, add=False)
+
+    async def _interest(self, event: dict[str, Any], *, add: bool) -> None:
         eid = int(event["id"])
-        self.club.guild.event_users.setdefault(eid, set()).add(self.id)
+        if not self.club.scheduled.visible_to(event, self.id):
+            raise AssertionError(f"{self.name} cannot see the event {event.get('name')!r}")
+        users = self.club.guild.event_users.setdefault(eid, set())
+        if (self.id in users) == add:
+            return
+        if add:
+            users.add(self.id)
+        else:
+            users.discard(self.id)
         await self.club.dispatch(
-            "GUILD_SCHEDULED_EVENT_USER_ADD",
+            "GUILD_SCHEDULED_EVENT_USER_ADD" if add else "GUILD_SCHEDULED_EVENT_USER_REMOVE",
             {
                 "guild_scheduled_event_id": str(eid),
                 "user_id": str(self.id),

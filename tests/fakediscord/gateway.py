@@ -9,15 +9,13 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from . import payloads
-
-if TYPE_CHECKING:
-    from .events import Changes
-    from .world import World
+from .changes import Changes
+from .world import World
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +50,8 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_SCHEDULED_EVENT_CREATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "GUILD_SCHEDULED_EVENT_UPDATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "GUILD_SCHEDULED_EVENT_DELETE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_USER_ADD": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_USER_REMOVE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "CHANNEL_CREATE": (GUILDS, GUILDS),
     "CHANNEL_UPDATE": (GUILDS, GUILDS),
     "CHANNEL_DELETE": (GUILDS, GUILDS),
@@ -62,6 +62,11 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_ROLE_CREATE": (GUILDS, GUILDS),
     "GUILD_ROLE_UPDATE": (GUILDS, GUILDS),
 }
+# Opcodes a client may send (Opcodes and Status Codes, "Gateway Opcodes", client "Send").
+_CLIENT_OPCODES = {1, 2, 3, 4, 6, 8, 31, 43}
+# Identify Structure: required fields and connection properties.
+_IDENTIFY_REQUIRED = ("token", "properties", "intents")
+_IDENTIFY_PROPERTIES = ("os", "browser", "device")
 _CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
 
 
@@ -109,6 +114,8 @@ class Gateway:
         self.allowed_intents = PRIVILEGED
         self.member_limit_in_guild_create: int | None = None
         self.frame_check: Callable[[dict[str, Any]], None] | None = None
+        # Called with (close code, reason) when the bot breaks the gateway protocol; the server records it.
+        self.on_violation: Callable[[int, str], None] | None = None
         self.received: list[dict[str, Any]] = []
         self._ready = asyncio.Event()
         self._listeners: list[Callable[[dict[str, Any]], Awaitable[None] | None]] = []
@@ -261,13 +268,25 @@ class Gateway:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            frame = json.loads(msg.data)
+            try:
+                frame = json.loads(msg.data)
+            except ValueError:
+                frame = None
+            if not isinstance(frame, dict):
+                await self._refuse(
+                    ws, 4002, "Error while decoding payload.", "a frame that is not a JSON object"
+                )
+                break
             self.received.append(frame)
             for listener in list(self._listeners):
                 res = listener(frame)
                 if asyncio.iscoroutine(res):
                     await res
             op, d = frame.get("op"), frame.get("d")
+            problem = self._protocol_problem(op, d, authenticated=mine is not None)
+            if problem is not None:
+                await self._refuse(ws, *problem)
+                break
             if op == 1:
                 if not self.drop_heartbeat_ack:
                     await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
@@ -282,6 +301,35 @@ class Gateway:
         if mine is not None and mine.ws is ws:
             mine.ws = None
         return ws
+
+    def _protocol_problem(self, op: Any, d: Any, *, authenticated: bool) -> tuple[int, str, str] | None:
+        """Return (close code, Discord's reason, what was wrong) when a client frame breaks the protocol.
+
+        Close codes from Opcodes and Status Codes, "Gateway Close Event Codes": 4001 Unknown opcode,
+        4002 Decode error (an invalid payload, such as an IDENTIFY without its required fields),
+        4003 Not authenticated (a payload before identifying), 4005 Already authenticated.
+        """
+        if op not in _CLIENT_OPCODES:
+            return 4001, "Unknown opcode.", f"unknown opcode {op!r}"
+        if op == 2:
+            if authenticated:
+                return 4005, "Already authenticated.", "a second IDENTIFY on one connection"
+            d = d if isinstance(d, dict) else {}
+            props = d.get("properties") if isinstance(d.get("properties"), dict) else {}
+            missing = [k for k in _IDENTIFY_REQUIRED if k not in d]
+            missing += [
+                f"properties.{k}" for k in _IDENTIFY_PROPERTIES if "properties" in d and k not in props
+            ]
+            if missing:
+                return 4002, "Error while decoding payload.", f"IDENTIFY without {', '.join(missing)}"
+        elif op in (3, 4, 8, 31, 43) and not authenticated:
+            return 4003, "Not authenticated.", f"opcode {op} before IDENTIFY"
+        return None
+
+    async def _refuse(self, ws: web.WebSocketResponse, code: int, reason: str, what: str) -> None:
+        if self.on_violation is not None:
+            self.on_violation(code, what)
+        await ws.close(code=code, message=reason.encode())
 
     async def _identify(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]

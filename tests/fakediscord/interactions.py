@@ -104,7 +104,7 @@ class InteractionService:
             "locale": "en-US",
             "app_permissions": str(world.permissions_in(channel, world.bot_user.id)),
             "entitlements": [],
-            "attachment_size_limit": 26214400,
+            "attachment_size_limit": guild.attachment_size_limit if guild else 10 * 1024 * 1024,
         }
         if guild is not None:
             payload.update(

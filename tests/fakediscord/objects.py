@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .messages import EPHEMERAL, LOADING
+from .messages import LOADING
 from .world import StoredMessage, World
 
 
@@ -239,8 +239,8 @@ class Message:
 
     @property
     def ephemeral(self) -> bool:
-        """Tell whether only the invoker sees it."""
-        return bool(self.flags & EPHEMERAL)
+        """Tell whether only the invoker sees it (what members see, not just the flag the bot asked for)."""
+        return self.stored.ephemeral_for is not None
 
     @property
     def loading(self) -> bool:

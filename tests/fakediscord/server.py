@@ -16,9 +16,10 @@ from aiohttp import BodyPartReader, web
 
 from . import payloads, routes
 from . import permissions as perm
+from .changes import Changes
 from .clock import FakeClock
 from .errors import DiscordHTTPError
-from .events import Changes, Events
+from .events import Events
 from .faults import HttpFault
 from .fidelity import (
     RecordedViolation,
@@ -36,6 +37,7 @@ from .polls import PollService
 from .ratelimit import RateLimiter, Verdict
 from .routes.interactions import InteractionRoutes
 from .routing import RestRequest, RestResponse, Router, guess_template
+from .scheduled_events import ScheduledEventService
 from .threads import ThreadService
 from .world import Channel, ChannelType, Guild, Member, Overwrite, Role, StoredMessage, World
 
@@ -137,6 +139,7 @@ class FakeDiscord:
         self.messages = MessageService(self.world, self.events, cdn_base=lambda: self.http_base)
         self.threads = ThreadService(self.world, self.events)
         self.polls = PollService(self.world, self.events, self.messages)
+        self.scheduled = ScheduledEventService(self.world, self.events)
         self.interactions = InteractionService(self.world, self.events, deadline=interaction_deadline)
         routes.mount(
             self.router,
@@ -145,6 +148,7 @@ class FakeDiscord:
             messages=self.messages,
             threads=self.threads,
             polls=self.polls,
+            scheduled=self.scheduled,
             gateway_url=lambda: self.gateway.url,
         )
         InteractionRoutes(self.world, self.events, self.messages, self.interactions).register(self.router)
@@ -157,6 +161,7 @@ class FakeDiscord:
         self.violations: list[RecordedViolation] = []
         self.validator, self.validation_skipped_reason = load_validator(validate)
         self.gateway.frame_check = self._check_frame if self.validator else None
+        self.gateway.on_violation = self._gateway_violation
         self._runner: web.AppRunner | None = None
         self._restore: list[Callable[[], None]] = []
         self._actors: dict[int, Any] = {}
@@ -359,6 +364,7 @@ class FakeDiscord:
     async def _on_tick(self, now: datetime) -> None:
         await self.polls.expire_due(now)
         await self.threads.archive_idle(now)
+        await self.scheduled.advance_external(now)
 
     # -- validation -------------------------------------------------------------------------------------
     def _check_frame(self, frame: dict[str, Any]) -> None:
@@ -368,6 +374,13 @@ class FakeDiscord:
             self.violations.extend(
                 record("gateway", "", f"gateway {frame.get('t') or frame.get('op')}", found)
             )
+
+    def _gateway_violation(self, code: int, what: str) -> None:
+        self.violations.append(
+            RecordedViolation(
+                "bot-gateway", "", "gateway", "", f"{what}: closed with {code}", str(code), time.time()
+            )
+        )
 
     def assert_no_violations(self) -> None:
         """Fail if any request, response or gateway frame broke Discord's spec, or hit a route the emulator lacks."""
@@ -533,7 +546,8 @@ class FakeDiscord:
         if verdict.limited:
             rejected = True
             return finish(429, verdict.body, verdict.headers)
-        req = RestRequest(method, path, route.template, params, request.query, body, files)
+        size = request.content_length or sum(len(f.data) for f in files) + len(json.dumps(body or {}))
+        req = RestRequest(method, path, route.template, params, request.query, body, files, size=size)
         try:
             result = await route.handler(req)
         except DiscordHTTPError as exc:
@@ -655,6 +669,12 @@ class FakeDiscord:
         unless it is in `visible_to`, which takes roles, actors or "bot")."""
         return self._channel(
             name, ChannelType.GUILD_TEXT, topic=topic, private=private, visible_to=visible_to, guild=guild
+        )
+
+    def voice_channel(self, name: str, *, stage: bool = False, guild: Guild | None = None) -> Channel:
+        """Return the voice (or, with `stage`, stage) channel `name`, creating it."""
+        return self._channel(
+            name, ChannelType.GUILD_STAGE_VOICE if stage else ChannelType.GUILD_VOICE, guild=guild
         )
 
     def forum_channel(self, name: str, *, tags: Iterable[str] = (), guild: Guild | None = None) -> Channel:

@@ -86,5 +86,14 @@ def what_member_sees(world: World, user_id: int) -> View:
             view.messages.append(Message(world, stored))
     for guild in world.guilds.values():
         if user_id in guild.members:
-            view.events.extend(guild.scheduled_events.values())
+            # Guild Scheduled Event permissions: a STAGE_INSTANCE or VOICE event needs VIEW_CHANNEL on its channel.
+            view.events.extend(
+                e
+                for e in guild.scheduled_events.values()
+                if not e.get("channel_id")
+                or (
+                    int(e["channel_id"]) in world.channels
+                    and world.can_see(world.channels[int(e["channel_id"])], user_id)
+                )
+            )
     return view

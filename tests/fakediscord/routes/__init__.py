@@ -8,6 +8,7 @@ from ..events import Events
 from ..messages import MessageService
 from ..polls import PollService
 from ..routing import Router
+from ..scheduled_events import ScheduledEventService
 from ..threads import ThreadService
 from ..world import World
 from .channels_messages import ChannelMessageRoutes
@@ -38,13 +39,14 @@ def mount(
     messages: MessageService,
     threads: ThreadService,
     polls: PollService,
+    scheduled: ScheduledEventService,
     gateway_url: Callable[[], str],
 ) -> None:
     """Register every bot-token REST route (interactions and webhooks register themselves)."""
     UserRoutes(world, gateway_url).register(router)
     CommandRoutes(world, events).register(router)
     GuildRoutes(world, events).register(router)
-    ScheduledEventRoutes(world, events).register(router)
+    ScheduledEventRoutes(world, scheduled).register(router)
     ChannelMessageRoutes(world, events, messages, threads).register(router)
     ThreadRoutes(world, events, messages, threads).register(router)
     PollRoutes(world, polls).register(router)

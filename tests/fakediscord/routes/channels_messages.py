@@ -226,6 +226,7 @@ class ChannelMessageRoutes(RouteBase):
         ch = self.channel(req)
         body = req.json()
         self.check_send(ch, body, req.files)
+        self.messages.check_body(ch, body, req.files, req.size, creating=True)
         if ch.is_thread:
             await self.threads.unarchive_for_post(ch)
         stored = self.messages.build(ch, self.me, body, files=req.files)
@@ -312,6 +313,7 @@ class ChannelMessageRoutes(RouteBase):
             if set(body) - {"flags"}:
                 raise DiscordHTTPError(403, 50005, "Cannot edit a message authored by another user")
             self.need(ch, "manage_messages")
+        self.messages.check_body(ch, body, req.files, req.size, creating=False)
         self.messages.edit(m, body, files=req.files)
         await self.events.message_updated(m)
         return m.payload

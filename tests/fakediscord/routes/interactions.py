@@ -78,6 +78,10 @@ class InteractionRoutes:
         channel = self.world.channels[rec.channel_id]
         resource: dict[str, Any] = {"type": rtype}
         result: dict[str, Any] = {"interaction": {"id": str(rec.id), "type": rec.type}}
+        if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.UPDATE_MESSAGE):
+            self.messages.check_body(
+                channel, data, req.files, req.size, creating=rtype == CallbackType.CHANNEL_MESSAGE
+            )
         if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.DEFERRED_CHANNEL_MESSAGE):
             if rec.type == InteractionType.AUTOCOMPLETE:
                 raise bad_request(50035, "Invalid Form Body")
@@ -168,6 +172,7 @@ class InteractionRoutes:
         body = req.json()
         channel = self.world.channels[rec.channel_id]
         ephemeral = bool(int(body.get("flags") or 0) & EPHEMERAL)
+        self.messages.check_body(channel, body, req.files, req.size, creating=True)
         # The first follow-up after a deferral replaces the "thinking" original.
         if (
             rec.response_type == CallbackType.DEFERRED_CHANNEL_MESSAGE
@@ -210,6 +215,8 @@ class InteractionRoutes:
         rec = self._record(req, "webhook_token")
         self._live_token(rec)
         msg = self._target(rec, req.params["message_ref"])
+        channel = self.world.channels[msg.channel_id]
+        self.messages.check_body(channel, req.json(), req.files, req.size, creating=False)
         self.messages.edit(msg, req.json(), files=req.files)
         rec.edits += 1
         await self.events.message_updated(msg)
