@@ -30,6 +30,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.club",
     "cogs.catalog",
     "cogs.status",
+    "cogs.discussions",
     "cogs.privacy",
     "cogs.polls",
 )

@@ -122,6 +122,17 @@ class DiscussionRepository:
         )
         return _from_row(row) if row else None
 
+    async def find(self, discussion_id: int) -> Discussion | None:
+        """Return a discussion by id alone (a button in a DM carries no guild)."""
+        row = await self._db.fetch_one("SELECT * FROM discussions WHERE id = ?", (discussion_id,))
+        return _from_row(row) if row else None
+
+    async def delete(self, guild_id: int, discussion_id: int) -> None:
+        """Remove a discussion whose scheduling failed half-way (nothing else refers to it yet)."""
+        await self._db.execute_atomic(
+            "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
+        )
+
     async def by_thread(self, thread_id: int) -> Discussion | None:
         """Return the discussion that owns a thread."""
         row = await self._db.fetch_one("SELECT * FROM discussions WHERE thread_id = ?", (thread_id,))
@@ -206,6 +217,21 @@ class DiscussionRepository:
         return await self._move(discussion_id, ("scheduled", "opening"), "state = 'cancelled'", ())
 
     # -- reminders ---------------------------------------------------------------------------------
+
+    async def claim_reminder(self, discussion_id: int, minutes: int) -> bool:
+        """Claim the right to send one reminder; False if it was already sent (at most once, by design)."""
+        changed = await self._db.execute_atomic(
+            "INSERT INTO discussion_reminders_sent (discussion_id, minutes, sent_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (discussion_id, minutes, self._now()),
+        )
+        return changed == 1
+
+    async def forget_reminders(self, discussion_id: int) -> None:
+        """Let a rescheduled discussion's reminders go out again for its new time."""
+        await self._db.execute_atomic(
+            "DELETE FROM discussion_reminders_sent WHERE discussion_id = ?", (discussion_id,)
+        )
 
     async def reminder_offsets(self, guild_id: int) -> tuple[int, ...]:
         """Return the club's reminder offsets in minutes before opening, largest first."""

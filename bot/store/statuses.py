@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain import MemberStatus, ProgressUnit, State
 from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# Called after every recorded change with (guild_id, user_id, work ids); it must return at once
+# (start a task for slow work), since the member's reply waits for the write.
+StatusListener = Callable[[int, int, tuple[int, ...]], None]
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,16 @@ class StatusRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Every status write (command, button, modal, import) passes here, so features that react to a
+        # member's progress (e.g. offering a gated discussion) subscribe once.
+        self.listeners: list[StatusListener] = []
+
+    def _changed(self, guild_id: int, user_id: int, work_ids: tuple[int, ...]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(guild_id, user_id, work_ids)
+            except Exception:
+                log.exception("Status listener %r failed", listener)
 
     _UPSERT = (
         "INSERT INTO statuses (guild_id, user_id, work_id, state, progress_unit, progress_value, source, changed_at,"
@@ -89,6 +106,7 @@ class StatusRepository:
         """Record one status change; a trigger adds its history entry in the same statement."""
         # One statement is atomic on its own, and one round trip to SQLite's thread keeps clicks cheap.
         await self._db.execute_atomic(self._UPSERT, self._row(guild_id, user_id, update, source))
+        self._changed(guild_id, user_id, (update.work_id,))
         return MemberStatus(update.work_id, update.state, update.progress_unit, update.progress_value)
 
     async def set_many(
@@ -97,6 +115,7 @@ class StatusRepository:
         """Record several changes all or nothing; return how many."""
         async with self._db.transaction() as tx:
             await tx.executemany(self._UPSERT, [self._row(guild_id, user_id, u, source) for u in updates])
+        self._changed(guild_id, user_id, tuple(u.work_id for u in updates))
         return len(updates)
 
     async def for_member(self, guild_id: int, user_id: int) -> dict[int, MemberStatus]:

@@ -249,7 +249,12 @@ def guild_fields(world: World, g: Guild) -> dict[str, Any]:
 
 def nested_message(payload: dict[str, Any]) -> dict[str, Any]:
     """Return a message as Discord nests it (referenced, resolved, interaction.message): no guild_id/member."""
-    return {k: v for k, v in payload.items() if k not in ("guild_id", "member", "referenced_message")}
+    nested = {k: v for k, v in payload.items() if k not in ("guild_id", "member", "referenced_message")}
+    if nested.get("mentions"):
+        # Only gateway MESSAGE_CREATE/UPDATE give mentioned users a partial `member`; the message object
+        # nested elsewhere has plain users (Discord's OpenAPI MessageResponse.mentions: UserResponse).
+        nested["mentions"] = [{k: v for k, v in m.items() if k != "member"} for m in nested["mentions"]]
+    return nested
 
 
 def _event_visible_to_bot(world: World, event: dict[str, Any]) -> bool:

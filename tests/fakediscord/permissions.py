@@ -100,6 +100,7 @@ BOT_INVITE_PERMISSIONS = [
     "embed_links",
     "attach_files",
     "read_message_history",
+    "manage_messages",
     "create_events",
 ]
 DEFAULT_BOT = BOT_INVITE_PERMISSIONS

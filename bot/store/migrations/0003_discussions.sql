@@ -42,3 +42,11 @@ CREATE TABLE discussion_reminder_optouts (
     created_at TEXT    NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 );
+
+-- Reminders already sent, claimed before sending so that a restart mid-send never sends one twice.
+CREATE TABLE discussion_reminders_sent (
+    discussion_id INTEGER NOT NULL REFERENCES discussions (id) ON DELETE CASCADE,
+    minutes       INTEGER NOT NULL,
+    sent_at       TEXT    NOT NULL,
+    PRIMARY KEY (discussion_id, minutes)
+);

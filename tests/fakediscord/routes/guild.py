@@ -202,4 +202,6 @@ class GuildRoutes(RouteBase):
             "members": [
                 payloads.thread_member(self.world, t, self.me) for t in threads if self.me in t.thread_members
             ],
+            # Required by Discord's OpenAPI schema (ThreadsResponse); every active thread fits in one page here.
+            "has_more": False,
         }

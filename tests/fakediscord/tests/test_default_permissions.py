@@ -35,5 +35,5 @@ async def test_bot_has_the_invite_permissions_plus_everyones(club: FakeDiscord) 
     assert club.default_channel is not None
     have = club.world.permissions_in(club.default_channel, club.world.bot_user.id)
     assert have == bits(BOT_INVITE_PERMISSIONS) | bits(DEFAULT_EVERYONE)
-    for extra in ("manage_messages", "manage_events", "pin_messages", "mention_everyone"):
+    for extra in ("manage_events", "pin_messages", "mention_everyone"):
         assert extra not in names(have)

@@ -167,3 +167,26 @@ async def test_membership_changes_need_an_open_thread(club: FakeDiscord, bot: Sa
     await th.edit(archived=False)
     await th.remove_user(discord.Object(alice.id))
     assert alice.id not in thread.thread_members
+
+
+async def test_active_threads_lists_the_bots_private_thread_with_has_more(
+    club: FakeDiscord, bot: SampleBot
+) -> None:
+    th, _ = await private_thread(club, bot, "Listed")
+    guild = bot.get_guild(club.guild.id)
+    assert guild is not None
+    listed = await guild.active_threads()  # the response must carry `has_more` (ThreadsResponse)
+    assert [t.id for t in listed] == [th.id]
+    club.assert_no_violations()
+
+
+def test_nested_message_mentions_are_plain_users() -> None:
+    from fakediscord import payloads
+
+    stored = {
+        "id": "1",
+        "guild_id": "2",
+        "member": {},
+        "mentions": [{"id": "3", "username": "a", "member": {}}],
+    }
+    assert payloads.nested_message(stored) == {"id": "1", "mentions": [{"id": "3", "username": "a"}]}
