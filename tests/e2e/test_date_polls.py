@@ -95,3 +95,40 @@ async def test_bad_times_are_explained_and_nothing_is_written(
     reply = await admin.slash("poll dates", question="When?", times=times, duration=duration)
     assert reply.ephemeral and expected in reply.content, reply.content
     assert await store.polls.recent(club.guild.id) == []
+
+
+async def test_the_winning_time_schedules_the_discussion(
+    club, clock, admin, catalog, harness, store, announcements
+):
+    import re
+
+    talk = club.text_channel("book-talk")
+    setup = await admin.slash(
+        "club setup", timezone="Europe/Paris", discussions=talk, announcements=announcements
+    )
+    assert setup.content.startswith("Saved."), setup.content
+    await admin.slash(
+        "poll dates",
+        question="When do we discuss Frankenstein?",
+        times="Friday 7pm; Saturday 10am",
+        duration="1d",
+    )
+    message = poll_message(club, club.default_channel)
+    for name in ("alice", "bob"):
+        await club.member(name).vote(message, 2)
+    await club.member("carol").vote(message, 1)
+    await eventually(lambda: _stored(store, 3), what="the votes")
+    await clock.advance(timedelta(days=1))
+    results = club.bot_messages(club.default_channel)[-1]
+    pasted = re.search(r"give `(<t:\d+:F>)` as its time", results.embed["description"]).group(1)
+    assert pasted == stamp(SATURDAY_10AM)
+
+    # The organizer pastes the winning time into /discussion schedule: it opens exactly then.
+    scheduled = await admin.slash(
+        "discussion schedule", when=pasted, scope="book", title=f"#{catalog['frank']}"
+    )
+    assert stamp(SATURDAY_10AM) in scheduled.content, scheduled.content
+    (discussion,) = await store.discussions.active(club.guild.id)
+    assert discussion.opens_at == SATURDAY_10AM
+    (event,) = club.scheduled_events()
+    assert datetime.fromisoformat(event["scheduled_start_time"]) == SATURDAY_10AM
