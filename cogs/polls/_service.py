@@ -123,7 +123,11 @@ class PollService:
         round_id: int | None = None,
         starts: Sequence[datetime] | None = None,
     ) -> Poll:
-        """Post a Discord poll and the bot's info message beside it; store both, all or nothing."""
+        """Post a Discord poll and the bot's info message beside it, and schedule its close.
+
+        A vote in the instant between the post and its id being stored is picked up by the reconciliation
+        that precedes the final count.
+        """
         channel_id = getattr(channel, "id", 0)
         answers = fit_answers(labels)
         options = [
@@ -156,6 +160,8 @@ class PollService:
             await self.store.polls.delete(poll_id)
             raise
         await self.store.polls.set_messages(poll_id, message_id=message.id)
+        if kind is PollKind.DATES:
+            self._tallied[message.id] = poll_id
         # The scheduler must know before the info post, so a failure there still closes the poll.
         await self.bot.scheduler.schedule(
             guild_id, CLOSE_EVENT, key=str(poll_id), due_at=closes_at, payload={"poll_id": poll_id}
@@ -170,8 +176,6 @@ class PollService:
             log.warning("Poll %s: could not post its info message", poll_id, exc_info=True)
             return poll
         await self.store.polls.set_messages(poll_id, info_message_id=info.id)
-        if kind is PollKind.DATES:
-            self._tallied[message.id] = poll_id
         return await self._get(poll_id)
 
     async def post_ranked(
