@@ -76,6 +76,9 @@ async def test_votes_are_kept_as_members_vote_and_final_counts_match(club, clock
         str(message.id) not in r.path
         for r in club.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}")
     )
+    choices = await alice.autocomplete("poll results", "poll", "which")
+    assert choices == [{"name": "#1 Which book next? (closed)", "value": "1"}]
+    assert await admin.autocomplete("poll end", "poll", "") == []  # only open polls can be ended
     shown = await alice.slash("poll results", poll="1")
     assert shown.ephemeral and "**1** vote (33%) · Emma" in shown.embed["description"]
 

@@ -58,6 +58,9 @@ async def test_fourteen_nominations_become_a_ranked_vote_with_ties(
     nominations = await store.polls.nominations(rnd.id)
     assert [n.title for n in nominations] == TITLES
     assert [p.pitch for p in nominations[0].pitches] == ["Pitch for Amber Road", "Seconded!"]
+    listed = await members[2].slash("nominations list")
+    assert listed.embed["title"] == "Nominations (14)"
+    assert "1. *Amber Road*: “Pitch for Amber Road” / “Seconded!”" in listed.embed["description"]
     # New titles became suggestions for the organizers.
     assert {s.title for s in await store.catalog.suggestions(club.guild.id)} == set(TITLES)
 
