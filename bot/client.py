@@ -32,6 +32,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.status",
     "cogs.discussions",
     "cogs.privacy",
+    "cogs.polls",
 )
 
 

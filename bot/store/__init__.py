@@ -9,6 +9,18 @@ from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggest
 from bot.store.db import Database, DatabaseError
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
+from bot.store.polls import (
+    NewOption,
+    Nomination,
+    NominationRound,
+    Poll,
+    PollClosed,
+    PollKind,
+    PollOption,
+    PollRepository,
+    RoundKinds,
+    VoteOp,
+)
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
 from bot.store.timers import Timer, TimerRepository
@@ -24,8 +36,17 @@ __all__ = [
     "GuildSettingsRepository",
     "MemberData",
     "NewDiscussion",
+    "NewOption",
     "NewWork",
+    "Nomination",
+    "NominationRound",
+    "Poll",
+    "PollClosed",
+    "PollKind",
+    "PollOption",
+    "PollRepository",
     "PrivacyRepository",
+    "RoundKinds",
     "StatusChange",
     "StatusRecord",
     "StatusRepository",
@@ -34,6 +55,7 @@ __all__ = [
     "Suggestion",
     "Timer",
     "TimerRepository",
+    "VoteOp",
 ]
 
 
@@ -46,6 +68,7 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    polls: PollRepository
     timers: TimerRepository
     discussions: DiscussionRepository
 
@@ -58,6 +81,7 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            polls=PollRepository(db, clock),
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
         )

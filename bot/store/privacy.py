@@ -15,8 +15,11 @@ class MemberData:
     status_changes: int = 0
     reviews: int = 0
     poll_votes: int = 0
+    ranked_ballots: int = 0
+    nominations: int = 0
     suggestions: int = 0
     discussions_created: int = 0
+    rounds_opened: int = 0
     polls_created: int = 0
     reminder_optouts: int = 0
 
@@ -46,6 +49,16 @@ _PERSONAL_DATA = (
         "DELETE FROM poll_votes WHERE user_id = ?",
     ),
     (
+        "ranked_ballots",
+        "SELECT COUNT(*) FROM poll_ballots WHERE user_id = ?",
+        "DELETE FROM poll_ballots WHERE user_id = ?",
+    ),
+    (
+        "nominations",
+        "SELECT COUNT(*) FROM nomination_pitches WHERE user_id = ?",
+        "DELETE FROM nomination_pitches WHERE user_id = ?",
+    ),
+    (
         "suggestions",
         "SELECT COUNT(*) FROM works WHERE suggested_by = ?",
         "UPDATE works SET suggested_by = NULL WHERE suggested_by = ?",
@@ -54,6 +67,11 @@ _PERSONAL_DATA = (
         "discussions_created",
         "SELECT COUNT(*) FROM discussions WHERE created_by = ?",
         "UPDATE discussions SET created_by = NULL WHERE created_by = ?",
+    ),
+    (
+        "rounds_opened",
+        "SELECT COUNT(*) FROM nomination_rounds WHERE opened_by = ?",
+        "UPDATE nomination_rounds SET opened_by = NULL WHERE opened_by = ?",
     ),
     (
         "polls_created",

@@ -51,7 +51,17 @@ async def test_sync_registers_commands_globally_or_to_one_guild(club, tmp_path, 
 
     settings = load_settings({"DISCORD_TOKEN": club.token, "DATABASE_PATH": str(tmp_path / "db.sqlite3")})
     await asyncio.wait_for(_sync(settings, None), 10)
-    expected = {"club", "book", "status", "privacy", "discussion", "Hide as spoiler"}
+    expected = {
+        "club",
+        "book",
+        "status",
+        "privacy",
+        "discussion",
+        "Hide as spoiler",
+        "poll",
+        "nominations",
+        "nominate",
+    }
     assert expected <= {c["name"] for c in club.commands(guild=None)}
     assert club.commands() == []
     assert f"registered {len(expected)} commands globally" in capsys.readouterr().out

@@ -62,6 +62,27 @@ async def test_bot_ends_poll(club: FakeDiscord, bot: SampleBot) -> None:
     assert poll.message.poll_finalized
 
 
+async def test_control_api_votes_in_bulk(club: FakeDiscord, bot: SampleBot) -> None:
+    import aiohttp
+
+    for name in ("alice", "bob", "carol"):
+        club.member(name)
+    poll = await club.member("alice").slash("poll")
+    mid = str(poll.message.id)
+    async with aiohttp.ClientSession() as http:
+        url = club.http_base + "/_control/vote"
+        async with http.post(url, json={"message_id": mid, "answers": [1], "members": 3}) as resp:
+            assert (await resp.json())["sent"] == 3
+        async with http.post(
+            url, json={"message_id": mid, "answers": [1], "members": ["bob"], "unvote": True}
+        ) as resp:
+            assert (await resp.json())["sent"] == 1
+    assert poll.message.poll_counts()["Option A"] == 2
+    await club.wait_until(
+        lambda: bot.events.count(("vote_add", club.member("carol").id, 1)) == 1, what="votes"
+    )
+
+
 async def test_a_poll_message_cannot_be_edited(club: FakeDiscord, bot: SampleBot) -> None:
     # Poll resource: "After creation, the poll message cannot be edited." (520003 Cannot edit a poll message)
     general = bot.get_channel(club.default_channel.id)  # type: ignore[union-attr]
