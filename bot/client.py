@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.catalog",
     "cogs.status",
     "cogs.privacy",
+    "cogs.reviews",
 )
 
 

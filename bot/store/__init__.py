@@ -9,6 +9,15 @@ from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggest
 from bot.store.db import Database, DatabaseError
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
+from bot.store.reviews import (
+    Draft,
+    Finished,
+    NewFeatured,
+    RatingSummary,
+    Review,
+    ReviewKind,
+    ReviewRepository,
+)
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
 from bot.store.timers import Timer, TimerRepository
 
@@ -16,12 +25,19 @@ __all__ = [
     "CatalogRepository",
     "Database",
     "DatabaseError",
+    "Draft",
     "DuplicateWork",
+    "Finished",
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
+    "NewFeatured",
     "NewWork",
     "PrivacyRepository",
+    "RatingSummary",
+    "Review",
+    "ReviewKind",
+    "ReviewRepository",
     "StatusChange",
     "StatusRecord",
     "StatusRepository",
@@ -42,6 +58,7 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    reviews: ReviewRepository
     timers: TimerRepository
 
     @classmethod
@@ -53,5 +70,6 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            reviews=ReviewRepository(db, clock),
             timers=TimerRepository(db, clock),
         )
