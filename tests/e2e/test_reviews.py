@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fakediscord import Upload
 
+GOODREADS = (Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "goodreads.csv").read_bytes()
 SPOILER_WORDS = ("ice raft", "burning windmill", "little girl into a lake")
 
 
@@ -287,3 +289,31 @@ async def test_list_shows_average_count_and_pages(club, alice, catalog, store, h
     older = await alice.click(listed.message, "Older ▶")
     assert "Page 2 of 2" in older.message.embed["footer"]["text"]
     assert len(older.message.embed["fields"]) == 2
+
+
+async def test_imported_ratings_count_in_the_average_and_a_written_review_replaces_them(
+    club, alice, bob, catalog, store
+):
+    # Goodreads: alice rated Pride and Prejudice 5 stars.
+    preview = await alice.slash("status import", file=Upload("goodreads.csv", GOODREADS))
+    assert "ratings, which count in the club's averages" in preview.content
+    done = await alice.click(preview.message, "Import these")
+    assert "ratings" in done.content, done.content
+    # Letterboxd's ratings.csv (refused before): bob rated the 1931 Frankenstein.
+    ratings_csv = (
+        b"Date,Name,Year,Letterboxd URI,Rating\n2024-05-01,Frankenstein,1931,https://boxd.it/x,3.5\n"
+    )
+    preview = await bob.slash("status import", file=Upload("ratings.csv", ratings_csv))
+    done = await bob.click(preview.message, "Import these")
+    assert done.content.startswith("Imported 1 statuses and 1 ratings"), done.content
+
+    await write_review(bob, "Pride and Prejudice", 3, "Witty, and the ending is earned.")
+    listed = await bob.slash("review list", title="Pride and Prejudice")
+    assert plain(listed.embed["description"]).startswith("★★★★☆ 4/5 (average 4.00 from 2 ratings)")
+    assert "1 written review, 1 rating imported from other sites" in listed.embed["description"]
+    film = await bob.slash("review list", title=f"#{catalog['frank_film']}")
+    assert plain(film.embed["description"]).startswith("★★★½☆ 3.5/5 (average 3.50 from 1 rating)")
+
+    # alice's written review replaces her imported rating: still one rating from her.
+    await write_review(alice, "Pride and Prejudice", 4, "Even better the second time.")
+    assert sorted(await store.reviews.ratings(club.guild.id, catalog["pride"])) == [3.0, 4.0]
