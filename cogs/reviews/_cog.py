@@ -16,6 +16,8 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import Work, WorkKind
 from bot.errors import NotAllowed, NotConfigured, NotFound, UserError
+from bot.extract import NoArticle, extract_article
+from bot.fetch import FetchRefused
 from bot.lookup import choices_for, italic, pick_work, work_label
 from bot.ratings import parse_member_rating
 from bot.replies import reply, send
@@ -23,6 +25,7 @@ from bot.review_doc import (
     MAX_REVIEW_BYTES,
     ReviewDocument,
     ReviewFormatError,
+    Section,
     bundled_reviews,
     decode_review,
     parse_review,
@@ -143,23 +146,43 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
 
     # --- Featured reviews -----------------------------------------------------------------------
 
-    @app_commands.command(name="feature", description="Post a featured review from a file (organizers)")
+    @app_commands.command(
+        name="feature", description="Post a featured review from a file or a web page (organizers)"
+    )
     @app_commands.describe(
         file="A Markdown or text review with front matter (see the README)",
         bundled="A review shipped with the bot, in data/reviews/",
+        url="A web page with the review (an excerpt is posted unless full is true)",
+        title="With url: the catalog title the page reviews",
+        full="With url: post the whole text (your own writing, or with the author's permission)",
+        spoilers="With url: put the whole text behind spoiler markup",
+        rating="With url: the review's rating, 0.5 to 5 in halves",
     )
-    @app_commands.autocomplete(bundled=bundled_autocomplete)
+    @app_commands.autocomplete(bundled=bundled_autocomplete, title=title_autocomplete)
     async def feature(
         self,
         interaction: discord.Interaction[BookClubBot],
         file: discord.Attachment | None = None,
         bundled: str | None = None,
+        url: app_commands.Range[str, 1, 2000] | None = None,
+        title: str | None = None,
+        full: bool = False,
+        spoilers: bool = False,
+        rating: float | None = None,
     ) -> None:
         """Post a featured review with its status buttons and a comment thread."""
         assert interaction.guild_id is not None
         await ensure_organizer(interaction)
-        if (file is None) == (bundled is None):
-            raise UserError("Give exactly one source: `file:` (an attached review) or `bundled:`.")
+        if sum(x is not None for x in (file, bundled, url)) != 1:
+            raise UserError("Give exactly one source: `file:` (an attached review), `bundled:` or `url:`.")
+        if url is None and (title is not None or rating is not None or spoilers):
+            raise UserError(
+                "`title:`, `rating:` and `spoilers:` go with `url:`; a file says them in its front matter."
+            )
+        if url is not None and title is None:
+            raise UserError("With `url:`, say which catalog title the page reviews with `title:`.")
+        if rating is not None:
+            parse_member_rating(rating)
         if file is not None and file.size > MAX_REVIEW_BYTES:
             raise UserError(
                 f"That file is {file.size / 1024:.0f} KB; a review file can be at most {MAX_REVIEW_BYTES // 1024} KB."
@@ -172,12 +195,40 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
                 except discord.HTTPException as exc:
                     raise UserError("I could not download that file from Discord; attach it again.") from exc
                 doc = parse_review(decode_review(file.filename, data), name=file.filename)
-            else:
-                assert bundled is not None
+            elif bundled is not None:
                 doc = await asyncio.to_thread(read_bundled, bundled)
+            else:
+                assert url is not None and title is not None
+                doc = await self._from_url(interaction.guild_id, url, title, rating, spoilers)
         except ReviewFormatError as exc:
             raise UserError(exc.message) from exc
-        await self.post_featured(interaction, doc, full=True)
+        await self.post_featured(interaction, doc, full=full or url is None)
+
+    async def _from_url(
+        self, guild_id: int, url: str, title: str, rating: float | None, spoilers: bool
+    ) -> ReviewDocument:
+        """Fetch a page and reduce it to its article; refusals explain themselves."""
+        work = self._pick(await self.store.catalog.works(guild_id), title, tuple(WorkKind))
+        try:
+            page = await self.bot.review_fetcher.fetch(url.strip())
+            article = await asyncio.to_thread(
+                extract_article, page.text, page.url, plain_text=page.content_type == "text/plain"
+            )
+        except FetchRefused as exc:
+            raise UserError(f"Nothing was posted. {exc.message}") from exc
+        except NoArticle as exc:
+            raise UserError(f"Nothing was posted. {exc.message}") from exc
+        return ReviewDocument(
+            title=f"#{work.id}",
+            medium=work.kind,
+            sections=(Section(article.text, spoiler=spoilers),),
+            rating=rating,
+            author=article.author,
+            source=url.strip(),
+            headline=article.title,
+            site=article.site,
+            published=article.date,
+        )
 
     async def _resolve(self, guild_id: int, doc: ReviewDocument) -> tuple[Work, Work | None, dict[int, Work]]:
         """Find the catalog title a review is about (and the adaptation it also covers)."""
