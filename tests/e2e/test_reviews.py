@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fakediscord import Upload
@@ -317,3 +318,32 @@ async def test_imported_ratings_count_in_the_average_and_a_written_review_replac
     # alice's written review replaces her imported rating: still one rating from her.
     await write_review(alice, "Pride and Prejudice", 4, "Even better the second time.")
     assert sorted(await store.reviews.ratings(club.guild.id, catalog["pride"])) == [3.0, 4.0]
+
+
+async def test_club_history_lists_finished_titles_with_ratings(
+    club, admin, alice, bob, catalog, store, clock
+):
+    from datetime import timedelta
+
+    empty = await alice.slash("club history")
+    assert "Nothing yet" in empty.embed["description"]
+    await admin.slash("book current", book="Pride and Prejudice")
+    await write_review(alice, "Pride and Prejudice", 4, "Sharp.")
+    await write_review(bob, "Pride and Prejudice", 5, "Sharper.")
+    await clock.advance(timedelta(days=30))
+    # Choosing the next book records that the club finished the one before.
+    await admin.slash("book current", book="Frankenstein", adaptation=f"#{catalog['frank_film']}")
+    await clock.advance(timedelta(days=30))
+    finished = await admin.slash("book finish")
+    assert "the club finished *Frankenstein (1818)* and *Frankenstein (1931)*" in finished.content, (
+        finished.content
+    )
+    denied = await alice.slash("book finish", title="Nosferatu")
+    assert "Only organizers" in denied.content
+    history = await alice.slash("club history")
+    lines = plain(history.embed["description"]).splitlines()
+    assert len(lines) == 3
+    assert "*Pride and Prejudice (1813)* · ★★★★½ 4.5/5 from 2 ratings" in lines[-1]
+    assert "*Frankenstein (1818)* · no ratings yet" in "\n".join(lines[:2])
+    recorded = await store.reviews.finished(club.guild.id)
+    assert recorded[-1].finished_at == datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
