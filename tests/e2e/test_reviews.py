@@ -347,3 +347,18 @@ async def test_club_history_lists_finished_titles_with_ratings(
     assert "*Frankenstein (1818)* · no ratings yet" in "\n".join(lines[:2])
     recorded = await store.reviews.finished(club.guild.id)
     assert recorded[-1].finished_at == datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
+
+
+async def test_review_form_and_replace_buttons_work_after_a_restart(club, alice, catalog, harness):
+    opened = await alice.slash("review write", title="Pride and Prejudice", rating=4)
+    await harness.restart()
+    posted = await alice.submit_modal(opened, {"body": "Written before the restart.", "spoilers": "no"})
+    assert "Posted your review" in posted.content, posted.content
+    second = await write_review(alice, "Pride and Prejudice", 2, "Changed my mind.")
+    await harness.restart()
+    replaced = await alice.click(second.message, "Replace my review")
+    assert "Replaced your review" in replaced.content, replaced.content
+    [message] = posts(club, club.default_channel)
+    assert "Changed my mind." in message.embed["description"]
+    assert (await harness.store.reviews.ratings(club.guild.id, catalog["pride"])) == [2.0]
+    assert second.message.buttons == []  # the choice is made: the buttons are gone
