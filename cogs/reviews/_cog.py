@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.checks import ensure_organizer
 from bot.domain import Work, WorkKind
-from bot.errors import NotAllowed, NotConfigured, NotFound, UserError
+from bot.errors import NotAllowed, NotConfigured, NotFound, UserError, report_interaction_error
 from bot.extract import NoArticle, extract_article
 from bot.fetch import FetchRefused
 from bot.lookup import choices_for, italic, pick_work, work_label
@@ -50,10 +50,10 @@ from bot.titles import normalize_title
 from bot.ui import BookClubView
 from cogs.reviews._render import (
     PAGE_SIZE,
-    document_markdown,
     featured_messages,
     list_embed,
     member_review_embeds,
+    posted_markdown,
 )
 from cogs.reviews._views import (
     WRITE_MODAL,
@@ -280,7 +280,8 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
                 work_id=work.id,
                 posted_by=interaction.user.id,
                 rating=doc.rating,
-                body=document_markdown(doc),
+                # What was posted: an excerpt of someone else's page is all that is kept of it.
+                body=posted_markdown(doc, full=full),
                 spoiler_scope=scope_to_str(scope),
                 reviewer=doc.author,
                 headline=doc.headline,
@@ -416,8 +417,6 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         match = WRITE_MODAL.match(str(data.get("custom_id", "")))
         if interaction.type is not discord.InteractionType.modal_submit or match is None:
             return
-        from bot.errors import report_interaction_error
-
         try:
             await self._answer_modal(interaction, match, data)
         except Exception as exc:

@@ -127,14 +127,18 @@ def pack_text(text: str, first_budget: int, budget: int = MESSAGE_BUDGET) -> lis
     return messages or [[]]
 
 
+def posted_markdown(doc: ReviewDocument, *, full: bool) -> str:
+    """Return the text a featured review posts: all of it, or the opening excerpt (hidden if any part is)."""
+    if full:
+        return document_markdown(doc)
+    return section_markdown(excerpt("\n\n".join(s.text for s in doc.sections)), hidden=doc.has_spoilers)
+
+
 def featured_messages(
     doc: ReviewDocument, work: Work, adaptation: Work | None, scope_label: str, *, full: bool = True
 ) -> list[list[discord.Embed]]:
     """Return the embeds of each message of a featured review, within Discord's limits."""
-    text = document_markdown(doc)
-    if not full:
-        hidden = doc.has_spoilers
-        text = section_markdown(excerpt("\n\n".join(s.text for s in doc.sections)), hidden=hidden)
+    text = posted_markdown(doc, full=full)
     first = header_embed(doc, work, adaptation, scope_label, full=full)
     packed = pack_text(text, MESSAGE_BUDGET - _size(first))
     messages: list[list[discord.Embed]] = []

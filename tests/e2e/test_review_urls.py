@@ -156,8 +156,9 @@ async def test_url_review_posts_an_excerpt_with_source_title_author_site_and_lin
     seen = visible_text(club, alice)
     assert COMMENT not in seen and not any(b in seen for b in BOILERPLATE)
     assert [b.label for b in post.buttons] == ["📖 I read it", "I'm reading…"]
-    [review] = await store.db.fetch_all("SELECT source_url, kind FROM reviews")
-    assert tuple(review) == (url, "featured")
+    [review] = await store.db.fetch_all("SELECT source_url, kind, body FROM reviews")
+    assert (review["source_url"], review["kind"]) == (url, "featured")
+    assert review["body"] == excerpt  # only what was posted is kept of someone else's page
 
 
 async def test_url_review_full_posts_every_paragraph_and_never_a_comment(
