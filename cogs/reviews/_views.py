@@ -111,7 +111,7 @@ class JoinThreadButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Check the member's status against the thread's scope and add them."""
-        await _cog(interaction).join_thread(interaction, self.review_id)
+        await _cog(interaction).featured.join_thread(interaction, self.review_id)
 
 
 class DraftButton(
@@ -144,7 +144,9 @@ class DraftButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Apply or drop the draft."""
-        await _cog(interaction).settle_draft(interaction, self.draft_id, replace=self.action == "replace")
+        await _cog(interaction).members.settle_draft(
+            interaction, self.draft_id, replace=self.action == "replace"
+        )
 
 
 class ListPageButton(
@@ -176,4 +178,4 @@ class ListPageButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Show the page this button leads to."""
-        await _cog(interaction).show_page(interaction, self.work_id, self.page)
+        await _cog(interaction).members.show_page(interaction, self.work_id, self.page)
