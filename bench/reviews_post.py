@@ -116,7 +116,7 @@ def pre_split(pages: dict[str, str], base: str) -> dict[str, list[list[dict[str,
         article = extract_article(html, url)
         doc = ReviewDocument(
             title=WORK[0],
-            sections=(Section(article.text),),
+            sections=(Section(article.text, plain=True),),
             author=article.author,
             source=url,
             headline=article.title,

@@ -54,6 +54,8 @@ class Section:
 
     text: str
     spoiler: bool = False
+    # Plain text from a web page: posted with its markdown characters escaped, so it reads as written.
+    plain: bool = False
 
 
 @dataclass(frozen=True, slots=True)

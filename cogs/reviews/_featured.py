@@ -91,7 +91,7 @@ class FeaturedReviews:
         return ReviewDocument(
             title=f"#{work.id}",
             medium=work.kind,
-            sections=(Section(article.text, spoiler=spoilers),),
+            sections=(Section(article.text, spoiler=spoilers, plain=True),),
             rating=rating,
             author=article.author,
             source=url.strip(),

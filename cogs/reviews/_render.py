@@ -30,9 +30,15 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def section_markdown(text: str, *, hidden: bool) -> str:
-    """Return a section's text for posting: mentions removed; spoilers wrapped paragraph by paragraph."""
+def section_markdown(text: str, *, hidden: bool, plain: bool = False) -> str:
+    """Return a section's text for posting: mentions removed; spoilers wrapped paragraph by paragraph.
+
+    `plain` text (a web page's) has its markdown characters escaped paragraph by paragraph, so a
+    stray `*` or `#` shows as written and `||` cannot open a spoiler.
+    """
     text = strip_mentions(text)
+    if plain:
+        text = "\n\n".join(discord.utils.escape_markdown(p) for p in _paragraphs(text))
     if not hidden:
         return balance_spoilers(text)
     # Each paragraph gets its own markup, so no paragraph break can ever sit outside a spoiler span.
@@ -41,7 +47,7 @@ def section_markdown(text: str, *, hidden: bool) -> str:
 
 def document_markdown(doc: ReviewDocument) -> str:
     """Return the whole review's text as Discord markdown, spoiler sections behind `||…||`."""
-    return "\n\n".join(section_markdown(s.text, hidden=s.spoiler) for s in doc.sections)
+    return "\n\n".join(section_markdown(s.text, hidden=s.spoiler, plain=s.plain) for s in doc.sections)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -131,7 +137,10 @@ def posted_markdown(doc: ReviewDocument, *, full: bool) -> str:
     """Return the text a featured review posts: all of it, or the opening excerpt (hidden if any part is)."""
     if full:
         return document_markdown(doc)
-    return section_markdown(excerpt("\n\n".join(s.text for s in doc.sections)), hidden=doc.has_spoilers)
+    plain = all(s.plain for s in doc.sections)
+    return section_markdown(
+        excerpt("\n\n".join(s.text for s in doc.sections)), hidden=doc.has_spoilers, plain=plain
+    )
 
 
 def featured_messages(

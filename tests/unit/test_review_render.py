@@ -54,3 +54,8 @@ def test_featured_messages_total_under_6000():
     for embeds in featured_messages(doc, BOOK, None, "Emma (whole book)"):
         assert sum(len(e) for e in embeds) <= 6000
         assert len(embeds) <= 10
+
+
+def test_plain_web_text_shows_its_markdown_characters_as_written():
+    text = section_markdown("# Not a heading\n\n*Not bold* and ||not a spoiler||", hidden=False, plain=True)
+    assert text == "\\# Not a heading\n\n\\*Not bold\\* and \\|\\|not a spoiler\\|\\|"
