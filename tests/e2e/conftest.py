@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fakediscord import FakeClock, FakeDiscord
+from fakediscord.pytest_plugin import require_validation
 
 from bot.client import BookClubBot
 from bot.settings import Settings, load_settings
@@ -105,8 +106,7 @@ async def club(clock: FakeClock) -> AsyncIterator[FakeDiscord]:
     """A running emulator with a validated API; any spec violation fails the test."""
     async with FakeDiscord(clock=clock) as fake:
         fake.connect_discord_py()
-        if fake.validation_skipped_reason:
-            print(f"\n[fakediscord] spec validation skipped: {fake.validation_skipped_reason}")
+        require_validation(fake)
         yield fake
         fake.assert_no_violations()
 
