@@ -229,13 +229,20 @@ class FeaturedReviews:
         scope = scope_from_str(review.spoiler_scope)
         if not may_see(statuses, scope, works):
             raise NotAllowed(reason_hidden(statuses, scope, works) or "You can't join this thread yet.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
         thread = interaction.guild.get_thread(review.thread_id)
-        if thread is None:
-            fetched = await self.bot.fetch_channel(review.thread_id)
-            if not isinstance(fetched, discord.Thread):
-                raise NotFound("This review's thread is gone.")
-            thread = fetched
-        await thread.add_user(interaction.user)
+        try:
+            if thread is None:
+                fetched = await self.bot.fetch_channel(review.thread_id)
+                if not isinstance(fetched, discord.Thread):
+                    raise NotFound("This review's comment thread is gone.")
+                thread = fetched
+            if thread.archived:
+                # Discord refuses to add members to an archived thread; a quiet week archives it.
+                thread = await thread.edit(archived=False)
+            await thread.add_user(interaction.user)
+        except discord.NotFound as exc:
+            raise NotFound("This review's comment thread is gone.") from exc
         await reply(interaction, f"You're in: {thread.mention}.")
 
     # --- Members' reviews -----------------------------------------------------------------------

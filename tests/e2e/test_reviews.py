@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fakediscord import Upload
@@ -138,7 +138,7 @@ async def test_a_20000_character_review_is_posted_completely_within_limits(
 
 
 async def test_featured_review_thread_is_gated_in_gated_mode(
-    club, admin, alice, bob, catalog, store, announcements
+    club, admin, alice, bob, catalog, store, announcements, clock
 ):
     discussions = club.text_channel("discussions")
     await admin.slash("club setup", spoiler_mode="gated", discussions=discussions)
@@ -157,6 +157,9 @@ async def test_featured_review_thread_is_gated_in_gated_mode(
 
     await alice.slash("status set", title=f"#{catalog['frank']}", state="read")
     await alice.slash("status set", title=f"#{catalog['frank_film']}", state="watched")
+    # A quiet week archives the thread; joining still works.
+    await clock.advance(timedelta(days=8))
+    assert club.thread(thread.name).archived
     joined = await alice.click(header, "Join the comments")
     assert joined.ephemeral and "You're in" in joined.content, joined.content
     assert thread.name in club.what_member_sees(alice).thread_names
@@ -323,7 +326,6 @@ async def test_imported_ratings_count_in_the_average_and_a_written_review_replac
 async def test_club_history_lists_finished_titles_with_ratings(
     club, admin, alice, bob, catalog, store, clock
 ):
-    from datetime import timedelta
 
     empty = await alice.slash("club history")
     assert "Nothing yet" in empty.embed["description"]
