@@ -63,12 +63,19 @@ class ReviewModal(discord.ui.Modal):
             )
         )
         self.add_item(
-            discord.ui.TextInput(
-                label="Contains spoilers? (yes or no)",
-                custom_id="spoilers",
-                default="yes" if spoiler else "no",
-                max_length=3,
-                placeholder="yes puts the whole text behind spoiler markup",
+            discord.ui.Label(
+                text="Contains spoilers?",
+                component=discord.ui.Select(
+                    custom_id="spoilers",
+                    options=[
+                        discord.SelectOption(label="No spoilers", value="no", default=not spoiler),
+                        discord.SelectOption(
+                            label="Contains spoilers: hide the whole text",
+                            value="yes",
+                            default=spoiler,
+                        ),
+                    ],
+                ),
             )
         )
 
@@ -77,10 +84,12 @@ class ReviewModal(discord.ui.Modal):
 
 
 def submitted_value(data: dict[str, Any], custom_id: str) -> str:
-    """Return a text input's value from a modal submission's raw data."""
+    """Return a text input's value (or a select's first choice) from a modal submission's raw data."""
     for row in data.get("components", []):
         for component in row.get("components", [row.get("component")] if "component" in row else []):
             if component and component.get("custom_id") == custom_id:
+                if "values" in component:
+                    return str((component.get("values") or [""])[0])
                 return str(component.get("value") or "")
     return ""
 
