@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.errors import report_interaction_error
+from bot.fetch import GuardedFetcher
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
@@ -33,6 +34,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.discussions",
     "cogs.privacy",
     "cogs.polls",
+    "cogs.reviews",
 )
 
 
@@ -66,6 +68,7 @@ class BookClubBot(commands.Bot):
         llm: AsyncOpenAI | None = None,
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
+        review_fetcher: GuardedFetcher | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents_for(settings))
@@ -83,6 +86,10 @@ class BookClubBot(commands.Bot):
         # The one scheduler; features register their handlers in cog_load. It runs once connected.
         self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
         self._extensions = tuple(extensions)
+        # Fetches blog pages for `/review feature url:`; tests pass one with their own resolver.
+        self.review_fetcher = review_fetcher or GuardedFetcher(
+            allow_private=settings.review_fetch_allow_private
+        )
 
     async def load_features(self) -> None:
         """Load every feature extension (no connection needed)."""

@@ -55,6 +55,8 @@ class Settings:
     openai_api_key: Secret | None
     openai_base_url: str | None
     summary_model: str
+    # Lets `/review feature url:` fetch from private and loopback addresses (tests, self-hosted blogs).
+    review_fetch_allow_private: bool = False
 
     @property
     def summaries_enabled(self) -> bool:
@@ -128,6 +130,17 @@ def _parse_base_url(raw: str | None) -> str | None:
     return raw
 
 
+def _parse_flag(name: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    value = raw.casefold()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false (or 1 or 0), not {raw!r}.")
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build validated settings from an environment mapping."""
     openai_key = _clean(env, "OPENAI_API_KEY")
@@ -144,6 +157,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         openai_api_key=Secret(openai_key) if openai_key else None,
         openai_base_url=base_url,
         summary_model=_clean(env, "SUMMARY_MODEL") or DEFAULT_SUMMARY_MODEL,
+        review_fetch_allow_private=_parse_flag(
+            "REVIEW_FETCH_ALLOW_PRIVATE", _clean(env, "REVIEW_FETCH_ALLOW_PRIVATE")
+        ),
     )
 
 

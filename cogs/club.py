@@ -11,7 +11,10 @@ from discord.ext import commands
 
 from bot.checks import ensure_organizer
 from bot.errors import UserError
+from bot.lookup import work_label
+from bot.ratings import stars
 from bot.store import GuildSettings, GuildSettingsRepository
+from bot.text import LIMITS, escape, fit_lines
 from bot.timezones import suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
@@ -156,6 +159,33 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             else "Not set up yet: an organizer can run `/club setup`."
         )
         await interaction.response.send_message(note or None, embed=settings_embed(settings), ephemeral=True)
+
+    @app_commands.command(name="history", description="Titles the club finished, with their ratings")
+    async def history(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """List finished titles, most recent first, with the members' average rating and count."""
+        assert interaction.guild_id is not None
+        store = interaction.client.store
+        finished = await store.reviews.finished(interaction.guild_id)
+        works = await store.catalog.works(interaction.guild_id)
+        finished = [f for f in finished if f.work_id in works]
+        summaries = await store.reviews.summaries(interaction.guild_id, [f.work_id for f in finished])
+        lines = []
+        for item in finished:
+            summary = summaries[item.work_id]
+            rated = (
+                f"{stars(summary.average)} from {summary.count} rating{'s' if summary.count != 1 else ''}"
+                if summary.average is not None
+                else "no ratings yet"
+            )
+            label = escape(work_label(works[item.work_id]), limit=120)
+            lines.append(f"<t:{int(item.finished_at.timestamp())}:d> · *{label}* · {rated}")
+        embed = discord.Embed(title="What the club has finished", colour=discord.Colour.blurple())
+        embed.description = (
+            fit_lines(lines, LIMITS.embed_description)
+            if lines
+            else "Nothing yet: organizers record a finished title with `/book finish` (or by choosing the next `/book current`)."
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot: BookClubBot) -> None:

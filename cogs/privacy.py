@@ -26,6 +26,8 @@ def describe_data(data: MemberData) -> str:
         "statuses": "reading/watching statuses",
         "status_changes": "status history entries",
         "reviews": "reviews and ratings",
+        "review_drafts": "unsent review drafts",
+        "featured_posted": "featured reviews you posted (they stay, your name is removed)",
         "poll_votes": "poll votes",
         "ranked_ballots": "ranked-choice ballot choices",
         "nominations": "nomination pitches (the nominated titles stay)",

@@ -22,6 +22,15 @@ from bot.store.polls import (
     VoteOp,
 )
 from bot.store.privacy import MemberData, PrivacyRepository
+from bot.store.reviews import (
+    Draft,
+    Finished,
+    NewFeatured,
+    RatingSummary,
+    Review,
+    ReviewKind,
+    ReviewRepository,
+)
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
 from bot.store.timers import Timer, TimerRepository
 
@@ -31,11 +40,14 @@ __all__ = [
     "DatabaseError",
     "Discussion",
     "DiscussionRepository",
+    "Draft",
     "DuplicateWork",
+    "Finished",
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
     "NewDiscussion",
+    "NewFeatured",
     "NewOption",
     "NewWork",
     "Nomination",
@@ -46,6 +58,10 @@ __all__ = [
     "PollOption",
     "PollRepository",
     "PrivacyRepository",
+    "RatingSummary",
+    "Review",
+    "ReviewKind",
+    "ReviewRepository",
     "RoundKinds",
     "StatusChange",
     "StatusRecord",
@@ -69,6 +85,7 @@ class Store:
     catalog: CatalogRepository
     statuses: StatusRepository
     polls: PollRepository
+    reviews: ReviewRepository
     timers: TimerRepository
     discussions: DiscussionRepository
 
@@ -82,6 +99,7 @@ class Store:
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
             polls=PollRepository(db, clock),
+            reviews=ReviewRepository(db, clock),
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
         )

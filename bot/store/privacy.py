@@ -14,6 +14,8 @@ class MemberData:
     statuses: int = 0
     status_changes: int = 0
     reviews: int = 0
+    review_drafts: int = 0
+    featured_posted: int = 0
     poll_votes: int = 0
     ranked_ballots: int = 0
     nominations: int = 0
@@ -40,8 +42,18 @@ _PERSONAL_DATA = (
     ),
     (
         "reviews",
-        "SELECT COUNT(*) FROM reviews WHERE author_id = ?",
-        "DELETE FROM reviews WHERE author_id = ?",
+        "SELECT COUNT(*) FROM reviews WHERE author_id = ? AND kind != 'featured'",
+        "DELETE FROM reviews WHERE author_id = ? AND kind != 'featured'",
+    ),
+    (
+        "featured_posted",
+        "SELECT COUNT(*) FROM reviews WHERE author_id = ? AND kind = 'featured'",
+        "UPDATE reviews SET author_id = NULL WHERE author_id = ? AND kind = 'featured'",
+    ),
+    (
+        "review_drafts",
+        "SELECT COUNT(*) FROM review_drafts WHERE user_id = ?",
+        "DELETE FROM review_drafts WHERE user_id = ?",
     ),
     (
         "poll_votes",

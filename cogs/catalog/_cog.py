@@ -394,6 +394,33 @@ class CatalogCog(
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
+    @app_commands.command(name="finish", description="Record that the club finished a title (organizers)")
+    @app_commands.describe(
+        title="The book, film or series finished (default: the current book and adaptation)"
+    )
+    @app_commands.autocomplete(title=any_autocomplete)
+    async def finish(self, interaction: discord.Interaction[BookClubBot], title: str | None = None) -> None:
+        """Record today's date as when the club finished a title, for `/club history`."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        works = await self.catalog.works(interaction.guild_id)
+        if title is not None:
+            finished = [pick_work(works, title)]
+        else:
+            settings = await self.guilds.get(interaction.guild_id)
+            ids = (settings.current_book_id, settings.current_adaptation_id)
+            finished = [works[i] for i in ids if i is not None and i in works]
+            if not finished:
+                raise NotConfigured("The club has no current book: name the title with `title:`.")
+        for work in finished:
+            await self.bot.store.reviews.mark_finished(interaction.guild_id, work.id)
+        names = " and ".join(italic(work_label(w)) for w in finished)
+        today = int(self.bot.clock.now().timestamp())
+        await interaction.response.send_message(
+            f"Recorded: the club finished {names} on <t:{today}:D>. `/club history` lists what it has finished.",
+            ephemeral=True,
+        )
+
     @app_commands.command(
         name="current", description="Choose the book (and adaptation) the club is on now (organizers)"
     )
@@ -442,6 +469,14 @@ class CatalogCog(
         await self.guilds.update(
             guild.id, current_book_id=chosen.id, current_adaptation_id=screen.id if screen else None
         )
+        # Moving on to another book means the club finished the one before (for `/club history`).
+        for previous in (settings.current_book_id, settings.current_adaptation_id):
+            if (
+                previous is not None
+                and previous in works
+                and previous not in (chosen.id, screen and screen.id)
+            ):
+                await self.bot.store.reviews.mark_finished(guild.id, previous)
         log.info("Guild %s current book set to %s", guild.id, chosen.id)
         await interaction.response.send_message(
             f"The club is now on {italic(work_label(chosen))}{f' and {italic(work_label(screen))}' if screen else ''}; "

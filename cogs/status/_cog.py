@@ -52,7 +52,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         self.catalog = catalog
         self.statuses = statuses
         self.guilds = guilds
-        self.imports = PendingImports(statuses, bot.clock)
+        self.imports = PendingImports(statuses, bot.clock, bot.store.reviews)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -215,19 +215,25 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         preview = match_import(parsed.rows, works)
         current = await self.statuses.for_member(interaction.guild_id, interaction.user.id)
         planned, kept = plan_import(preview, current)
+        ratings = [(work_id, row.rating) for row, work_id in preview.matched if row.rating is not None]
         embed = import_preview_embed(parsed.format.label, planned, kept, preview, parsed.skipped, works)
-        if not planned:
+        if not planned and not ratings:
             await interaction.followup.send(
                 "Nothing to import: no row adds anything to your statuses in this club's catalog.",
                 embed=embed,
                 ephemeral=True,
             )
             return
-        token = self.imports.add(interaction.guild_id, interaction.user.id, [u for _, u in planned])
+        token = self.imports.add(
+            interaction.guild_id, interaction.user.id, [u for _, u in planned], ratings, parsed.format.value
+        )
+        rated = (
+            f" It also carries {len(ratings)} ratings, which count in the club's averages." if ratings else ""
+        )
         view = BookClubView(timeout=None)
         view.add_item(ImportButton("confirm", token)).add_item(ImportButton("cancel", token))
         await interaction.followup.send(
-            f"Here is what importing would do. Nothing changes until you press **Import these** (valid {int(IMPORT_TTL.total_seconds() // 60)} minutes).",
+            f"Here is what importing would do.{rated} Nothing changes until you press **Import these** (valid {int(IMPORT_TTL.total_seconds() // 60)} minutes).",
             embed=embed,
             view=view,
             ephemeral=True,

@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from bot.domain import STATE_RANK, MemberStatus
 from bot.errors import NotAllowed, UserError
 from bot.imports import ImportPreview, ImportRow
 from bot.statuses import STATE_LABELS
-from bot.store import StatusRepository, StatusUpdate
+from bot.store import ReviewRepository, StatusRepository, StatusUpdate
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -36,24 +36,37 @@ class PendingImport:
     user_id: int
     updates: list[StatusUpdate]
     created_at: datetime
+    # (work id, stars on the source's scale) and which service they came from.
+    ratings: list[tuple[int, float]] = field(default_factory=list)
+    source: str = ""
 
 
 class PendingImports:
     """Previews waiting for confirmation, in memory: a restart simply asks the member to import again."""
 
-    def __init__(self, statuses: StatusRepository, clock: Clock) -> None:
+    def __init__(
+        self, statuses: StatusRepository, clock: Clock, reviews: ReviewRepository | None = None
+    ) -> None:
         self.statuses = statuses
         self.clock = clock
+        self.reviews = reviews
         self._pending: dict[str, PendingImport] = {}
 
-    def add(self, guild_id: int, user_id: int, updates: list[StatusUpdate]) -> str:
-        """Keep a preview's updates and return the token its buttons carry."""
+    def add(
+        self,
+        guild_id: int,
+        user_id: int,
+        updates: list[StatusUpdate],
+        ratings: list[tuple[int, float]] | None = None,
+        source: str = "",
+    ) -> str:
+        """Keep a preview's updates (and ratings) and return the token its buttons carry."""
         now = self.clock.now()
         for token, pending in list(self._pending.items()):
             if now - pending.created_at > IMPORT_TTL:
                 del self._pending[token]
         token = secrets.token_hex(8)
-        self._pending[token] = PendingImport(guild_id, user_id, updates, now)
+        self._pending[token] = PendingImport(guild_id, user_id, updates, now, list(ratings or []), source)
         return token
 
     def take(self, token: str, user_id: int) -> PendingImport | None:
@@ -66,19 +79,31 @@ class PendingImports:
             return None
         return pending
 
-    async def apply(self, pending: PendingImport) -> int:
-        """Record every update of a preview in one transaction; return how many."""
+    async def apply(self, pending: PendingImport) -> tuple[int, int]:
+        """Record every update of a preview in one transaction, then its ratings; return how many of each."""
+        rated = 0
         try:
             count = await self.statuses.set_many(
                 pending.guild_id, pending.user_id, pending.updates, source="import"
             )
+            if pending.ratings and self.reviews is not None:
+                # Written reviews are never overwritten; re-importing only refreshes imported ratings.
+                rated = await self.reviews.import_ratings(
+                    pending.guild_id, pending.user_id, pending.ratings, pending.source
+                )
         except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
             raise UserError(
                 "The club's catalog changed since this preview, so nothing was imported; "
                 "run `/status import` again."
             ) from exc
-        log.info("User %s imported %d statuses in guild %s", pending.user_id, count, pending.guild_id)
-        return count
+        log.info(
+            "User %s imported %d statuses and %d ratings in guild %s",
+            pending.user_id,
+            count,
+            rated,
+            pending.guild_id,
+        )
+        return count, rated
 
 
 def plan_import(
@@ -141,7 +166,8 @@ class ImportButton(
             return
         if pending is None:
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
-        count = await imports.apply(pending)
+        count, rated = await imports.apply(pending)
+        ratings = f" and {rated} ratings (`/review list` shows them)" if rated else ""
         await interaction.response.edit_message(
-            content=f"Imported {count} statuses. `/status show` lists them.", embed=None, view=None
+            content=f"Imported {count} statuses{ratings}. `/status show` lists them.", embed=None, view=None
         )
