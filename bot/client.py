@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.errors import report_interaction_error
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
 
@@ -77,6 +78,8 @@ class BookClubBot(commands.Bot):
         self.store = store
         self.llm = llm
         self.clock: Clock = clock or SystemClock()
+        # The one scheduler; features register their handlers in cog_load. It runs once connected.
+        self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
         self._extensions = tuple(extensions)
 
     async def load_features(self) -> None:
@@ -88,11 +91,17 @@ class BookClubBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Load features; sync commands only to the dev guild, never globally on boot."""
         await self.load_features()
+        self.scheduler.start()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d commands to dev guild %s", len(synced), guild.id)
+
+    async def close(self) -> None:
+        """Stop the scheduler (its timers stay in the database), then disconnect."""
+        await self.scheduler.stop()
+        await super().close()
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""
