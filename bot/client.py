@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.catalog",
     "cogs.status",
     "cogs.privacy",
+    "cogs.summaries",
 )
 
 
@@ -102,6 +103,8 @@ class BookClubBot(commands.Bot):
         """Stop the scheduler (its timers stay in the database), then disconnect."""
         await self.scheduler.stop()
         await super().close()
+        if self.llm is not None:
+            await self.llm.close()  # its HTTP connections belong to this event loop
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.text import LIMITS, balance_spoilers, split_markdown, spoiler, strip_mentions
+
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
@@ -391,9 +393,7 @@ class Summarizer:
             if text is not None:
                 return text
             log.warning("Model answer was empty or unusable (attempt %d)", attempt)
-        raise SummaryFailed(
-            f"The model gave no usable answer after {ANSWER_ATTEMPTS} tries; nothing was posted or changed."
-        )
+        raise SummaryFailed(f"The model gave no usable answer after {ANSWER_ATTEMPTS} tries.")
 
 
 def _content(response: object) -> str | None:
@@ -411,3 +411,48 @@ def _spent_tokens(response: object, prompt: str) -> tuple[int, int]:
         return int(usage.prompt_tokens), int(usage.completion_tokens or 0)
     sent = estimate_tokens(SYSTEM_PROMPT + prompt) + _FRAMING_TOKENS
     return sent, estimate_tokens(_content(response) or "")
+
+
+# -- rendering what the model wrote --------------------------------------------------------------------
+
+# A masked link the model wrote itself: its text stays, its target goes (the bot links only to sources).
+_MODEL_LINK = re.compile(r"\[([^\]\n]{0,300})\]\(\s*<?[^)\s]{1,2000}>?\s*\)")
+
+
+def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
+    """Return the jump link to a message."""
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def render_body(body: str, refs: Mapping[int, int], *, guild_id: int, thread_id: int) -> str:
+    """Make the model's text safe to post: no pings, no links of its own, citations as source links."""
+    text = strip_mentions(body)
+    text = _MODEL_LINK.sub(r"\1", text)
+
+    def source(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        message_id = refs.get(number)
+        if message_id is None:
+            return ""  # a number the model made up links nowhere
+        return f"[{number}]({message_link(guild_id, thread_id, message_id)})"
+
+    text = _CITATION.sub(source, text)
+    return balance_spoilers(text)
+
+
+def summary_pieces(text: str, *, hidden: bool, budget: int) -> tuple[list[str], bool]:
+    """Split the rendered summary into embed descriptions totalling at most `budget` characters.
+
+    With `hidden`, the text is behind spoiler markup, reopened in each piece. Returns the pieces and
+    whether the end had to be left out.
+    """
+    source = spoiler(text) if hidden else text
+    pieces = split_markdown(source, LIMITS.embed_description)
+    kept: list[str] = []
+    used = 0
+    for piece in pieces:
+        if used + len(piece) > budget:
+            return kept, True
+        kept.append(piece)
+        used += len(piece)
+    return kept, False

@@ -10,12 +10,14 @@ from bot.store.db import Database, DatabaseError
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository, ThreadDiscussion
 from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
     "CatalogRepository",
     "Database",
     "DatabaseError",
+    "DayUsage",
     "DuplicateWork",
     "GuildSettings",
     "GuildSettingsRepository",
@@ -27,7 +29,10 @@ __all__ = [
     "StatusRepository",
     "StatusUpdate",
     "Store",
+    "StoredSummary",
     "Suggestion",
+    "SummaryRepository",
+    "ThreadDiscussion",
     "Timer",
     "TimerRepository",
 ]
@@ -43,6 +48,7 @@ class Store:
     catalog: CatalogRepository
     statuses: StatusRepository
     timers: TimerRepository
+    summaries: SummaryRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -54,4 +60,5 @@ class Store:
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
             timers=TimerRepository(db, clock),
+            summaries=SummaryRepository(db, clock),
         )

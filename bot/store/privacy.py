@@ -18,6 +18,8 @@ class MemberData:
     suggestions: int = 0
     discussions_created: int = 0
     polls_created: int = 0
+    summary_opt_out: int = 0
+    summaries: int = 0
 
     @property
     def total(self) -> int:
@@ -58,6 +60,17 @@ _PERSONAL_DATA = (
         "polls_created",
         "SELECT COUNT(*) FROM polls WHERE created_by = ?",
         "UPDATE polls SET created_by = NULL WHERE created_by = ?",
+    ),
+    (
+        "summary_opt_out",
+        "SELECT COUNT(*) FROM summary_opt_outs WHERE user_id = ?",
+        "DELETE FROM summary_opt_outs WHERE user_id = ?",
+    ),
+    # A stored summary names the people it draws on; it goes (the next /summarize rereads the thread).
+    (
+        "summaries",
+        "SELECT COUNT(*) FROM summary_authors WHERE user_id = ?",
+        "DELETE FROM summaries WHERE id IN (SELECT summary_id FROM summary_authors WHERE user_id = ?)",
     ),
 )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fakediscord import FakeClock, FakeDiscord
 
+from bot.__main__ import build_llm
 from bot.client import BookClubBot
 from bot.settings import Settings, load_settings
 from bot.store import Database, Store
@@ -30,11 +31,13 @@ class ErrorLog(logging.Handler):
 class BotHarness:
     """Starts (and restarts) the bot the way `__main__` does, against the emulator."""
 
-    def __init__(self, club: FakeDiscord, clock: FakeClock, db_path: Path) -> None:
+    def __init__(
+        self, club: FakeDiscord, clock: FakeClock, db_path: Path, extra_env: Mapping[str, str] | None = None
+    ) -> None:
         self.club = club
         self.clock = clock
         self.db_path = db_path
-        env = {"DISCORD_TOKEN": club.token, "DATABASE_PATH": str(db_path)}
+        env = {"DISCORD_TOKEN": club.token, "DATABASE_PATH": str(db_path), **(extra_env or {})}
         # First start syncs to the dev guild; a restart runs as in production, with commands already registered
         # (Discord allows two bulk syncs a minute, and discord.py would wait out the bucket).
         self.dev_settings: Settings = load_settings({**env, "DEV_GUILD_ID": str(club.guild.id)})
@@ -62,7 +65,7 @@ class BotHarness:
         await db.migrate()
         self.store = Store.build(db, self.clock)
         settings = self.dev_settings if sync else self.production_settings
-        self.bot = BookClubBot(settings=settings, store=self.store, clock=self.clock)
+        self.bot = BookClubBot(settings=settings, store=self.store, llm=build_llm(settings), clock=self.clock)
         self._stack = contextlib.AsyncExitStack()
         await self._stack.enter_async_context(self.club.run_bot(self.bot))
         await self.club.wait_for_commands()
@@ -112,9 +115,17 @@ def error_log() -> AsyncIterator[ErrorLog]:
 
 
 @pytest.fixture
-async def harness(club: FakeDiscord, clock: FakeClock, tmp_path: Path) -> AsyncIterator[BotHarness]:
+def bot_env() -> dict[str, str]:
+    """Settings added to the bot's environment; a test module overrides this to turn on optional features."""
+    return {}
+
+
+@pytest.fixture
+async def harness(
+    club: FakeDiscord, clock: FakeClock, tmp_path: Path, bot_env: dict[str, str]
+) -> AsyncIterator[BotHarness]:
     """The bot, started; stopped after the test."""
-    h = BotHarness(club, clock, tmp_path / "bookclub.sqlite3")
+    h = BotHarness(club, clock, tmp_path / "bookclub.sqlite3", bot_env)
     await h.start()
     yield h
     await h.stop()
