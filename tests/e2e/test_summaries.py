@@ -85,13 +85,12 @@ async def finished(club: FakeDiscord, reply, wait: float = 30.0):
     """Wait for a deferred /summarize to show its summary (or an error) and return the message."""
 
     def done() -> bool:
+        # Finished: the summary's embeds, a follow-up, or the deferred reply turned into a final message
+        # (an error after deferring becomes the reply itself, as on Discord); progress starts "Reading".
         msg = reply.message
-        followups = reply.followups
-        return bool(
-            (msg is not None and msg.embeds)
-            or followups
-            or (msg is not None and "Posted the summary" in msg.content)
-        )
+        if reply.followups or (msg is not None and msg.embeds):
+            return True
+        return msg is not None and not msg.loading and not msg.content.startswith("Reading")
 
     await club.wait_until(done, timeout=wait, what="the summary")
     return reply.followups[-1] if reply.followups else reply.message
@@ -269,3 +268,45 @@ async def test_a_job_that_outlives_the_interaction_posts_in_the_thread(club, har
     (posted,) = [m for m in club.bot_messages(thread) if m.embeds]
     assert not posted.ephemeral and "Main points" in posted.embed["description"]
     assert reply.message is not None and not reply.message.embeds
+
+
+async def test_daily_budget_and_cooldown_refuse_with_a_clear_message(club, harness, store, alice, llm):
+    import dataclasses
+
+    thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
+    seed(club, thread, [alice], 200)
+    generous = harness.bot.settings
+    harness.bot.settings = dataclasses.replace(generous, summary_daily_tokens=500)
+    over = await finished(club, await alice.slash("summarize", in_channel=thread))
+    assert (
+        "more than the 500 left in the club's daily budget" in over.content
+        and "SUMMARY_DAILY_TOKENS" in over.content
+    )
+    assert llm.requests == []
+
+    harness.bot.settings = generous  # a refused job does not start the member's cooldown
+    await finished(club, await alice.slash("summarize", in_channel=thread))
+    assert len(llm.requests) == 1
+    cooling = await alice.slash("summarize", in_channel=thread)
+    assert cooling.ephemeral and "try again <t:" in cooling.content
+    assert len(llm.requests) == 1
+
+    spent = (await store.summaries.usage_today(club.guild.id)).tokens
+    harness.bot.settings = dataclasses.replace(generous, summary_daily_tokens=spent)
+    await club.clock.advance(timedelta(minutes=6))
+    used_up = await alice.slash("summarize", in_channel=thread)
+    assert f"used its {spent:,} summary tokens for today" in used_up.content
+    assert len(llm.requests) == 1
+
+
+async def test_the_stored_summary_survives_a_restart_and_no_new_messages_costs_nothing(
+    club, harness, store, alice, llm
+):
+    thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
+    seed(club, thread, [alice], 12)
+    await finished(club, await alice.slash("summarize", in_channel=thread))
+    await harness.restart()
+    again = await finished(club, await alice.slash("summarize", in_channel=thread))
+    assert len(llm.requests) == 1
+    assert again.content.startswith("No new messages since the last summary")
+    assert "Covers 12 messages" in again.embed["footer"]["text"]

@@ -186,3 +186,32 @@ async def test_malformed_answers_are_asked_again_a_bounded_number_of_times(llm: 
     with pytest.raises(SummaryFailed, match="no usable answer after 3 tries"):
         await summarizer.summarize(thread(3), None)
     assert len(llm.requests) == 5
+
+
+def test_rendering_strips_pings_and_model_links_and_links_only_known_sources():
+    from bot.summaries import render_body
+
+    body = (
+        "**Main points**\n- @everyone and @here: <@&42> said <@7> [1] [2] [click](https://evil.example/x) "
+        "<#99> [404]\n**Open questions**\n- none"
+    )
+    text = render_body(body, {1: 1001, 2: 1002}, guild_id=5, thread_id=6)
+    for forbidden in ("@everyone", "@here", "<@&", "<@7>", "<#", "evil.example", "[404]"):
+        assert forbidden not in text
+    assert (
+        "[1](https://discord.com/channels/5/6/1001)" in text
+        and "[2](https://discord.com/channels/5/6/1002)" in text
+    )
+    assert "click" in text
+
+
+def test_a_hidden_summary_is_spoiler_marked_in_every_piece_and_fits_the_budget():
+    from bot.summaries import summary_pieces
+
+    text = "\n\n".join(f"- point {i} about the keeper ||and a twist|| [3]" for i in range(400))
+    pieces, cut = summary_pieces(text, hidden=True, budget=5000)
+    assert cut and sum(len(p) for p in pieces) <= 5000
+    for piece in pieces:
+        assert piece.startswith("||") and piece.endswith("||") and len(piece) <= 4096
+    plain, cut = summary_pieces("short", hidden=False, budget=5000)
+    assert plain == ["short"] and not cut
