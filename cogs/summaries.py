@@ -284,7 +284,7 @@ class SummariesCog(commands.Cog):
             if done < total:
                 await progress.show(f"Reading {len(messages):,} messages… part {done + 1} of {total}")
 
-        await progress.show(f"Reading {len(messages):,} messages… part 1 of {plan.calls}", force=True)
+        await progress.show(f"Reading {len(messages):,} messages… part 1 of {plan.calls}")
         try:
             summary = await summarizer.summarize(messages, previous, left_out=left_out, progress=step)
         except SummaryFailed as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -123,9 +124,13 @@ async def test_a_long_spoiler_thread_is_summarized_in_bounded_calls_with_progres
         assert [m["role"] for m in r.messages] == ["system", "user"]
         assert "OUTSIDE-THE-THREAD" not in r.text  # nothing from outside the thread reaches the model
     # Progress: the deferred reply was edited as parts completed, "Reading 2,001 messages… part k of n".
-    edits = [r.body.get("content") or "" for r in club.requests_to("PATCH", ORIGINAL)]
-    parts = [e for e in edits if e.startswith("Reading 2,001 messages… part ")]
+    edits = [(r.real_time, r.body.get("content") or "") for r in club.requests_to("PATCH", ORIGINAL)]
+    parts = [(at, text) for at, text in edits if text.startswith("Reading 2,001 messages… part ")]
     assert len(parts) >= 3, edits
+    assert re.fullmatch(r"Reading 2,001 messages… part \d+ of \d+", parts[-1][1])
+    # Throttled: progress edits at least the cog's interval apart (never one per chunk regardless).
+    progress_times = [at for at, text in edits if text.startswith("Reading")]
+    assert all(b - a >= 0.19 for a, b in itertools.pairwise(progress_times))
     # Inside the thread, only the member who asked sees it; the summary links its sources.
     assert message.ephemeral and "Main points" in message.embed["description"]
     assert (
