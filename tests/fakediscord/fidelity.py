@@ -40,8 +40,8 @@ class Validator(Protocol):
 class RecordedViolation:
     """A spec violation seen by the emulator.
 
-    `source` is "request" (the bot sent something Discord rejects), "response" or "gateway" (the
-    emulator itself sent something off-spec: an emulator bug).
+    `source` is "request" or "bot-gateway" (the bot sent something Discord rejects), "response" or "gateway"
+    (the emulator itself sent something off-spec: an emulator bug).
     """
 
     source: str
@@ -54,7 +54,9 @@ class RecordedViolation:
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}" if self.method else self.path
-        blame = "the bot sent" if self.source == "request" else "fakediscord sent (emulator bug)"
+        blame = (
+            "the bot sent" if self.source in ("request", "bot-gateway") else "fakediscord sent (emulator bug)"
+        )
         return f"[{self.source}] {blame} {where}: {self.field or '<root>'}: {self.message} ({self.code})"
 
 

@@ -16,7 +16,8 @@ from aiohttp import WSMsgType, web
 from . import payloads
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .events import Changes
+    from .world import World
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_SCHEDULED_EVENT_CREATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "GUILD_SCHEDULED_EVENT_UPDATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "GUILD_SCHEDULED_EVENT_DELETE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_USER_ADD": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_USER_REMOVE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "CHANNEL_CREATE": (GUILDS, GUILDS),
     "CHANNEL_UPDATE": (GUILDS, GUILDS),
     "CHANNEL_DELETE": (GUILDS, GUILDS),
@@ -61,6 +64,11 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_ROLE_CREATE": (GUILDS, GUILDS),
     "GUILD_ROLE_UPDATE": (GUILDS, GUILDS),
 }
+# Opcodes a client may send (Opcodes and Status Codes, "Gateway Opcodes", client "Send").
+_CLIENT_OPCODES = {1, 2, 3, 4, 6, 8, 31, 43}
+# Identify Structure: required fields and connection properties.
+_IDENTIFY_REQUIRED = ("token", "properties", "intents")
+_IDENTIFY_PROPERTIES = ("os", "browser", "device")
 _CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
 
 
@@ -86,8 +94,19 @@ class Session:
 class Gateway:
     """Serve the gateway websocket for one bot user (single shard)."""
 
-    def __init__(self, club: FakeDiscord, *, heartbeat_interval_ms: int = 41250) -> None:
-        self.club = club
+    def __init__(
+        self,
+        world: World,
+        changes: Changes,
+        *,
+        token: str,
+        port: Callable[[], int],
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        self.world = world
+        self.changes = changes
+        self.token = token
+        self._port = port
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.session: Session | None = None
         self.identify_payload: dict[str, Any] | None = None
@@ -97,6 +116,8 @@ class Gateway:
         self.allowed_intents = PRIVILEGED
         self.member_limit_in_guild_create: int | None = None
         self.frame_check: Callable[[dict[str, Any]], None] | None = None
+        # Called with (close code, reason) when the bot breaks the gateway protocol; the server records it.
+        self.on_violation: Callable[[int, str], None] | None = None
         self.received: list[dict[str, Any]] = []
         self._ready = asyncio.Event()
         self._listeners: list[Callable[[dict[str, Any]], Awaitable[None] | None]] = []
@@ -110,7 +131,7 @@ class Gateway:
     @property
     def url(self) -> str:
         """Return the websocket URL discord.py connects to."""
-        return f"ws://127.0.0.1:{self.club.port}/gateway/"
+        return f"ws://127.0.0.1:{self._port()}/gateway/"
 
     @property
     def connected(self) -> bool:
@@ -213,7 +234,7 @@ class Gateway:
     def _strip_content(self, sess: Session, event: str, data: dict[str, Any]) -> dict[str, Any]:
         if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or sess.intents & MESSAGE_CONTENT:
             return data
-        me = str(self.club.world.bot_user.id)
+        me = str(self.world.bot_user.id)
         author = (data.get("author") or {}).get("id")
         if (
             author == me
@@ -249,13 +270,25 @@ class Gateway:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            frame = json.loads(msg.data)
+            try:
+                frame = json.loads(msg.data)
+            except ValueError:
+                frame = None
+            if not isinstance(frame, dict):
+                await self._refuse(
+                    ws, 4002, "Error while decoding payload.", "a frame that is not a JSON object"
+                )
+                break
             self.received.append(frame)
             for listener in list(self._listeners):
                 res = listener(frame)
                 if asyncio.iscoroutine(res):
                     await res
             op, d = frame.get("op"), frame.get("d")
+            problem = self._protocol_problem(op, d, authenticated=mine is not None)
+            if problem is not None:
+                await self._refuse(ws, *problem)
+                break
             if op == 1:
                 if not self.drop_heartbeat_ack:
                     await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
@@ -271,10 +304,39 @@ class Gateway:
             mine.ws = None
         return ws
 
+    def _protocol_problem(self, op: Any, d: Any, *, authenticated: bool) -> tuple[int, str, str] | None:
+        """Return (close code, Discord's reason, what was wrong) when a client frame breaks the protocol.
+
+        Close codes from Opcodes and Status Codes, "Gateway Close Event Codes": 4001 Unknown opcode,
+        4002 Decode error (an invalid payload, such as an IDENTIFY without its required fields),
+        4003 Not authenticated (a payload before identifying), 4005 Already authenticated.
+        """
+        if op not in _CLIENT_OPCODES:
+            return 4001, "Unknown opcode.", f"unknown opcode {op!r}"
+        if op == 2:
+            if authenticated:
+                return 4005, "Already authenticated.", "a second IDENTIFY on one connection"
+            d = d if isinstance(d, dict) else {}
+            props = d.get("properties") if isinstance(d.get("properties"), dict) else {}
+            missing = [k for k in _IDENTIFY_REQUIRED if k not in d]
+            missing += [
+                f"properties.{k}" for k in _IDENTIFY_PROPERTIES if "properties" in d and k not in props
+            ]
+            if missing:
+                return 4002, "Error while decoding payload.", f"IDENTIFY without {', '.join(missing)}"
+        elif op in (3, 4, 8, 31, 43) and not authenticated:
+            return 4003, "Not authenticated.", f"opcode {op} before IDENTIFY"
+        return None
+
+    async def _refuse(self, ws: web.WebSocketResponse, code: int, reason: str, what: str) -> None:
+        if self.on_violation is not None:
+            self.on_violation(code, what)
+        await ws.close(code=code, message=reason.encode())
+
     async def _identify(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
-        if d.get("token") != self.club.token:
+        if d.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
         intents = int(d.get("intents", 0))
@@ -285,7 +347,7 @@ class Gateway:
         self.identify_count += 1
         sess = Session(session_id=secrets.token_hex(16), intents=intents, ws=ws, transport=request.transport)
         self.session = sess
-        world = self.club.world
+        world = self.world
         await self.dispatch(
             "READY",
             {
@@ -323,14 +385,14 @@ class Gateway:
                 ),
             )
         self._ready.set()
-        self.club.notify()
+        self.changes.notify()
         return sess
 
     async def _resume(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
         sess = self.session
-        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.club.token:
+        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.token:
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resume_count += 1
@@ -344,7 +406,7 @@ class Gateway:
         return sess
 
     async def _member_chunks(self, d: dict[str, Any]) -> None:
-        world = self.club.world
+        world = self.world
         guild = world.guilds.get(int(d.get("guild_id") or 0))
         if guild is None:
             return

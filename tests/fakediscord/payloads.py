@@ -135,7 +135,10 @@ def channel(world: World, ch: Channel, *, for_user: int | None = None) -> dict[s
             out["member"] = thread_member(world, ch, for_user)
     else:
         out["permission_overwrites"] = overwrites(ch)
-        out["topic"] = ch.topic
+        if ch.type in (ChannelType.GUILD_VOICE, ChannelType.GUILD_STAGE_VOICE):
+            out.update({"bitrate": 64000, "user_limit": 0, "rtc_region": None})
+        else:
+            out["topic"] = ch.topic
         if ch.type == ChannelType.GUILD_FORUM:
             out.update(
                 {
