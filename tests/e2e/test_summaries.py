@@ -184,6 +184,17 @@ async def test_a_member_outside_a_gated_thread_is_refused_and_one_whose_status_a
     assert "Main points" not in club.text_member_sees(carol, reveal_spoilers=False)
     assert "Main points" not in club.text_member_sees(bob)
 
+    # Shared inside the private thread, a model answer naming people by mention pulls no one in (on
+    # Discord a mention in a private thread's message adds that member, whatever allowed_mentions says).
+    await club.clock.advance(timedelta(minutes=6))
+    llm.answer(
+        f"**Main points**\n- <@{bob.id}> and <@{carol.id}> should read this [1]\n**Open questions**\n- none"
+    )
+    shared = await alice.slash("summarize", in_channel=thread, share=True)
+    await finished(club, shared)
+    assert bob.id not in thread.thread_members and carol.id not in thread.thread_members
+    assert "Main points" not in club.text_member_sees(bob)
+
 
 async def test_injected_instructions_and_pinging_answers_ping_no_one(
     club, harness, alice, bob, organizers, llm
