@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.text import LIMITS, balance_spoilers, split_markdown, spoiler, strip_mentions
+from bot.text import LIMITS, balance_spoilers, code_span, split_markdown, spoiler, strip_mentions
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -417,6 +417,7 @@ def _spent_tokens(response: object, prompt: str) -> tuple[int, int]:
 
 # A masked link the model wrote itself: its text stays, its target goes (the bot links only to sources).
 _MODEL_LINK = re.compile(r"\[([^\]\n]{0,300})\]\(\s*<?[^)\s]{1,2000}>?\s*\)")
+_BARE_LINK = re.compile(r"<?https?://[^\s>)]+>?")
 
 
 def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
@@ -428,6 +429,7 @@ def render_body(body: str, refs: Mapping[int, int], *, guild_id: int, thread_id:
     """Make the model's text safe to post: no pings, no links of its own, citations as source links."""
     text = strip_mentions(body)
     text = _MODEL_LINK.sub(r"\1", text)
+    text = _BARE_LINK.sub(lambda m: code_span(m.group(0).strip("<>"), limit=120), text)  # shown, not a link
 
     def source(match: re.Match[str]) -> str:
         number = int(match.group(1))

@@ -203,6 +203,13 @@ def test_rendering_strips_pings_and_model_links_and_links_only_known_sources():
         and "[2](https://discord.com/channels/5/6/1002)" in text
     )
     assert "click" in text
+    bare = render_body(
+        "- see https://evil.example/login and <https://evil.example/x> [1]", {1: 9}, guild_id=5, thread_id=6
+    )
+    assert (
+        "`https://evil.example/login`" in bare and "`https://evil.example/x`" in bare
+    )  # visible, not a link
+    assert "[1](https://discord.com/channels/5/6/9)" in bare
 
 
 def test_a_hidden_summary_is_spoiler_marked_in_every_piece_and_fits_the_budget():

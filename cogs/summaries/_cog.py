@@ -1,11 +1,8 @@
-"""`/summarize`: an LLM summary of a thread, shown only to the thread's own audience."""
+"""`/summarize`: the command, its checks and the job that reads, summarises and delivers."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,10 +19,8 @@ from bot.summaries import (
     Summarizer,
     SummaryFailed,
     ThreadMessage,
-    render_body,
-    summary_pieces,
 )
-from bot.text import LIMITS, escape
+from cogs.summaries._render import Audience, Progress, summary_message
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -45,45 +40,6 @@ TOKEN_MARGIN = timedelta(minutes=13)
 # A job with more calls than this may outlive the token even with a fast model: it posts in the thread.
 LONG_JOB_CALLS = 60
 _MEMBER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Where the summary may be shown, and what spoiler scope it carries."""
-
-    inside: bool  # asked from inside the thread
-    scope: Scope
-    scope_label: str | None  # None: not a club discussion
-
-
-class Progress:
-    """Edits the deferred reply with progress, at most once every `interval` seconds."""
-
-    def __init__(
-        self,
-        interaction: discord.Interaction,
-        interval: float,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interaction = interaction
-        self.interval = interval
-        self._monotonic = monotonic
-        self._last: float | None = None
-        self.edits = 0
-
-    async def show(self, text: str, *, force: bool = False) -> None:
-        """Show `text` unless the last edit was too recent; never fail the job over it."""
-        now = self._monotonic()
-        if not force and self._last is not None and now - self._last < self.interval:
-            return
-        self._last = now
-        try:
-            await edit_reply(self.interaction, content=text)
-            self.edits += 1
-        except (
-            discord.HTTPException
-        ) as exc:  # e.g. the 15-minute token ran out; the result goes to the thread
-            log.info("Progress edit failed (%s); carrying on", exc)
 
 
 def _next_midnight(now: datetime) -> int:
@@ -334,43 +290,6 @@ class SummariesCog(commands.Cog):
         return messages, len(found) - len(kept)
 
     # -- delivery -----------------------------------------------------------------------------------------
-    def _render(
-        self,
-        thread: discord.Thread,
-        audience: Audience,
-        summary: StoredSummary,
-        *,
-        in_thread: bool,
-        note: str | None,
-    ) -> tuple[str | None, list[discord.Embed]]:
-        """Build the message: plain inside the thread; outside it, behind spoiler markup with its scope."""
-        hidden = not in_thread
-        text = render_body(summary.body, summary.refs, guild_id=thread.guild.id, thread_id=thread.id)
-        if audience.scope_label is None:
-            scope_line = (
-                "This thread is not a club discussion, so I treated it as unscoped (no spoiler limit)."
-            )
-        else:
-            scope_line = f"Spoilers: {audience.scope_label}."
-        footer = f"Covers {summary.message_count:,} messages"
-        if summary.left_out:
-            footer += f"; {summary.left_out:,} left out at their authors' request"
-        footer += ". Written by an LLM; it can be wrong."
-        title = escape(f"Summary of {thread.name}", limit=LIMITS.embed_title)
-        budget = LIMITS.embed_total - len(title) - len(footer) - len(scope_line) - 40
-        pieces, cut = summary_pieces(text, hidden=hidden, budget=budget)
-        if cut:
-            footer += " (Shortened to fit Discord.)"
-        embeds = [discord.Embed(description=piece, colour=discord.Colour.blurple()) for piece in pieces]
-        embeds[0].title = title
-        embeds[-1].set_footer(text=f"{scope_line} {footer}")
-        content = None
-        if hidden:
-            content = f"Summary of {thread.mention}, behind spoiler markup. {scope_line}"
-        if note:
-            content = f"{note} {content or ''}".strip()
-        return content, embeds
-
     async def _deliver(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -383,7 +302,7 @@ class SummariesCog(commands.Cog):
     ) -> None:
         late = self.bot.clock.now() - interaction.created_at >= TOKEN_MARGIN
         if to_thread or late:
-            content, embeds = self._render(thread, audience, summary, in_thread=True, note=note)
+            content, embeds = summary_message(thread, audience, summary, in_thread=True, note=note)
             posted = await send(thread, content, embeds=embeds)
             try:
                 await edit_reply(
@@ -392,10 +311,5 @@ class SummariesCog(commands.Cog):
             except discord.HTTPException:
                 log.info("Summary of thread %s posted there; the interaction had expired", thread.id)
             return
-        content, embeds = self._render(thread, audience, summary, in_thread=audience.inside, note=note)
+        content, embeds = summary_message(thread, audience, summary, in_thread=audience.inside, note=note)
         await edit_reply(interaction, content=content, embeds=embeds)
-
-
-async def setup(bot: BookClubBot) -> None:
-    """Register the cog."""
-    await bot.add_cog(SummariesCog(bot))
