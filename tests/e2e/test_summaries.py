@@ -64,20 +64,29 @@ async def spoiler_thread(
     thread = await club.open_thread(parent, members[0].id, name, ChannelType.PRIVATE_THREAD)
     for member in members[1:]:
         await club.thread_add(thread, member.id)
+    # Written as the discussions feature stores an open discussion; only the columns this schema has
+    # (the discussions branch recreates the table with more of them).
+    now = "2026-11-02T18:00:00+00:00"
+    row = {
+        "guild_id": club.guild.id,
+        "work_id": book_id,
+        "spoiler_scope": scope_to_str(WholeBook(book_id)),
+        "title": name,
+        "opens_at": now,
+        "closes_at": "2026-11-09T18:00:00+00:00",
+        "channel_id": parent.id,
+        "thread_id": thread.id,
+        "mode": "gated",
+        "state": "open",
+        "created_at": now,
+        "updated_at": now,
+    }
+    columns = {r["name"] for r in await store.db.fetch_all("PRAGMA table_info(discussions)")}
+    row = {k: v for k, v in row.items() if k in columns}
     async with store.db.transaction() as tx:
         await tx.execute(
-            "INSERT INTO discussions (guild_id, work_id, spoiler_scope, title, opens_at, channel_id, thread_id, state, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-            (
-                club.guild.id,
-                book_id,
-                scope_to_str(WholeBook(book_id)),
-                name,
-                "2026-11-02T18:00:00+00:00",
-                parent.id,
-                thread.id,
-                "2026-11-02T18:00:00+00:00",
-            ),
+            f"INSERT INTO discussions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
         )
     return parent, thread
 
