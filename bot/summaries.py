@@ -9,6 +9,7 @@ time, and compatible endpoints (Ollama, vLLM, llama.cpp) use other tokenizers an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -27,6 +28,8 @@ CHARS_PER_TOKEN = 4
 _FRAMING_TOKENS = 16
 # A bad answer (empty, malformed) is asked again this many times in all, then the job fails.
 ANSWER_ATTEMPTS = 3
+# Chunk summaries are independent: a few at once cut the wait on a slow model without flooding it.
+PARALLEL_REQUESTS = 4
 
 THREAD_TAG = "thread_messages"
 SUMMARY_TAG = "summary"
@@ -315,8 +318,9 @@ class Summarizer:
                 body = await step(SUMMARIZE, material)
         else:
             pieces = [previous.body] if previous else []
-            for chunk in chunks:
-                pieces.append(await step(SUMMARIZE, quoted(THREAD_TAG, "\n".join(chunk))))
+            pieces += await _in_parallel(
+                [(SUMMARIZE, quoted(THREAD_TAG, "\n".join(chunk))) for chunk in chunks], step
+            )
             while True:
                 groups = group_pieces(pieces, self.budget.input_tokens)
                 # The plan assumed answers of full length; count again with the answers as they came.
@@ -324,13 +328,12 @@ class Summarizer:
                 if len(groups) == 1:
                     body = await step(COMBINE, quoted(PARTS_TAG, "\n\n".join(groups[0])))
                     break
-                merged = []
-                for group in groups:
-                    if len(group) == 1:
-                        merged.append(group[0])
-                    else:
-                        merged.append(await step(COMBINE, quoted(PARTS_TAG, "\n\n".join(group))))
-                pieces = merged
+                combined = await _in_parallel(
+                    [(COMBINE, quoted(PARTS_TAG, "\n\n".join(group))) for group in groups if len(group) > 1],
+                    step,
+                )
+                answers = iter(combined)
+                pieces = [group[0] if len(group) == 1 else next(answers) for group in groups]
 
         by_number = {n: mid for mid, n in numbers.items()}
         refs = {n: by_number[n] for n in cited(body) if n in by_number}
@@ -394,6 +397,27 @@ class Summarizer:
                 return text
             log.warning("Model answer was empty or unusable (attempt %d)", attempt)
         raise SummaryFailed(f"The model gave no usable answer after {ANSWER_ATTEMPTS} tries.")
+
+
+async def _in_parallel(
+    requests: Sequence[tuple[str, str]], step: Callable[[str, str], Awaitable[str]]
+) -> list[str]:
+    """Run independent requests a few at a time; return the answers in request order.
+
+    If one fails for good, the others are cancelled and that failure is raised.
+    """
+    gate = asyncio.Semaphore(PARALLEL_REQUESTS)
+
+    async def one(instruction: str, material: str) -> str:
+        async with gate:
+            return await step(instruction, material)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(*request)) for request in requests]
+    except* SummaryFailed as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def _content(response: object) -> str | None:

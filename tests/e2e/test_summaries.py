@@ -120,7 +120,10 @@ async def test_a_long_spoiler_thread_is_summarized_in_bounded_calls_with_progres
     await alice.say(thread, "I wonder whether the lighthouse was ever real")  # one through the gateway too
     cog = harness.bot.get_cog("SummariesCog")
     cog.progress_interval = 0.2
-    llm.base_delay = 0.15  # a model that takes a moment, so progress shows
+    for k in range(
+        12
+    ):  # a model that takes a moment (answers finishing at different times), so progress shows
+        llm.delay(0.25 * (k % 4 + 1))
 
     reply = await alice.slash("summarize", in_channel=thread)
     message = await finished(club, reply)

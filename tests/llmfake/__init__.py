@@ -88,6 +88,8 @@ class FakeLLM:
         self.script: deque[Step] = deque()
         self.base_delay = 0.0  # added to every request (a slow model)
         self.usage = True  # report token usage as OpenAI does
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests being answered at once
         self._runner: web.AppRunner | None = None
         self._ids = itertools.count(1)
         self.port = 0
@@ -155,8 +157,13 @@ class FakeLLM:
             answered=step.status,
         )
         self.requests.append(record)
-        if self.base_delay or step.delay:
-            await asyncio.sleep(self.base_delay + step.delay)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.base_delay or step.delay:
+                await asyncio.sleep(self.base_delay + step.delay)
+        finally:
+            self.in_flight -= 1
         if step.status != 200:
             error = {"error": {"message": f"scripted {step.status}", "type": "server_error", "code": None}}
             return web.json_response(error, status=step.status, headers=step.headers)

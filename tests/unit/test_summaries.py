@@ -21,6 +21,7 @@ from bot.summaries import (
     SummaryFailed,
     ThreadMessage,
     chunk_lines,
+    cited,
     estimate_tokens,
     format_line,
     planned_calls,
@@ -46,14 +47,16 @@ async def llm() -> AsyncIterator[FakeLLM]:
         yield server
 
 
-def client_for(server: FakeLLM) -> AsyncOpenAI:
-    """Build the client exactly as the bot does, with a short timeout."""
+@pytest.fixture
+async def client(llm: FakeLLM) -> AsyncIterator[AsyncOpenAI]:
+    """The client exactly as the bot builds it, with a short timeout; closed after the test."""
     settings = load_settings(
-        {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url, "SUMMARY_TIMEOUT_SECONDS": "1"}
+        {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.base_url, "SUMMARY_TIMEOUT_SECONDS": "1"}
     )
-    client = build_llm(settings)
-    assert client is not None
-    return client
+    built = build_llm(settings)
+    assert built is not None
+    yield built
+    await built.close()
 
 
 def test_tokens_are_estimated_from_characters():
@@ -90,8 +93,8 @@ def test_planned_calls_grow_with_chunks_but_stay_close_to_them():
         assert chunks < planned_calls(chunks, budget, previous=False) <= chunks * 1.25 + 2
 
 
-async def test_a_short_thread_is_one_call_with_the_thread_as_quoted_data(llm: FakeLLM):
-    summarizer = Summarizer(client_for(llm), "club-model", 8000)
+async def test_a_short_thread_is_one_call_with_the_thread_as_quoted_data(llm: FakeLLM, client: AsyncOpenAI):
+    summarizer = Summarizer(client, "club-model", 8000)
     messages = thread(20)
     result = await summarizer.summarize(messages, None)
     (request,) = llm.requests
@@ -106,8 +109,8 @@ async def test_a_short_thread_is_one_call_with_the_thread_as_quoted_data(llm: Fa
     assert result.usage.calls == 1 and result.usage.prompt_tokens > 0
 
 
-async def test_a_long_thread_is_map_reduced_each_message_sent_once(llm: FakeLLM):
-    summarizer = Summarizer(client_for(llm), "m", 2000)
+async def test_a_long_thread_is_map_reduced_each_message_sent_once(llm: FakeLLM, client: AsyncOpenAI):
+    summarizer = Summarizer(client, "m", 2000)
     messages = thread(600)
     plan = summarizer.plan(messages, None)
     seen: list[tuple[int, int]] = []
@@ -129,8 +132,8 @@ async def test_a_long_thread_is_map_reduced_each_message_sent_once(llm: FakeLLM)
     assert result.refs[1] == 1000 and result.refs[600] == 1599
 
 
-async def test_an_update_sends_only_new_messages_with_the_stored_summary(llm: FakeLLM):
-    summarizer = Summarizer(client_for(llm), "m", 8000)
+async def test_an_update_sends_only_new_messages_with_the_stored_summary(llm: FakeLLM, client: AsyncOpenAI):
+    summarizer = Summarizer(client, "m", 8000)
     previous = PreviousSummary(
         body="**Main points**\n- Alice loved the lighthouse [4]",
         refs={4: 1003},
@@ -147,8 +150,10 @@ async def test_an_update_sends_only_new_messages_with_the_stored_summary(llm: Fa
     assert result.messages == 350 and result.left_out == 3 and result.last_message_id == 3049
 
 
-async def test_rate_limits_server_errors_and_timeouts_are_retried_by_the_client(llm: FakeLLM):
-    summarizer = Summarizer(client_for(llm), "m", 8000)
+async def test_rate_limits_server_errors_and_timeouts_are_retried_by_the_client(
+    llm: FakeLLM, client: AsyncOpenAI
+):
+    summarizer = Summarizer(client, "m", 8000)
     llm.fail(429, headers={"retry-after-ms": "20"})
     llm.fail(500)
     llm.then(Step(delay=1.5))  # longer than the 1 s timeout: the client gives up and retries
@@ -157,8 +162,8 @@ async def test_rate_limits_server_errors_and_timeouts_are_retried_by_the_client(
     assert result.usage.calls == 1 and "Main points" in result.body
 
 
-async def test_a_server_that_keeps_failing_gives_a_clear_error(llm: FakeLLM):
-    summarizer = Summarizer(client_for(llm), "m", 8000)
+async def test_a_server_that_keeps_failing_gives_a_clear_error(llm: FakeLLM, client: AsyncOpenAI):
+    summarizer = Summarizer(client, "m", 8000)
     llm.fail(503, times=LLM_MAX_RETRIES + 1)
     with pytest.raises(SummaryFailed, match=r"error \(503\)"):
         await summarizer.summarize(thread(5), None)
@@ -176,8 +181,10 @@ async def test_a_server_that_keeps_failing_gives_a_clear_error(llm: FakeLLM):
     ],
     ids=["not-json", "blank", "null", "no-choices", "not-a-completion"],
 )
-async def test_malformed_answers_are_asked_again_a_bounded_number_of_times(llm: FakeLLM, bad: Step):
-    summarizer = Summarizer(client_for(llm), "m", 8000)
+async def test_malformed_answers_are_asked_again_a_bounded_number_of_times(
+    llm: FakeLLM, client: AsyncOpenAI, bad: Step
+):
+    summarizer = Summarizer(client, "m", 8000)
     llm.then(bad)
     result = await summarizer.summarize(thread(3), None)
     assert len(llm.requests) == 2 and "Main points" in result.body
@@ -222,3 +229,27 @@ def test_a_hidden_summary_is_spoiler_marked_in_every_piece_and_fits_the_budget()
         assert piece.startswith("||") and piece.endswith("||") and len(piece) <= 4096
     plain, cut = summary_pieces("short", hidden=False, budget=5000)
     assert plain == ["short"] and not cut
+
+
+async def test_chunks_are_summarised_a_few_at_a_time_and_combined_in_order(llm: FakeLLM, client: AsyncOpenAI):
+    from bot.summaries import PARALLEL_REQUESTS, PARTS_TAG
+
+    llm.base_delay = 0.05
+    summarizer = Summarizer(client, "m", 2000)
+    result = await summarizer.summarize(thread(600), None)
+    assert llm.max_in_flight == PARALLEL_REQUESTS
+    combines = [r for r in llm.requests if f"<{PARTS_TAG}>" in r.user_text]
+    assert combines
+    for request in combines:  # partial summaries arrive oldest first, whatever order they finished in
+        cites = cited(request.user_text)
+        assert len(cites) > 2 and cites == sorted(cites)
+    assert result.refs[1] == 1000
+
+
+async def test_a_failure_in_one_chunk_stops_the_others(llm: FakeLLM, client: AsyncOpenAI):
+    summarizer = Summarizer(client, "m", 2000)
+    llm.base_delay = 0.05
+    llm.fail(400)  # not retried by the client
+    with pytest.raises(SummaryFailed, match=r"error \(400\)"):
+        await summarizer.summarize(thread(600), None)
+    assert len(llm.requests) <= 4  # the first batch only; nothing after the failure
