@@ -78,6 +78,10 @@ class SummariesCog(commands.Cog):
         audience = await self._audience(interaction, interaction.user, target)
         self._check_cooldown(interaction.guild.id, interaction.user.id)
         settings = self.bot.settings
+        if settings.summary_daily_tokens == 0:
+            raise UserError(
+                "Summaries are paused on this bot: whoever runs it set `SUMMARY_DAILY_TOKENS` to 0."
+            )
         usage = await self.bot.store.summaries.usage_today(interaction.guild.id)
         if usage.tokens >= settings.summary_daily_tokens:
             raise UserError(

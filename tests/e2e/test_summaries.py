@@ -325,6 +325,10 @@ async def test_daily_budget_and_cooldown_refuse_with_a_clear_message(club, harne
     used_up = await alice.slash("summarize", in_channel=thread)
     assert f"used its {spent:,} summary tokens for today" in used_up.content
     assert len(llm.requests) == 1
+    harness.bot.settings = dataclasses.replace(generous, summary_daily_tokens=0)
+    paused = await alice.slash("summarize", in_channel=thread)
+    assert "paused" in paused.content and "SUMMARY_DAILY_TOKENS" in paused.content
+    assert len(llm.requests) == 1
 
 
 async def test_the_stored_summary_survives_a_restart_and_no_new_messages_costs_nothing(
