@@ -66,7 +66,8 @@ class SummariesCog(commands.Cog):
     async def summarize(
         self,
         interaction: discord.Interaction[BookClubBot],
-        thread: discord.Thread | None = None,
+        # The raw option, not discord.Thread: an archived thread is not in the cache, so it is fetched.
+        thread: app_commands.AppCommandThread | None = None,
         share: bool = False,
     ) -> None:
         """Check who may see the summary, then read, summarise and deliver it."""
@@ -106,7 +107,7 @@ class SummariesCog(commands.Cog):
 
     # -- checks, before deferring (fast) --------------------------------------------------------------
     async def _thread(
-        self, interaction: discord.Interaction[BookClubBot], option: discord.Thread | None
+        self, interaction: discord.Interaction[BookClubBot], option: app_commands.AppCommandThread | None
     ) -> discord.Thread:
         assert interaction.guild is not None
         if option is None:

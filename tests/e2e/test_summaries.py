@@ -342,3 +342,17 @@ async def test_the_stored_summary_survives_a_restart_and_no_new_messages_costs_n
     assert len(llm.requests) == 1
     assert again.content.startswith("No new messages since the last summary")
     assert "Covers 12 messages" in again.embed["footer"]["text"]
+
+
+async def test_an_archived_thread_can_be_summarized_from_outside_behind_spoiler_markup(
+    club, harness, alice, bob, llm
+):
+    thread = await club.open_thread(club.default_channel, alice.id, "Last month", ChannelType.PUBLIC_THREAD)
+    seed(club, thread, [alice], 8)
+    await club.clock.advance(timedelta(days=2))  # idle past its auto-archive duration
+    assert thread.archived and harness.bot.get_channel(thread.id) is None  # not in the bot's cache any more
+    reply = await bob.slash("summarize", in_channel=club.default_channel, thread=thread)
+    message = await finished(club, reply)
+    assert message.ephemeral and message.embed["description"].startswith("||")
+    assert "not a club discussion" in message.content
+    assert len(llm.requests) == 1
