@@ -402,10 +402,7 @@ class Summarizer:
 async def _in_parallel(
     requests: Sequence[tuple[str, str]], step: Callable[[str, str], Awaitable[str]]
 ) -> list[str]:
-    """Run independent requests a few at a time; return the answers in request order.
-
-    If one fails for good, the others are cancelled and that failure is raised.
-    """
+    """Run independent requests a few at a time and return the answers in order (one failure cancels the rest)."""
     gate = asyncio.Semaphore(PARALLEL_REQUESTS)
 
     async def one(instruction: str, material: str) -> str:
@@ -467,11 +464,7 @@ def render_body(body: str, refs: Mapping[int, int], *, guild_id: int, thread_id:
 
 
 def summary_pieces(text: str, *, hidden: bool, budget: int) -> tuple[list[str], bool]:
-    """Split the rendered summary into embed descriptions totalling at most `budget` characters.
-
-    With `hidden`, the text is behind spoiler markup, reopened in each piece. Returns the pieces and
-    whether the end had to be left out.
-    """
+    """Split the summary into embed descriptions within `budget` (spoiler-marked in each when `hidden`); say if cut."""
     source = spoiler(text) if hidden else text
     pieces = split_markdown(source, LIMITS.embed_description)
     kept: list[str] = []
