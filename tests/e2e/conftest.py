@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fakediscord import FakeClock, FakeDiscord
+from fakediscord.pytest_plugin import require_validation
 
 from bot.__main__ import build_llm
 from bot.client import BookClubBot
@@ -98,8 +99,7 @@ async def club(clock: FakeClock) -> AsyncIterator[FakeDiscord]:
     """A running emulator with a validated API; any spec violation fails the test."""
     async with FakeDiscord(clock=clock) as fake:
         fake.connect_discord_py()
-        if fake.validation_skipped_reason:
-            print(f"\n[fakediscord] spec validation skipped: {fake.validation_skipped_reason}")
+        require_validation(fake)
         yield fake
         fake.assert_no_violations()
 

@@ -9,15 +9,13 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from . import payloads
-
-if TYPE_CHECKING:
-    from .events import Changes
-    from .world import World
+from .changes import Changes
+from .world import World
 
 log = logging.getLogger(__name__)
 

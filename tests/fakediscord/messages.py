@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import payloads
 from .errors import DiscordHTTPError, bad_request, form_error
+from .events import Events
 from .permissions import FLAGS
 from .world import (
     MENTION_ROLE,
@@ -20,9 +21,6 @@ from .world import (
     StoredMessage,
     World,
 )
-
-if TYPE_CHECKING:
-    from .events import Events
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7

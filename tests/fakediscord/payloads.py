@@ -190,7 +190,9 @@ def guild_create(
         "presences": [],
         "voice_states": [],
         "stage_instances": [],
-        "guild_scheduled_events": [event_for_gateway(e) for e in g.scheduled_events.values()],
+        "guild_scheduled_events": [
+            event_for_gateway(e) for e in g.scheduled_events.values() if _event_visible_to_bot(world, e)
+        ],
         "soundboard_sounds": [],
         "embedded_activities": [],
         "activity_instances": [],
@@ -248,6 +250,12 @@ def guild_fields(world: World, g: Guild) -> dict[str, Any]:
 def nested_message(payload: dict[str, Any]) -> dict[str, Any]:
     """Return a message as Discord nests it (referenced, resolved, interaction.message): no guild_id/member."""
     return {k: v for k, v in payload.items() if k not in ("guild_id", "member", "referenced_message")}
+
+
+def _event_visible_to_bot(world: World, event: dict[str, Any]) -> bool:
+    """Tell whether the bot may see an event: a channel event needs VIEW_CHANNEL on its channel."""
+    ch = world.channels.get(int(event["channel_id"])) if event.get("channel_id") else None
+    return ch is None or world.can_see(ch, world.bot_user.id)
 
 
 def event_for_gateway(event: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,10 @@ from aiohttp import BodyPartReader, web
 
 from . import payloads, routes
 from . import permissions as perm
+from .changes import Changes
 from .clock import FakeClock
 from .errors import DiscordHTTPError
-from .events import Changes, Events
+from .events import Events
 from .faults import HttpFault
 from .fidelity import (
     RecordedViolation,

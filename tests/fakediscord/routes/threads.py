@@ -51,6 +51,14 @@ class ThreadRoutes(RouteBase):
             raise bad_request(50024, "Cannot execute action on this channel type")
         return ch
 
+    def _open_thread(self, req: RestRequest) -> Channel:
+        """Return the path's thread for a membership change: Join/Leave/Add/Remove Thread Member each "also
+        requires the thread is not archived" (Channel resource)."""
+        th = self._thread(req)
+        if th.archived:
+            raise bad_request(50083, "Thread is archived")
+        return th
+
     async def thread_from_message(self, req: RestRequest) -> Any:
         """POST /channels/{id}/messages/{mid}/threads: the thread gets the message's id."""
         ch = self.channel(req)
@@ -166,13 +174,13 @@ class ThreadRoutes(RouteBase):
 
     async def join_thread(self, req: RestRequest) -> Any:
         """PUT thread-members/@me."""
-        th = self._thread(req)
+        th = self._open_thread(req)
         await self.threads.add_member(th, self.me)
         return None
 
     async def leave_thread(self, req: RestRequest) -> Any:
         """DELETE thread-members/@me."""
-        th = self._thread(req)
+        th = self._open_thread(req)
         await self.threads.remove_member(th, self.me)
         return None
 
@@ -207,7 +215,7 @@ class ThreadRoutes(RouteBase):
 
     async def remove_thread_member(self, req: RestRequest) -> Any:
         """DELETE thread-members/{user}."""
-        th = self._thread(req)
+        th = self._open_thread(req)
         uid = req.int_param("user_id")
         if uid != self.me and not (th.type == ChannelType.PRIVATE_THREAD and th.owner_id == self.me):
             self.need(th, "manage_threads")

@@ -241,3 +241,18 @@ async def test_manage_events_edits_anyones_but_cannot_create(
     theirs = someone_elses_event(club, clock, club.member("olga").id)
     assert (await http.edit_scheduled_event(gid, theirs, name="Renamed"))["name"] == "Renamed"
     await http.delete_scheduled_event(gid, theirs)
+
+
+async def test_bot_does_not_see_events_in_channels_it_cannot_view(
+    club: FakeDiscord, bot: SampleBot, clock: FakeClock
+) -> None:
+    voice = club.voice_channel("Lounge")
+    body = external(clock, name="Hidden", entity_type=VOICE, channel_id=str(voice.id))
+    body.update(entity_metadata=None, scheduled_end_time=None)
+    made = await bot.http.create_guild_scheduled_event(club.guild.id, **body)
+    await bot.http.create_guild_scheduled_event(club.guild.id, **external(clock, name="Open"))
+    await club.set_permissions(voice, "bot", deny=["view_channel"])
+    listed = await bot.http.get_scheduled_events(club.guild.id, False)
+    assert [e["name"] for e in listed] == ["Open"]
+    with pytest.raises(discord.NotFound):
+        await bot.http.get_scheduled_event(club.guild.id, made["id"], False)

@@ -149,3 +149,21 @@ async def test_locked_thread_with_manage_threads(club: FakeDiscord, bot: SampleB
     with pytest.raises(discord.HTTPException) as refused:
         await public.edit(invitable=False)  # only private threads are invitable
     assert refused.value.status == 400
+
+
+async def test_membership_changes_need_an_open_thread(club: FakeDiscord, bot: SampleBot) -> None:
+    alice = club.member("alice")
+    th, thread = await private_thread(club, bot, "Archived soon")
+    await th.add_user(discord.Object(alice.id))
+    await th.edit(archived=True)
+    for change in (
+        th.remove_user(discord.Object(alice.id)),
+        th.leave(),
+        th.add_user(discord.Object(club.member("bob").id)),
+    ):
+        with pytest.raises(discord.HTTPException) as refused:
+            await change
+        assert refused.value.code == 50083
+    await th.edit(archived=False)
+    await th.remove_user(discord.Object(alice.id))
+    assert alice.id not in thread.thread_members
