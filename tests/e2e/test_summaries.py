@@ -13,7 +13,7 @@ from fakediscord.world import ChannelType
 from llmfake import FakeLLM, Step
 
 from bot.domain import State
-from bot.spoilers import WholeBook, scope_to_str
+from bot.spoilers import BookAndFilm, WholeBook, scope_to_str
 from bot.store import StatusUpdate, Store
 from bot.summaries import SUMMARY_TAG, THREAD_TAG
 
@@ -356,3 +356,25 @@ async def test_an_archived_thread_can_be_summarized_from_outside_behind_spoiler_
     assert message.ephemeral and message.embed["description"].startswith("||")
     assert "not a club discussion" in message.content
     assert len(llm.requests) == 1
+
+
+async def test_a_changed_scope_starts_the_summary_afresh(club, harness, store, catalog, alice, llm):
+    _, thread = await spoiler_thread(club, store, catalog["lantern"], [alice])
+    seed(club, thread, [alice], 10)
+    await finished(club, await alice.slash("summarize", in_channel=thread))
+    async with store.db.transaction() as tx:  # an organizer widened the discussion to the film as well
+        await tx.execute(
+            "UPDATE discussions SET spoiler_scope = ? WHERE thread_id = ?",
+            (scope_to_str(BookAndFilm(catalog["lantern"], catalog["lantern_film"])), thread.id),
+        )
+    await club.clock.advance(timedelta(minutes=6))
+    seed(club, thread, [alice], 3, text="and the film {i}")
+    again = await finished(club, await alice.slash("summarize", in_channel=thread))
+    fresh = llm.requests[-1].user_text
+    assert (
+        f"<{SUMMARY_TAG}>" not in fresh and len(LINE.findall(fresh)) == 13
+    )  # the whole thread, no old summary
+    assert (
+        "Spoilers: " in again.embed["footer"]["text"]
+        and "Covers 13 messages" in again.embed["footer"]["text"]
+    )
