@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.privacy",
     "cogs.polls",
     "cogs.reviews",
+    "cogs.summaries",
 )
 
 
@@ -111,6 +112,8 @@ class BookClubBot(commands.Bot):
         """Stop the scheduler (its timers stay in the database), then disconnect."""
         await self.scheduler.stop()
         await super().close()
+        if self.llm is not None:
+            await self.llm.close()  # its HTTP connections belong to this event loop
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
-from bot.errors import UserError
+from bot.errors import NotAllowed, UserError
 from bot.lookup import work_label
 from bot.ratings import stars
 from bot.store import GuildSettings, GuildSettingsRepository
@@ -158,7 +158,14 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             if await self.guilds.is_configured(interaction.guild_id)
             else "Not set up yet: an organizer can run `/club setup`."
         )
-        await interaction.response.send_message(note or None, embed=settings_embed(settings), ephemeral=True)
+        embed = settings_embed(settings)
+        if await _is_organizer(interaction):
+            embed.add_field(
+                name="Summaries today (organizers see this)",
+                value=await _summary_usage(interaction),
+                inline=False,
+            )
+        await interaction.response.send_message(note or None, embed=embed, ephemeral=True)
 
     @app_commands.command(name="history", description="Titles the club finished, with their ratings")
     async def history(self, interaction: discord.Interaction[BookClubBot]) -> None:
@@ -186,6 +193,27 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             else "Nothing yet: organizers record a finished title with `/book finish` (or by choosing the next `/book current`)."
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def _is_organizer(interaction: discord.Interaction[BookClubBot]) -> bool:
+    try:
+        await ensure_organizer(interaction)
+    except NotAllowed:
+        return False
+    return True
+
+
+async def _summary_usage(interaction: discord.Interaction[BookClubBot]) -> str:
+    """Describe today's LLM use against the club's budget."""
+    bot = interaction.client
+    if not bot.settings.summaries_enabled:
+        return "off (set OPENAI_API_KEY to enable `/summarize`)"
+    assert interaction.guild_id is not None
+    usage = await bot.store.summaries.usage_today(interaction.guild_id)
+    return (
+        f"{usage.tokens:,} of {bot.settings.summary_daily_tokens:,} tokens in {usage.calls:,} calls "
+        f"(model {bot.settings.summary_model}; the budget resets at midnight UTC)"
+    )
 
 
 async def setup(bot: BookClubBot) -> None:

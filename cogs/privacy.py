@@ -36,6 +36,9 @@ def describe_data(data: MemberData) -> str:
         "discussions_created": "discussions you scheduled (they stay, your name is removed)",
         "polls_created": "polls you started (they stay, your name is removed)",
         "reminder_optouts": "your choice to get no discussion reminders",
+        "summary_opt_out": "your choice to keep your messages out of thread summaries "
+        "(run `/privacy summaries` again to keep them out)",
+        "summaries": "stored thread summaries drawing on your messages (the next `/summarize` rereads the thread)",
     }
     lines = [f"- {count} {labels[name]}" for name, count in vars(data).items() if count]
     return "\n".join(lines) or "- nothing"
@@ -136,6 +139,39 @@ class PrivacyCog(
             f"{describe_data(data)}\nIt cannot be undone. Are you sure?",
             view=view,
             ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="summaries",
+        description="Choose whether your messages may be sent to the LLM for thread summaries",
+    )
+    @app_commands.describe(choice="Leave your messages out of summaries, or let them in again")
+    @app_commands.choices(
+        choice=[
+            app_commands.Choice(name="Leave my messages out", value="out"),
+            app_commands.Choice(name="Include my messages", value="in"),
+        ]
+    )
+    async def summaries(
+        self, interaction: discord.Interaction[BookClubBot], choice: app_commands.Choice[str]
+    ) -> None:
+        """Record the member's choice for every server."""
+        leave_out = choice.value == "out"
+        changed = await self.bot.store.summaries.set_opt_out(interaction.user.id, leave_out)
+        if leave_out:
+            text = (
+                "Done: your messages are never sent to the LLM; summaries leave them out and say how many."
+                if changed
+                else "Your messages were already left out of summaries."
+            )
+        else:
+            text = (
+                "Done: from now on, summaries may include your messages."
+                if changed
+                else "Your messages were already included in summaries."
+            )
+        await interaction.response.send_message(
+            f"{text} (This applies in every server I share with you.)", ephemeral=True
         )
 
 

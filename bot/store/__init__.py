@@ -32,12 +32,14 @@ from bot.store.reviews import (
     ReviewRepository,
 )
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository, ThreadDiscussion
 from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
     "CatalogRepository",
     "Database",
     "DatabaseError",
+    "DayUsage",
     "Discussion",
     "DiscussionRepository",
     "Draft",
@@ -68,7 +70,10 @@ __all__ = [
     "StatusRepository",
     "StatusUpdate",
     "Store",
+    "StoredSummary",
     "Suggestion",
+    "SummaryRepository",
+    "ThreadDiscussion",
     "Timer",
     "TimerRepository",
     "VoteOp",
@@ -88,6 +93,7 @@ class Store:
     reviews: ReviewRepository
     timers: TimerRepository
     discussions: DiscussionRepository
+    summaries: SummaryRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -102,4 +108,5 @@ class Store:
             reviews=ReviewRepository(db, clock),
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
+            summaries=SummaryRepository(db, clock),
         )

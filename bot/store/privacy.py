@@ -24,6 +24,8 @@ class MemberData:
     rounds_opened: int = 0
     polls_created: int = 0
     reminder_optouts: int = 0
+    summary_opt_out: int = 0
+    summaries: int = 0
 
     @property
     def total(self) -> int:
@@ -94,6 +96,17 @@ _PERSONAL_DATA = (
         "reminder_optouts",
         "SELECT COUNT(*) FROM discussion_reminder_optouts WHERE user_id = ?",
         "DELETE FROM discussion_reminder_optouts WHERE user_id = ?",
+    ),
+    (
+        "summary_opt_out",
+        "SELECT COUNT(*) FROM summary_opt_outs WHERE user_id = ?",
+        "DELETE FROM summary_opt_outs WHERE user_id = ?",
+    ),
+    # A stored summary names the people it draws on; it goes (the next /summarize rereads the thread).
+    (
+        "summaries",
+        "SELECT COUNT(*) FROM summary_authors WHERE user_id = ?",
+        "DELETE FROM summaries WHERE id IN (SELECT summary_id FROM summary_authors WHERE user_id = ?)",
     ),
 )
 

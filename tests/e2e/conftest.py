@@ -13,6 +13,7 @@ import pytest
 from fakediscord import FakeClock, FakeDiscord
 from fakediscord.pytest_plugin import require_validation
 
+from bot.__main__ import build_llm
 from bot.client import BookClubBot
 from bot.settings import Settings, load_settings
 from bot.store import Database, Store
@@ -73,7 +74,9 @@ class BotHarness:
         await db.migrate()
         self.store = Store.build(db, self.clock)
         settings = self.dev_settings if sync else self.production_settings
-        self.bot = BookClubBot(settings=settings, store=self.store, clock=self.clock, **self.options)
+        self.bot = BookClubBot(
+            settings=settings, store=self.store, llm=build_llm(settings), clock=self.clock, **self.options
+        )
         self._stack = contextlib.AsyncExitStack()
         await self._stack.enter_async_context(self.club.run_bot(self.bot))
         await self.club.wait_for_commands()

@@ -62,6 +62,7 @@ async def test_sync_registers_commands_globally_or_to_one_guild(club, tmp_path, 
         "nominations",
         "nominate",
         "review",
+        "summarize",
     }
     assert expected <= {c["name"] for c in club.commands(guild=None)}
     assert club.commands() == []

@@ -318,8 +318,20 @@ class Actor:
             if value.parent_id:
                 data["parent_id"] = str(value.parent_id)
             if value.is_thread:
+                # The API spec types resolved channels as full objects (ThreadResponse in
+                # ResolvedObjectsResponse.channels): a thread carries its owner and counts, which
+                # discord.py's AppCommandThread reads.
                 full = payloads.channel(world, value)
-                data["thread_metadata"] = full["thread_metadata"]
+                for key in (
+                    "thread_metadata",
+                    "owner_id",
+                    "message_count",
+                    "member_count",
+                    "rate_limit_per_user",
+                    "total_message_sent",
+                    "applied_tags",
+                ):
+                    data[key] = full[key]
             resolved.setdefault("channels", {})[str(value.id)] = data
             return str(value.id)
         if t == 11:

@@ -26,6 +26,7 @@ from .fidelity import (
     Validator,
     invalid_form_body,
     load_validator,
+    normalise_gateway,
     normalise_request,
     normalise_response,
     record,
@@ -369,7 +370,7 @@ class FakeDiscord:
     # -- validation -------------------------------------------------------------------------------------
     def _check_frame(self, frame: dict[str, Any]) -> None:
         assert self.validator is not None
-        found = self.validator.check_gateway(frame)
+        found = self.validator.check_gateway(normalise_gateway(frame))
         if found:
             self.violations.extend(
                 record("gateway", "", f"gateway {frame.get('t') or frame.get('op')}", found)
