@@ -67,7 +67,6 @@ _CLIENT_OPCODES = {1, 2, 3, 4, 6, 8, 31, 43}
 # Identify Structure: required fields and connection properties.
 _IDENTIFY_REQUIRED = ("token", "properties", "intents")
 _IDENTIFY_PROPERTIES = ("os", "browser", "device")
-_CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
 
 
 @dataclass
@@ -230,23 +229,24 @@ class Gateway:
         return bool(sess.intents & bit)
 
     def _strip_content(self, sess: Session, event: str, data: dict[str, Any]) -> dict[str, Any]:
-        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or sess.intents & MESSAGE_CONTENT:
+        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
             return data
-        me = str(self.world.bot_user.id)
-        author = (data.get("author") or {}).get("id")
-        if (
-            author == me
-            or not data.get("guild_id")
-            or any(u.get("id") == me for u in data.get("mentions", []))
-        ):
-            return data
-        out = dict(data)
-        for key in _CONTENT_FIELDS:
-            if key == "poll":
-                out.pop(key, None)
-            elif key in out:
-                out[key] = "" if key == "content" else []
-        return out
+        # Gateway dispatches carry content only when the bot asked for the intent in IDENTIFY (API v10).
+        return payloads.message_for_app(self.world, data, content_intent=bool(sess.intents & MESSAGE_CONTENT))
+
+    def app_has_message_content(self) -> bool:
+        """Tell whether the app holds the Message Content intent, which decides content in REST responses.
+
+        Discord decides REST by the app's settings in the Developer Portal (change log, "Message Content is a
+        Privileged Intent"). The emulator takes those settings to be what the bot identified with, within
+        `allowed_intents`: an operator switches on what the bot asks for, and asking for more closes 4014.
+        """
+        sess = self.session
+        return (
+            sess is not None
+            and bool(sess.intents & MESSAGE_CONTENT)
+            and bool(self.allowed_intents & MESSAGE_CONTENT)
+        )
 
     async def _send(self, ws: web.WebSocketResponse | None, frame: dict[str, Any]) -> None:
         if self.frame_check is not None:

@@ -311,3 +311,43 @@ def all_permissions() -> str:
 
 def _sid(value: int | None) -> str | None:
     return str(value) if value is not None else None
+
+
+# Fields the Message Content privileged intent guards. Discord API docs, events/gateway.mdx "Message Content
+# Intent" and resources/message.mdx (message object, note [2]): without the intent an app gets empty
+# `content`, `embeds`, `attachments` and `components`, and no `poll` at all, "across the APIs" (gateway
+# dispatches and REST responses alike), except for messages the app sent, DMs with the app, messages that
+# mention the app, and the message a message context menu command targets (the interaction's resolved
+# message, which is never passed through here).
+_CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
+
+
+def message_for_app(world: World, payload: dict[str, Any], *, content_intent: bool) -> dict[str, Any]:
+    """Return a message as the bot receives it, blanked when it lacks the Message Content intent."""
+    if content_intent:
+        return payload
+    out = payload
+    ref = payload.get("referenced_message")
+    if ref:
+        # The replied-to message is a message object of its own: the same rule applies to it.
+        out = {**payload, "referenced_message": message_for_app(world, ref, content_intent=False)}
+    if _content_exempt(world, payload):
+        return out
+    out = dict(out)
+    for key in _CONTENT_FIELDS:
+        if key == "poll":
+            out.pop(key, None)
+        elif key in out:
+            out[key] = "" if key == "content" else []
+    return out
+
+
+def _content_exempt(world: World, payload: dict[str, Any]) -> bool:
+    """Tell whether the bot sees this message's content without the intent (its own, a DM, a mention)."""
+    me = str(world.bot_user.id)
+    if (payload.get("author") or {}).get("id") == me:
+        return True
+    if any(u.get("id") == me for u in payload.get("mentions") or []):
+        return True
+    ch = world.channels.get(int(payload["channel_id"])) if payload.get("channel_id") else None
+    return ch is not None and ch.type == ChannelType.DM

@@ -151,6 +151,7 @@ class FakeDiscord:
             polls=self.polls,
             scheduled=self.scheduled,
             gateway_url=lambda: self.gateway.url,
+            content_intent=self.gateway.app_has_message_content,
         )
         InteractionRoutes(self.world, self.events, self.messages, self.interactions).register(self.router)
         self.ratelimiter = RateLimiter(enabled=rate_limits)

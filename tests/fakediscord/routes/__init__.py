@@ -41,12 +41,13 @@ def mount(
     polls: PollService,
     scheduled: ScheduledEventService,
     gateway_url: Callable[[], str],
+    content_intent: Callable[[], bool],
 ) -> None:
     """Register every bot-token REST route (interactions and webhooks register themselves)."""
     UserRoutes(world, gateway_url).register(router)
     CommandRoutes(world, events).register(router)
     GuildRoutes(world, events).register(router)
     ScheduledEventRoutes(world, scheduled).register(router)
-    ChannelMessageRoutes(world, events, messages, threads).register(router)
+    ChannelMessageRoutes(world, events, messages, threads, content_intent).register(router)
     ThreadRoutes(world, events, messages, threads).register(router)
     PollRoutes(world, polls).register(router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -11,7 +12,7 @@ from ..events import Events
 from ..messages import MessageService, Upload
 from ..routing import RestRequest, Router
 from ..threads import ThreadService
-from ..world import Channel, ChannelType, Overwrite, World
+from ..world import Channel, ChannelType, Overwrite, StoredMessage, World
 from .base import RouteBase
 
 
@@ -19,12 +20,22 @@ class ChannelMessageRoutes(RouteBase):
     """Serve /channels/{id} (not thread-specific routes), messages, pins and reactions."""
 
     def __init__(
-        self, world: World, events: Events, messages: MessageService, threads: ThreadService
+        self,
+        world: World,
+        events: Events,
+        messages: MessageService,
+        threads: ThreadService,
+        content_intent: Callable[[], bool],
     ) -> None:
         super().__init__(world)
         self.events = events
         self.messages = messages
         self.threads = threads
+        self._content_intent = content_intent
+
+    def _for_app(self, m: StoredMessage) -> dict[str, Any]:
+        """Return `m` as the bot may read it: other people's content needs the Message Content intent."""
+        return payloads.message_for_app(self.world, m.payload, content_intent=self._content_intent())
 
     def register(self, router: Router) -> None:
         """Add these routes to `router`."""
@@ -219,7 +230,7 @@ class ChannelMessageRoutes(RouteBase):
             msgs = older + newer
         else:
             msgs = msgs[-limit:]
-        return [m.payload for m in reversed(msgs)]
+        return [self._for_app(m) for m in reversed(msgs)]
 
     async def create_message(self, req: RestRequest) -> Any:
         """POST a message as the bot."""
@@ -256,7 +267,7 @@ class ChannelMessageRoutes(RouteBase):
         if not self.world.can_read_history(ch, self.me):
             return {"items": [], "has_more": False}
         items = [
-            {"pinned_at": payloads.iso(at), "message": self.world.messages[mid].payload}
+            {"pinned_at": payloads.iso(at), "message": self._for_app(self.world.messages[mid])}
             for mid, at in reversed(self.world.pins.get(ch.id, []))
             if not self.world.messages[mid].deleted
         ]
@@ -302,7 +313,7 @@ class ChannelMessageRoutes(RouteBase):
         ch = self.channel(req)
         if not self.world.can_read_history(ch, self.me):
             raise missing_access()
-        return self.message(req, ch).payload
+        return self._for_app(self.message(req, ch))
 
     async def edit_message(self, req: RestRequest) -> Any:
         """PATCH a message (only the bot's own, except flags with manage_messages)."""
@@ -316,7 +327,7 @@ class ChannelMessageRoutes(RouteBase):
         self.messages.check_body(ch, body, req.files, req.size, creating=False)
         self.messages.edit(m, body, files=req.files)
         await self.events.message_updated(m)
-        return m.payload
+        return self._for_app(m)
 
     async def delete_message(self, req: RestRequest) -> Any:
         """DELETE a message (own, or any with manage_messages)."""
