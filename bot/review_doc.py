@@ -217,21 +217,62 @@ def parse_review(text: str, *, name: str = "review") -> ReviewDocument:
     )
 
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "data" / "reviews"
-"""Reviews shipped with the bot, offered by `/review feature bundled:`."""
+BUNDLED_SUBDIR = Path("data") / "reviews"
+"""Where reviews shipped with the bot live, offered by `/review feature bundled:`, relative to a checkout."""
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+"""The folder holding the `bot` package: the repository root when the bot runs from a checkout."""
 
 
-def bundled_reviews(folder: Path = BUNDLED_DIR) -> list[str]:
-    """Return the names of the bundled review files."""
+def bundled_dir_candidates() -> list[Path]:
+    """Return the folders searched for bundled reviews, in order: the working directory, then the repository.
+
+    The repository root beside the `bot` package holds `data/` only in a checkout (an editable install);
+    a regular install copies the package alone, so the folder the bot is started in comes first.
+    """
+    found: list[Path] = []
+    for base in (Path.cwd(), REPOSITORY_ROOT):
+        folder = (base / BUNDLED_SUBDIR).resolve()
+        if folder not in found:
+            found.append(folder)
+    return found
+
+
+class BundledReviewsMissing(ReviewFormatError):
+    """The bundled reviews folder is not where the bot looks for it."""
+
+
+def find_bundled_dir() -> Path:
+    """Return the bundled reviews folder; raise `BundledReviewsMissing` naming the places searched."""
+    candidates = bundled_dir_candidates()
+    for folder in candidates:
+        if folder.is_dir():
+            return folder
+    looked = " or ".join(f"`{c}`" for c in candidates)
+    raise BundledReviewsMissing(
+        f"The bundled reviews folder `{BUNDLED_SUBDIR.as_posix()}` is missing: I looked in {looked}. "
+        "Start the bot from the repository folder (where `data/reviews/` is), or attach the review as `file:`."
+    )
+
+
+def bundled_reviews(folder: Path | None = None) -> list[str]:
+    """Return the names of the bundled review files (none when the folder is missing)."""
+    if folder is None:
+        try:
+            folder = find_bundled_dir()
+        except BundledReviewsMissing:
+            return []
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
 
 
-def read_bundled(name: str, folder: Path = BUNDLED_DIR) -> ReviewDocument:
+def read_bundled(name: str, folder: Path | None = None) -> ReviewDocument:
     """Parse a bundled review by file name (no paths: only the folder's own files)."""
-    if name not in bundled_reviews(folder):
-        known = ", ".join(f"`{n}`" for n in bundled_reviews(folder)) or "none"
+    if folder is None:
+        folder = find_bundled_dir()
+    names = bundled_reviews(folder)
+    if name not in names:
+        known = ", ".join(f"`{n}`" for n in names) or "none"
         raise ReviewFormatError(f"No bundled review called `{_shown(name)}`; the bundled ones are: {known}.")
     data = (folder / name).read_bytes()
     return parse_review(decode_review(name, data), name=name)

@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 
+from bot import review_doc
 from bot.domain import WorkKind
 from bot.errors import UserError
 from bot.ratings import describe_average, parse_member_rating, round_to_half, stars
 from bot.review_doc import (
     MAX_REVIEW_BYTES,
     MAX_REVIEW_CHARS,
+    BundledReviewsMissing,
     ReviewFormatError,
     Section,
     bundled_reviews,
@@ -106,6 +108,31 @@ def test_bundled_sample_parses_and_names_are_checked():
     assert doc.title == "Frankenstein" and doc.adaptation == "Frankenstein (1931)" and doc.has_spoilers
     with pytest.raises(ReviewFormatError, match="No bundled review"):
         read_bundled("../../pyproject.toml")
+
+
+def test_bundled_folder_found_from_the_working_directory_first(tmp_path: Path, monkeypatch):
+    (tmp_path / "data" / "reviews").mkdir(parents=True)
+    (tmp_path / "data" / "reviews" / "mine.md").write_text("---\ntitle: Mine\n---\nGood.")
+    monkeypatch.chdir(tmp_path)
+    assert bundled_reviews() == ["mine.md"]
+    assert read_bundled("mine.md").title == "Mine"
+
+
+def test_bundled_folder_falls_back_to_the_repository_root(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no data/ here: the checkout beside the package is used
+    assert "frankenstein-1818-and-1931.md" in bundled_reviews()
+
+
+def test_missing_bundled_folder_names_where_it_looked(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(review_doc, "REPOSITORY_ROOT", tmp_path / "site-packages")
+    assert bundled_reviews() == []
+    with pytest.raises(BundledReviewsMissing) as caught:
+        read_bundled("frankenstein-1818-and-1931.md")
+    message = caught.value.message
+    assert "data/reviews" in message
+    assert str(tmp_path / "data" / "reviews") in message
+    assert str(tmp_path / "site-packages" / "data" / "reviews") in message
 
 
 def test_bundled_folder_lists_only_text_files(tmp_path: Path):
