@@ -23,6 +23,9 @@ async def test_member_hides_their_own_message_with_its_attachment(club, harness,
     )
     assert TWIST in club.text_member_sees(bob, reveal_spoilers=False)
 
+    # Without an LLM the bot lacks the Message Content intent, so Discord blanks alice's text everywhere except
+    # in the interaction's resolved message: the repost below can only come from there.
+    assert not harness.bot.intents.message_content
     done = await alice.message_command("Hide as spoiler", said)
     assert done.ephemeral and "behind spoiler tags" in done.content
     assert said.deleted
