@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import discord
 
+from bot.discussions import render
 from bot.domain import State, Work
 from bot.errors import NotConfigured, UserError
 from bot.replies import send
@@ -24,7 +25,6 @@ from bot.statuses import StatusButton, status_buttons
 from bot.store import Discussion, GuildSettings
 from bot.store.discussions import DiscussionMode
 from bot.store.timers import Timer
-from cogs.discussions import _render as render
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -364,7 +364,7 @@ class DiscussionRunner:
         works: Mapping[int, Work],
         thread: discord.Thread,
     ) -> None:
-        from cogs.discussions._views import JoinButton  # the view module imports this one
+        from bot.discussions.join import JoinButton  # the view module imports this one
 
         channel = announcement_channel(guild, settings)
         if channel is None:
@@ -454,7 +454,7 @@ class DiscussionRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _offer(self, guild_id: int, user_id: int, work_ids: set[int]) -> None:
-        from cogs.discussions._views import JoinButton
+        from bot.discussions.join import JoinButton
 
         try:
             candidates = [
