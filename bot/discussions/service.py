@@ -102,6 +102,20 @@ class DiscussionService:
             raise
         return [d for d in [await self.store.discussions.get(guild.id, d.id) for d in made] if d is not None]
 
+    async def schedule_once(
+        self, guild: discord.Guild, item: NewDiscussion, *, key: str
+    ) -> tuple[Discussion, bool]:
+        """Schedule `item` unless a discussion already starts at its time; return it and whether it is new.
+
+        `key` names what asks (e.g. a poll), so two presses at once cannot both create one.
+        """
+        async with self.locks(key):
+            for d in await self.store.discussions.active(guild.id):
+                if d.opens_at == item.opens_at:
+                    return d, False
+            (made,) = await self.create(guild, [item])
+            return made, True
+
     def confirmation(
         self,
         d: Discussion,
