@@ -430,6 +430,23 @@ class DiscussionRunner:
             log.warning("Could not cancel the event of discussion %s", d.id, exc_info=True)
         return await self.repo.get(guild.id, d.id)
 
+    async def retire(self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work]) -> None:
+        """Wind down on Discord a discussion whose row is gone: its timers, its event, its open thread.
+
+        Its work was removed from the catalog, so nothing will close it later; each step is logged on
+        failure instead of raised, so one lost permission does not keep the others from happening.
+        """
+        await self.cancel_timers(d)
+        try:
+            await self.end_event(guild, d)
+        except discord.HTTPException:
+            log.warning("Could not end the event of removed discussion %s", d.id, exc_info=True)
+        if d.thread_id is not None:
+            try:
+                await self._close_thread(guild, d, works, cancelled=True)
+            except discord.HTTPException:
+                log.warning("Could not close the thread of removed discussion %s", d.id, exc_info=True)
+
     # -- joining -----------------------------------------------------------------------------------
 
     async def add_member(self, guild: discord.Guild, d: Discussion, user_id: int) -> discord.Thread:

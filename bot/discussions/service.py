@@ -116,6 +116,24 @@ class DiscussionService:
             (made,) = await self.create(guild, [item])
             return made, True
 
+    async def remove_work(self, guild: discord.Guild, work_id: int) -> bool:
+        """Remove a work from the catalog and wind down its discussions; False if it was already gone.
+
+        The database deletes the discussions with the work (a foreign key cascade); their events,
+        timers and open threads live outside it, so they are ended here, after the delete succeeded.
+        """
+        works = await self.store.catalog.works(guild.id)
+        doomed = await self.store.discussions.active_for_work(guild.id, work_id)
+        if not await self.store.catalog.remove(guild.id, work_id):
+            return False
+        for d in doomed:
+            await self.runner.retire(guild, d, works)
+        if doomed:
+            log.info(
+                "Work %s removed in guild %s with discussions %s", work_id, guild.id, [d.id for d in doomed]
+            )
+        return True
+
     def confirmation(
         self,
         d: Discussion,

@@ -149,6 +149,15 @@ class DiscussionRepository:
         )
         return [_from_row(r) for r in rows]
 
+    async def active_for_work(self, guild_id: int, work_id: int) -> list[Discussion]:
+        """Return a work's scheduled and open discussions (removing the work deletes them)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND work_id = ?"
+            " AND state IN ('scheduled', 'opening', 'open') ORDER BY id",
+            (guild_id, work_id),
+        )
+        return [_from_row(r) for r in rows]
+
     async def open_gated(self, guild_id: int) -> list[Discussion]:
         """Return the guild's open gated discussions (a status change may let a member in)."""
         rows = await self._db.fetch_all(
