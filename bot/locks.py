@@ -25,6 +25,10 @@ class KeyedLocks:
             self._locks[key] = lock
         return lock
 
+    def peek(self, key: Hashable) -> asyncio.Lock | None:
+        """Return the lock for `key` if a task uses one now, without making one."""
+        return self._locks.get(key)
+
     def __len__(self) -> int:
         """Return how many locks are alive."""
         return len(self._locks)

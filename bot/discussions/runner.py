@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -19,6 +18,7 @@ import discord
 from bot.discussions import render
 from bot.domain import State, Work
 from bot.errors import NotConfigured, UserError
+from bot.locks import KeyedLocks
 from bot.replies import send
 from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, may_see, scope_work_ids
 from bot.statuses import StatusButton, status_buttons
@@ -107,7 +107,8 @@ class DiscussionRunner:
     def __init__(self, bot: BookClubBot) -> None:
         self.bot = bot
         self.repo = bot.store.discussions
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One lock per discussion being opened or closed, freed afterwards (ids only grow).
+        self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- timers ------------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ class DiscussionRunner:
 
     async def open(self, guild_id: int, discussion_id: int) -> Discussion:
         """Open the thread for a discussion, once, whatever happened to an earlier attempt."""
-        async with self._locks[discussion_id]:
+        async with self._locks(discussion_id):
             d = await self.repo.get(guild_id, discussion_id)
             if d is None or d.state not in ("scheduled", "opening"):
                 if d is None:
@@ -391,7 +392,7 @@ class DiscussionRunner:
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             raise RuntimeError(f"guild {guild_id} is not available")
-        async with self._locks[discussion_id]:
+        async with self._locks(discussion_id):
             works = await self.bot.store.catalog.works(guild_id)
             if d.thread_id is not None:
                 await self._close_thread(guild, d, works, cancelled)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -437,3 +438,6 @@ async def test_removing_a_book_ends_its_discussions_events_and_timers(
     assert reminders and all("Lantern" not in r for r in reminders), reminders
     assert len(club.threads_in(discussions_channel)) == 2
     assert (await store.discussions.get(club.guild.id, kept.id)).state == "open"
+    # Opening and closing took per-discussion locks; none outlives its use.
+    gc.collect()
+    assert len(harness.bot.discussions.runner._locks) == 0
