@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
+from bot.discussions import DiscussionService
 from bot.errors import report_interaction_error
 from bot.fetch import GuardedFetcher
 from bot.scheduler import Scheduler
@@ -86,6 +87,8 @@ class BookClubBot(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         # The one scheduler; features register their handlers in cog_load. It runs once connected.
         self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
+        # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.
+        self.discussions = DiscussionService(self)
         self._extensions = tuple(extensions)
         # Fetches blog pages for `/review feature url:`; tests pass one with their own resolver.
         self.review_fetcher = review_fetcher or GuardedFetcher(

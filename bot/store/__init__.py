@@ -32,7 +32,7 @@ from bot.store.reviews import (
     ReviewRepository,
 )
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
-from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository, ThreadDiscussion
+from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository
 from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
@@ -73,7 +73,6 @@ __all__ = [
     "StoredSummary",
     "Suggestion",
     "SummaryRepository",
-    "ThreadDiscussion",
     "Timer",
     "TimerRepository",
     "VoteOp",

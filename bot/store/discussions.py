@@ -133,9 +133,11 @@ class DiscussionRepository:
             "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
         )
 
-    async def by_thread(self, thread_id: int) -> Discussion | None:
-        """Return the discussion that owns a thread."""
-        row = await self._db.fetch_one("SELECT * FROM discussions WHERE thread_id = ?", (thread_id,))
+    async def by_thread(self, guild_id: int, thread_id: int) -> Discussion | None:
+        """Return the guild's discussion held in a thread, or None for any other thread."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM discussions WHERE guild_id = ? AND thread_id = ?", (guild_id, thread_id)
+        )
         return _from_row(row) if row else None
 
     async def active(self, guild_id: int) -> list[Discussion]:
@@ -144,6 +146,15 @@ class DiscussionRepository:
             "SELECT * FROM discussions WHERE guild_id = ? AND state IN ('scheduled', 'opening', 'open')"
             " ORDER BY opens_at, id",
             (guild_id,),
+        )
+        return [_from_row(r) for r in rows]
+
+    async def active_for_work(self, guild_id: int, work_id: int) -> list[Discussion]:
+        """Return a work's scheduled and open discussions (removing the work deletes them)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND work_id = ?"
+            " AND state IN ('scheduled', 'opening', 'open') ORDER BY id",
+            (guild_id, work_id),
         )
         return [_from_row(r) for r in rows]
 

@@ -42,16 +42,6 @@ class DayUsage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(frozen=True)
-class ThreadDiscussion:
-    """The club discussion a thread belongs to (its spoiler scope as stored)."""
-
-    spoiler_scope: str
-    work_id: int | None
-    title: str
-    state: str
-
-
 def _summary(row: sqlite3.Row) -> StoredSummary:
     return StoredSummary(
         guild_id=row["guild_id"],
@@ -73,16 +63,6 @@ class SummaryRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-
-    async def discussion_of(self, guild_id: int, thread_id: int) -> ThreadDiscussion | None:
-        """Return the club discussion held in a thread, or None for any other thread."""
-        row = await self._db.fetch_one(
-            "SELECT spoiler_scope, work_id, title, state FROM discussions WHERE guild_id = ? AND thread_id = ?",
-            (guild_id, thread_id),
-        )
-        if row is None:
-            return None
-        return ThreadDiscussion(row["spoiler_scope"], row["work_id"], row["title"], row["state"])
 
     async def get(self, guild_id: int, thread_id: int) -> StoredSummary | None:
         """Return the thread's last summary."""

@@ -348,11 +348,13 @@ class CatalogCog(
         assert interaction.guild_id is not None
         work = pick_work(await self.catalog.works(interaction.guild_id), title)
         count = len(await self.statuses.for_work(interaction.guild_id, work.id))
+        talks = len(await interaction.client.store.discussions.active_for_work(interaction.guild_id, work.id))
+        calls_off = f" and calls off its {talks} upcoming or open discussions" if talks else ""
         view = BookClubView(timeout=None)
         view.add_item(RemoveWorkButton(work.id))
         await interaction.response.send_message(
-            f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it "
-            "and cannot be undone. Dismiss this message to keep it.",
+            f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it"
+            f"{calls_off}, and cannot be undone. Dismiss this message to keep it.",
             view=view,
             ephemeral=True,
         )

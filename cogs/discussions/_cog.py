@@ -13,30 +13,29 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
+from bot.discussions import DEFAULT_MINUTES, mode_label, render
+from bot.discussions.join import JoinButton
+from bot.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
+from bot.discussions.service import check_events_permission
 from bot.domain import Work, WorkKind
-from bot.errors import NotConfigured, NotFound, UserError
+from bot.errors import NotFound, UserError
 from bot.lookup import choices_for, italic, pick_work, work_label
 from bot.replies import fit_list, reply
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
 from bot.text import shorten, strip_mentions
 from bot.when import format_when, parse_when, warm_up
-from cogs.discussions import _render as render
-from cogs.discussions._runner import CLOSE, OPEN, REMIND, DiscussionRunner, buttons_view, discussion_channel
 from cogs.discussions._scopes import SCOPE_KINDS, adaptation_of, build_scope, plan_sessions
 from cogs.discussions._shield import context_menu
-from cogs.discussions._views import JoinButton, PlanButton
+from cogs.discussions._views import PlanButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MINUTES = 90
 MAX_QUESTIONS = 10
 MAX_QUESTION_LENGTH = 300
-# Discord's "Maximum number of uncompleted guild scheduled events reached (100)".
-MAX_EVENTS_REACHED = 30038
 
 
 def parse_questions(text: str | None) -> tuple[str, ...]:
@@ -85,13 +84,6 @@ def describe_offsets(minutes: tuple[int, ...]) -> str:
     return " and ".join(one(m) for m in minutes) + " before"
 
 
-def mode_label(mode: str, channel: discord.abc.GuildChannel) -> str:
-    """Say what kind of thread a discussion gets: forum posts are always public (tagged)."""
-    if isinstance(channel, discord.ForumChannel):
-        return "tagged forum post"
-    return "gated (private) thread" if mode == "gated" else "tagged (public) thread"
-
-
 @app_commands.guild_only()
 class DiscussionCog(
     commands.GroupCog, group_name="discussion", group_description="Spoiler-safe discussion threads"
@@ -101,7 +93,8 @@ class DiscussionCog(
     def __init__(self, bot: BookClubBot) -> None:
         self.bot = bot
         self.store = bot.store
-        self.runner = DiscussionRunner(bot)
+        self.service = bot.discussions
+        self.runner = self.service.runner
         self.hide_menu = context_menu()
         super().__init__()
 
@@ -142,51 +135,7 @@ class DiscussionCog(
                 None if kind == "screen" else [WorkKind.BOOK],
                 what="book" if kind != "screen" else "title",
             )
-        settings = await self.store.guilds.get(guild_id)
-        wanted = settings.current_adaptation_id if kind == "screen" else settings.current_book_id
-        work = works.get(wanted) if wanted else None
-        if work is None:
-            raise NotConfigured(
-                "The club has no current book: name one with `title:`, or choose it with `/book current`."
-            )
-        return work
-
-    def _check_events_permission(self, guild: discord.Guild) -> None:
-        perms = guild.me.guild_permissions
-        if not (perms.create_events or perms.manage_events):
-            raise NotConfigured(
-                "I need the Create Events permission to put discussions in the server's Events; ask a server admin."
-            )
-
-    async def _create(self, guild: discord.Guild, items: list[NewDiscussion]) -> list[Discussion]:
-        """Store discussions, create their events and timers; undo everything if any step fails."""
-        settings = await self.store.guilds.get(guild.id)
-        channel = discussion_channel(guild, settings)
-        works = await self.store.catalog.works(guild.id)
-        made = await self.store.discussions.create_many(guild.id, items)
-        events: list[discord.ScheduledEvent] = []
-        try:
-            for d in made:
-                event = await self.runner.create_event(guild, d, works, channel)
-                events.append(event)
-                await self.store.discussions.set_event(d.id, event.id)
-                await self.runner.schedule_timers(d)
-        except Exception as exc:
-            for d in made:
-                await self.runner.cancel_timers(d)
-                await self.store.discussions.delete(guild.id, d.id)
-            for event in events:
-                try:
-                    await event.delete()
-                except discord.HTTPException:
-                    log.warning("Could not remove event %s after a failed schedule", event.id, exc_info=True)
-            if isinstance(exc, discord.HTTPException) and exc.code == MAX_EVENTS_REACHED:
-                raise UserError(
-                    "Discord allows 100 upcoming events per server and this one has reached it, so nothing was "
-                    "scheduled. Cancel some, or schedule fewer sessions."
-                ) from exc
-            raise
-        return [d for d in [await self.store.discussions.get(guild.id, d.id) for d in made] if d is not None]
+        return await self.bot.discussions.current_work(guild_id, works, kind)
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -218,7 +167,7 @@ class DiscussionCog(
         guild = interaction.guild
         settings = await self.store.guilds.get(guild.id)
         channel = discussion_channel(guild, settings)
-        self._check_events_permission(guild)
+        check_events_permission(guild)
         works = await self.store.catalog.works(guild.id)
         main = await self._main_work(guild.id, works, title, scope.value)
         screen: Work | None = None
@@ -239,14 +188,9 @@ class DiscussionCog(
             created_by=interaction.user.id,
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        (d,) = await self._create(guild, [item])
+        (d,) = await self.service.create(guild, [item])
         log.info("Discussion %s scheduled in guild %s: %s", d.id, guild.id, scope_to_str(d.scope))
-        await reply(
-            interaction,
-            f"Scheduled discussion `{d.id}` of {render.scope_line(d, works)}: opens {format_when(d.opens_at)}, "
-            f"closes {format_when(d.closes_at)}, as a {mode_label(settings.spoiler_mode, channel)} in {channel.mention}. "
-            "It is in the server's Events; reminders go to members with a status for it.",
-        )
+        await reply(interaction, self.service.confirmation(d, works, settings, channel))
 
     @schedule.autocomplete("title")
     async def title_autocomplete(
@@ -418,7 +362,7 @@ class DiscussionCog(
         guild = interaction.guild
         settings = await self.store.guilds.get(guild.id)
         channel = discussion_channel(guild, settings)
-        self._check_events_permission(guild)
+        check_events_permission(guild)
         works = await self.store.catalog.works(guild.id)
         target = pick_work(works, book, [WorkKind.BOOK], what="book") if book else None
         target = target or await self._main_work(guild.id, works, None, "book")
@@ -487,7 +431,7 @@ class DiscussionCog(
             )
             for p in planned
         ]
-        made = await self._create(guild, items)
+        made = await self.service.create(guild, items)
         lines = [f"`{d.id}` {render.scope_line(d, works)}: {format_when(d.opens_at)}" for d in made]
         return f"Scheduled {len(made)} discussions of {italic(work_label(book))}:\n" + "\n".join(lines)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -26,7 +26,7 @@ from cogs.polls._input import (
     time_answer,
 )
 from cogs.polls._service import CLOSE_EVENT, PollService, count_from_json
-from cogs.polls._views import DYNAMIC_ITEMS, CrownButton
+from cogs.polls._views import DYNAMIC_ITEMS, CrownButton, ScheduleButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -35,12 +35,18 @@ log = logging.getLogger(__name__)
 
 
 def _results_view(poll: Poll) -> discord.ui.View | None:
-    """Offer organizers to make the winner current, for polls whose answers are catalog titles."""
+    """Offer organizers the next step: make a winning title current, or schedule at a winning time."""
     winner = poll.option(poll.winner_position) if poll.winner_position else None
-    if winner is None or winner.work_id is None:
+    if winner is None:
+        return None
+    if winner.work_id is not None:
+        button: discord.ui.Item[Any] = CrownButton(poll.id)
+    elif poll.kind is PollKind.DATES and winner.starts_at is not None:
+        button = ScheduleButton(poll.id)
+    else:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(CrownButton(poll.id))
+    view.add_item(button)
     return view
 
 

@@ -88,7 +88,11 @@ def results_embed(poll: Poll, counts: Mapping[int, int], voters: int) -> discord
         verdict = f"Winner: **{shown}**"
         if best.starts_at:
             # parse_when accepts a pasted Discord timestamp, so this schedules exactly the winning instant.
-            verdict += f"\nTo schedule the meeting at this time, give `<t:{int(best.starts_at.timestamp())}:F>` as its time."
+            verdict += (
+                "\nOrganizers: **Schedule the discussion** below discusses the club's current book at this time. "
+                f"For another scope, give `<t:{int(best.starts_at.timestamp())}:F>` as its time to "
+                "`/discussion schedule`."
+            )
     else:
         verdict = "Tie between " + ", ".join(
             f"**{ts(o.starts_at) if o.starts_at else label(poll, o.position)}**" for o in leaders

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import NotFound
+from bot.locks import KeyedLocks
 from bot.rankedchoice import Count, Round, count
 from bot.replies import send
 from bot.store import NewOption, Poll, PollKind, Store, VoteOp
@@ -90,7 +91,7 @@ class PollService:
         self.bot = bot
         self.store = store
         self.results_view = results_view
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks = KeyedLocks()  # per poll message, freed once no task uses it
         self.tallies = Debouncer(self._refresh_tally)
         self.reconciling: asyncio.Task[None] | None = None
         self.vote_events = 0
@@ -102,10 +103,7 @@ class PollService:
         self.votes_written = 0
 
     def _lock(self, message_id: int) -> asyncio.Lock:
-        lock = self._locks.get(message_id)
-        if lock is None:
-            lock = self._locks[message_id] = asyncio.Lock()
-        return lock
+        return self._locks(message_id)
 
     # -- posting ---------------------------------------------------------------------------------
     async def post_native(
@@ -241,7 +239,7 @@ class PollService:
 
     async def _queue(self, added: bool, message_id: int, answer_id: int, user_id: int) -> None:
         self.vote_events += 1
-        lock = self._locks.get(message_id)
+        lock = self._locks.peek(message_id)
         if lock is not None and lock.locked():
             async with lock:  # Discord's voters are being read: this newer event must land after them
                 pass

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.checks import ensure_organizer
+from bot.discussions import DEFAULT_MINUTES
+from bot.discussions.render import scope_line
 from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
 from bot.replies import edit_reply, reply
-from bot.store import Poll, PollKind
+from bot.spoilers import WholeBook
+from bot.store import NewDiscussion, Poll, PollKind
 from bot.text import escape, shorten
 from bot.ui import ReportsErrors
+from bot.when import format_when
 from cogs.polls._input import MAX_RANK
 
 if TYPE_CHECKING:
@@ -273,4 +278,70 @@ class CrownButton(
         )
 
 
-DYNAMIC_ITEMS = (RankButton, PickSelect, CastButton, WithdrawButton, CrownButton)
+class ScheduleButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:poll:schedule:(?P<poll_id>\d+)",
+):
+    """Organizers: schedule a discussion of the club's current book at a closed date poll's winning time."""
+
+    def __init__(self, poll_id: int) -> None:
+        self.poll_id = poll_id
+        super().__init__(
+            discord.ui.Button(
+                label="Schedule the discussion",
+                style=discord.ButtonStyle.success,
+                custom_id=f"bookclub:poll:schedule:{poll_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ScheduleButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["poll_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Schedule the whole current book at the winning time, once; a second press says where it is."""
+        await ensure_organizer(interaction)
+        bot = interaction.client
+        guild = interaction.guild
+        assert guild is not None
+        poll = await bot.store.polls.in_guild(guild.id, self.poll_id)
+        if poll is None or poll.kind is not PollKind.DATES or poll.is_open:
+            raise UserError("This date poll is still open or no longer exists.")
+        winner = poll.option(poll.winner_position) if poll.winner_position else None
+        if winner is None or winner.starts_at is None:
+            raise UserError(
+                "This poll has no single winning time (a tie, or no votes): use `/discussion schedule`."
+            )
+        if winner.starts_at <= bot.clock.now():
+            raise UserError(
+                "The winning time has already passed: pick a new one with `/discussion schedule`."
+            )
+        service = bot.discussions
+        settings, channel = await service.where(guild)
+        works = await bot.store.catalog.works(guild.id)
+        book = await service.current_work(guild.id, works)
+        item = NewDiscussion(
+            work_id=book.id,
+            scope=WholeBook(book.id),
+            title=book.title,
+            opens_at=winner.starts_at,
+            closes_at=winner.starts_at + timedelta(minutes=DEFAULT_MINUTES),
+            created_by=interaction.user.id,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        d, made = await service.schedule_once(guild, item, key=f"poll:{poll.id}")
+        if made:
+            await reply(interaction, service.confirmation(d, works, settings, channel))
+        else:
+            await reply(
+                interaction,
+                f"Already scheduled: discussion `{d.id}` of {scope_line(d, works)} opens {format_when(d.opens_at)}. "
+                "See `/discussion list`.",
+            )
+
+
+DYNAMIC_ITEMS = (RankButton, PickSelect, CastButton, WithdrawButton, CrownButton, ScheduleButton)

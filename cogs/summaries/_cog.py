@@ -12,8 +12,8 @@ from discord.ext import commands
 
 from bot.errors import NotAllowed, UserError
 from bot.replies import edit_reply, reply, send
-from bot.spoilers import NO_SPOILERS, Scope, describe_scope, may_see, scope_from_str, scope_to_str
-from bot.store import StoredSummary, ThreadDiscussion
+from bot.spoilers import NO_SPOILERS, Scope, describe_scope, may_see, scope_to_str
+from bot.store import Discussion, StoredSummary
 from bot.summaries import (
     PreviousSummary,
     Summarizer,
@@ -129,7 +129,7 @@ class SummariesCog(commands.Cog):
         self, interaction: discord.Interaction[BookClubBot], member: discord.Member, thread: discord.Thread
     ) -> Audience:
         """Refuse a member who may not see the thread; say what spoiler scope the summary carries."""
-        discussion = await self.bot.store.summaries.discussion_of(thread.guild.id, thread.id)
+        discussion = await self.bot.store.discussions.by_thread(thread.guild.id, thread.id)
         scope, label = await self._scope(thread.guild.id, discussion)
         inside = interaction.channel_id == thread.id  # Discord only lets members act where they can see
         if inside:
@@ -150,9 +150,7 @@ class SummariesCog(commands.Cog):
             raise refused
         return Audience(False, scope, label)
 
-    async def _covers(
-        self, member: discord.Member, discussion: ThreadDiscussion | None, scope: Scope
-    ) -> bool:
+    async def _covers(self, member: discord.Member, discussion: Discussion | None, scope: Scope) -> bool:
         """Say whether a club discussion's scope admits the member (its private thread would let them in)."""
         if discussion is None:
             return False  # a private thread that is not a club discussion admits only its members
@@ -160,10 +158,10 @@ class SummariesCog(commands.Cog):
         statuses = await self.bot.store.statuses.for_member(guild_id, member.id)
         return may_see(statuses, scope, await self.bot.store.catalog.works(guild_id))
 
-    async def _scope(self, guild_id: int, discussion: ThreadDiscussion | None) -> tuple[Scope, str | None]:
+    async def _scope(self, guild_id: int, discussion: Discussion | None) -> tuple[Scope, str | None]:
         if discussion is None:
             return NO_SPOILERS, None
-        scope = scope_from_str(discussion.spoiler_scope)
+        scope = discussion.scope
         return scope, describe_scope(scope, await self.bot.store.catalog.works(guild_id))
 
     @staticmethod

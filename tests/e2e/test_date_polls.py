@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.spoilers import WholeBook
 from tests.e2e.test_polls import eventually, poll_message
 
 # The e2e clock starts on Monday 2026-11-02 18:00 UTC (19:00 in Paris).
@@ -118,17 +119,55 @@ async def test_the_winning_time_schedules_the_discussion(
         await club.member(name).vote(message, 2)
     await club.member("carol").vote(message, 1)
     await eventually(lambda: _stored(store, 3), what="the votes")
-    await clock.advance(timedelta(days=1))
+    await clock.advance(timedelta(days=1))  # the scheduler closes the poll
     results = club.bot_messages(club.default_channel)[-1]
     pasted = re.search(r"give `(<t:\d+:F>)` as its time", results.embed["description"]).group(1)
     assert pasted == stamp(SATURDAY_10AM)
+    [poll] = await store.polls.recent(club.guild.id)
+    assert [b.custom_id for b in results.buttons] == [f"bookclub:poll:schedule:{poll.id}"]
 
-    # The organizer pastes the winning time into /discussion schedule: it opens exactly then.
-    scheduled = await admin.slash(
-        "discussion schedule", when=pasted, scope="book", title=f"#{catalog['frank']}"
-    )
-    assert stamp(SATURDAY_10AM) in scheduled.content, scheduled.content
+    # A member may not schedule; nothing is written and no event appears.
+    refused = await club.member("alice").click(results, "Schedule the discussion")
+    assert refused.ephemeral and "Only organizers" in refused.content, refused.content
+    assert await store.discussions.active(club.guild.id) == []
+    assert club.scheduled_events() == []
+
+    # Without a current book the organizer is told what to set first, and nothing is written.
+    unset = await admin.click(results, "Schedule the discussion")
+    assert unset.ephemeral and "no current book" in unset.content, unset.content
+    assert await store.discussions.active(club.guild.id) == [] and club.scheduled_events() == []
+
+    # The organizer's press schedules the whole current book at exactly the winning time.
+    await admin.slash("book current", book=f"#{catalog['frank']}")
+    scheduled = await admin.click(results, "Schedule the discussion")
+    assert scheduled.ephemeral, scheduled.content
     (discussion,) = await store.discussions.active(club.guild.id)
+    assert scheduled.content.startswith(f"Scheduled discussion `{discussion.id}` of "), scheduled.content
+    assert stamp(SATURDAY_10AM) in scheduled.content and talk.mention in scheduled.content
     assert discussion.opens_at == SATURDAY_10AM
+    assert discussion.closes_at == SATURDAY_10AM + timedelta(minutes=90)
+    assert discussion.scope == WholeBook(catalog["frank"]) and discussion.state == "scheduled"
     (event,) = club.scheduled_events()
+    assert int(event["id"]) == discussion.event_id
     assert datetime.fromisoformat(event["scheduled_start_time"]) == SATURDAY_10AM
+    timers = {(t.event, t.key, t.due_at) for t in await store.timers.for_guild(club.guild.id)}
+    assert ("discussion.open", str(discussion.id), SATURDAY_10AM) in timers
+
+    # A second press (or a restart, then a press) says it is scheduled already and makes nothing new.
+    await harness.restart()
+    again = await admin.click(results, "Schedule the discussion")
+    assert f"Already scheduled: discussion `{discussion.id}`" in again.content, again.content
+    store = harness.store
+    assert len(await store.discussions.active(club.guild.id)) == 1
+    assert len(club.scheduled_events()) == 1
+
+    # The discussion then opens at the winning time like any other.
+    await clock.advance(SATURDAY_10AM - clock.now())
+    await eventually(
+        lambda: _state(store, club.guild.id, discussion.id, "open"), what="the discussion to open"
+    )
+
+
+async def _state(store, guild_id, discussion_id, state):
+    found = await store.discussions.get(guild_id, discussion_id)
+    return found is not None and found.state == state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -397,3 +398,46 @@ async def test_reminder_times_per_club_and_a_channel_lost_before_opening(
     assert club.threads_in(discussions_channel) == []
     (d,) = await store.discussions.active(club.guild.id)
     assert d.state == "scheduled"
+
+
+async def test_removing_a_book_ends_its_discussions_events_and_timers(
+    club, clock, harness, store, admin, alice, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements, mode="tagged")
+    lantern = f"#{catalog['lantern']}"
+    await admin.slash("discussion schedule", when="next Friday 7pm", scope="chapter", up_to=10, title=lantern)
+    await admin.slash("discussion schedule", when="2026-11-20 19:00", scope="book", title=lantern)
+    await admin.slash(
+        "discussion schedule", when="2026-11-13 19:00", scope="book", title=f"#{catalog['pride']}"
+    )
+    scheduled, running, kept = sorted(await store.discussions.active(club.guild.id), key=lambda d: d.id)
+    await admin.slash("discussion open-now", discussion=running.id)
+    (thread,) = club.threads_in(discussions_channel)
+
+    ask = await admin.slash("book remove", title=lantern)
+    assert "calls off its 2 upcoming or open discussions" in ask.content, ask.content
+    done = await admin.click(ask.message, "Remove it")
+    assert done.content == "Removed *The Lantern Keeper (2021)* from the catalog.", done.content
+
+    # The rows went with the book; on Discord, the unopened event is cancelled, the running one
+    # completed, and the open thread says so and is archived and locked.
+    assert [d.id for d in await store.discussions.active(club.guild.id)] == [kept.id]
+    assert await store.discussions.get(club.guild.id, scheduled.id) is None
+    events = {int(e["id"]): e["status"] for e in club.scheduled_events()}
+    assert events == {scheduled.event_id: 4, running.event_id: 3, kept.event_id: 1}
+    assert thread.archived and thread.locked
+    assert "was cancelled" in club.messages_in(thread)[-1].content
+    # Only the remaining discussion keeps timers.
+    timers = await store.timers.for_guild(club.guild.id)
+    assert timers and {t.payload["discussion_id"] for t in timers} == {kept.id}
+
+    # Nothing of the removed book fires later: no reminder, no thread; the other one opens on time.
+    before = len(club.bot_messages(announcements))
+    await clock.advance(datetime(2026, 11, 13, 19, 0, tzinfo=UTC) - clock.now())
+    reminders = [m.content for m in club.bot_messages(announcements)[before:] if "Reminder" in m.content]
+    assert reminders and all("Lantern" not in r for r in reminders), reminders
+    assert len(club.threads_in(discussions_channel)) == 2
+    assert (await store.discussions.get(club.guild.id, kept.id)).state == "open"
+    # Opening and closing took per-discussion locks; none outlives its use.
+    gc.collect()
+    assert len(harness.bot.discussions.runner._locks) == 0

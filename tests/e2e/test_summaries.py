@@ -14,7 +14,7 @@ from llmfake import FakeLLM, Step
 
 from bot.domain import State
 from bot.spoilers import BookAndFilm, WholeBook, scope_to_str
-from bot.store import StatusUpdate, Store
+from bot.store import NewDiscussion, StatusUpdate, Store
 from bot.summaries import SUMMARY_TAG, THREAD_TAG
 
 MODEL = "club-summarizer-test"
@@ -64,30 +64,20 @@ async def spoiler_thread(
     thread = await club.open_thread(parent, members[0].id, name, ChannelType.PRIVATE_THREAD)
     for member in members[1:]:
         await club.thread_add(thread, member.id)
-    # Written as the discussions feature stores an open discussion; only the columns this schema has
-    # (the discussions branch recreates the table with more of them).
-    now = "2026-11-02T18:00:00+00:00"
-    row = {
-        "guild_id": club.guild.id,
-        "work_id": book_id,
-        "spoiler_scope": scope_to_str(WholeBook(book_id)),
-        "title": name,
-        "opens_at": now,
-        "closes_at": "2026-11-09T18:00:00+00:00",
-        "channel_id": parent.id,
-        "thread_id": thread.id,
-        "mode": "gated",
-        "state": "open",
-        "created_at": now,
-        "updated_at": now,
-    }
-    columns = {r["name"] for r in await store.db.fetch_all("PRAGMA table_info(discussions)")}
-    row = {k: v for k, v in row.items() if k in columns}
-    async with store.db.transaction() as tx:
-        await tx.execute(
-            f"INSERT INTO discussions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-            tuple(row.values()),
-        )
+    # Stored through the discussions repository, as the discussions feature records an opened thread.
+    now = club.clock.now()
+    d = await store.discussions.create(
+        club.guild.id,
+        NewDiscussion(
+            work_id=book_id,
+            scope=WholeBook(book_id),
+            title=name,
+            opens_at=now,
+            closes_at=now + timedelta(days=7),
+        ),
+    )
+    assert await store.discussions.start_opening(d.id, parent.id, "gated")
+    assert await store.discussions.mark_open(d.id, thread.id)
     return parent, thread
 
 

@@ -53,7 +53,7 @@ async def test_transitions_happen_once_and_only_from_the_expected_state(store):
     assert not await store.discussions.start_opening(d.id, 99, "gated")  # a re-run finds it already opening
     assert not await store.discussions.reschedule(d.id, START, START + timedelta(hours=1))
     await store.discussions.record_thread(d.id, 555)
-    assert (await store.discussions.by_thread(555)).state == "opening"
+    assert (await store.discussions.by_thread(GUILD, 555)).state == "opening"
     assert await store.discussions.mark_open(d.id, 555)
     assert not await store.discussions.mark_open(d.id, 555)
     assert not await store.discussions.mark_cancelled(d.id)  # opened: it can only be closed

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import discord
 
+from bot.discussions import render
 from bot.domain import State, Work
 from bot.errors import NotConfigured, UserError
+from bot.locks import KeyedLocks
 from bot.replies import send
 from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, may_see, scope_work_ids
 from bot.statuses import StatusButton, status_buttons
 from bot.store import Discussion, GuildSettings
 from bot.store.discussions import DiscussionMode
 from bot.store.timers import Timer
-from cogs.discussions import _render as render
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -107,7 +107,8 @@ class DiscussionRunner:
     def __init__(self, bot: BookClubBot) -> None:
         self.bot = bot
         self.repo = bot.store.discussions
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One lock per discussion being opened or closed, freed afterwards (ids only grow).
+        self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- timers ------------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ class DiscussionRunner:
 
     async def open(self, guild_id: int, discussion_id: int) -> Discussion:
         """Open the thread for a discussion, once, whatever happened to an earlier attempt."""
-        async with self._locks[discussion_id]:
+        async with self._locks(discussion_id):
             d = await self.repo.get(guild_id, discussion_id)
             if d is None or d.state not in ("scheduled", "opening"):
                 if d is None:
@@ -364,7 +365,7 @@ class DiscussionRunner:
         works: Mapping[int, Work],
         thread: discord.Thread,
     ) -> None:
-        from cogs.discussions._views import JoinButton  # the view module imports this one
+        from bot.discussions.join import JoinButton  # the view module imports this one
 
         channel = announcement_channel(guild, settings)
         if channel is None:
@@ -391,7 +392,7 @@ class DiscussionRunner:
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             raise RuntimeError(f"guild {guild_id} is not available")
-        async with self._locks[discussion_id]:
+        async with self._locks(discussion_id):
             works = await self.bot.store.catalog.works(guild_id)
             if d.thread_id is not None:
                 await self._close_thread(guild, d, works, cancelled)
@@ -430,6 +431,23 @@ class DiscussionRunner:
             log.warning("Could not cancel the event of discussion %s", d.id, exc_info=True)
         return await self.repo.get(guild.id, d.id)
 
+    async def retire(self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work]) -> None:
+        """Wind down on Discord a discussion whose row is gone: its timers, its event, its open thread.
+
+        Its work was removed from the catalog, so nothing will close it later; each step is logged on
+        failure instead of raised, so one lost permission does not keep the others from happening.
+        """
+        await self.cancel_timers(d)
+        try:
+            await self.end_event(guild, d)
+        except discord.HTTPException:
+            log.warning("Could not end the event of removed discussion %s", d.id, exc_info=True)
+        if d.thread_id is not None:
+            try:
+                await self._close_thread(guild, d, works, cancelled=True)
+            except discord.HTTPException:
+                log.warning("Could not close the thread of removed discussion %s", d.id, exc_info=True)
+
     # -- joining -----------------------------------------------------------------------------------
 
     async def add_member(self, guild: discord.Guild, d: Discussion, user_id: int) -> discord.Thread:
@@ -454,7 +472,7 @@ class DiscussionRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _offer(self, guild_id: int, user_id: int, work_ids: set[int]) -> None:
-        from cogs.discussions._views import JoinButton
+        from bot.discussions.join import JoinButton
 
         try:
             candidates = [
