@@ -20,6 +20,7 @@ from bot.clock import SystemClock
 from bot.command_reference import command_markdown, command_payloads
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.store import Database, DatabaseError, Store
+from bot.workers import Workers
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -72,7 +73,8 @@ async def _run(settings: Settings) -> None:
     token = settings.require_token()
     store = await open_store(settings)
     llm = build_llm(settings)
-    bot = BookClubBot(settings=settings, store=store, llm=llm)
+    workers = Workers()
+    bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers)
     try:
         async with bot:
             await bot.start(token.get())
@@ -88,6 +90,7 @@ async def _run(settings: Settings) -> None:
             "to run without thread summaries."
         ) from exc
     finally:
+        workers.close()
         await store.db.close()
 
 

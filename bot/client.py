@@ -12,8 +12,10 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.errors import report_interaction_error
+from bot.looplag import LoopLagMonitor
 from bot.settings import Settings
 from bot.store import Store
+from bot.workers import Workers
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -62,6 +64,7 @@ class BookClubBot(commands.Bot):
         store: Store,
         llm: AsyncOpenAI | None = None,
         clock: Clock | None = None,
+        workers: Workers | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         **options: Any,
     ) -> None:
@@ -77,6 +80,10 @@ class BookClubBot(commands.Bot):
         self.store = store
         self.llm = llm
         self.clock: Clock = clock or SystemClock()
+        # CPU-bound jobs go to worker processes; a pool the bot built itself is closed with it.
+        self._owns_workers = workers is None
+        self.workers = workers or Workers()
+        self.loop_lag = LoopLagMonitor()
         self._extensions = tuple(extensions)
 
     async def load_features(self) -> None:
@@ -87,12 +94,22 @@ class BookClubBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load features; sync commands only to the dev guild, never globally on boot."""
+        self.loop_lag.start()
         await self.load_features()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d commands to dev guild %s", len(synced), guild.id)
+
+    async def close(self) -> None:
+        """Disconnect, then stop the lag monitor and any worker pool the bot built."""
+        try:
+            await super().close()
+        finally:
+            await self.loop_lag.stop()
+            if self._owns_workers:
+                self.workers.close()
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -11,10 +11,12 @@ from discord import app_commands
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound
 from bot.store import CatalogRepository
-from bot.titles import Candidate, ResolutionKind, match_titles, resolve_title
+from bot.titles import MAX_QUERY, Candidate, ResolutionKind, match_titles, resolve_title
 
 # Autocomplete fills in this form, so a picked choice resolves exactly even when titles repeat.
 _PICKED = re.compile(r"^#(\d+)$")
+TitleQuery = app_commands.Range[str, 1, MAX_QUERY]
+"""A title option: Discord refuses longer text, so matching never sees more than MAX_QUERY characters."""
 KIND_LABEL = {WorkKind.BOOK: "book", WorkKind.FILM: "film", WorkKind.SERIES: "series"}
 
 
@@ -51,7 +53,8 @@ def choices_for(
 ) -> list[app_commands.Choice[str]]:
     """Return up to 25 autocomplete choices for what the member has typed so far."""
     pool = _filter(works, kinds)
-    matches = match_titles(current, _candidates(pool.values()), limit=25)
+    # Autocomplete text is not validated by Discord like a submitted option; cut it here.
+    matches = match_titles(current[:MAX_QUERY], _candidates(pool.values()), limit=25)
     return [app_commands.Choice(name=choice_name(pool[m.id]), value=f"#{m.id}") for m in matches]
 
 

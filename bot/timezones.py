@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import UserError
 
+MAX_TIMEZONE = 64
+"""Longest zone name accepted; the longest IANA name has 32 characters."""
+
 
 @cache
 def _all_zones() -> tuple[str, ...]:
@@ -16,7 +19,7 @@ def _all_zones() -> tuple[str, ...]:
 
 def suggest_timezones(text: str, limit: int = 25) -> list[str]:
     """Return zone names containing `text` (case-insensitive), best first."""
-    needle = text.strip().lower().replace(" ", "_")
+    needle = text[:MAX_TIMEZONE].strip().lower().replace(" ", "_")
     zones = _all_zones()
     if not needle:
         return list(zones[:limit])

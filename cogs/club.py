@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.errors import UserError
 from bot.store import GuildSettings, GuildSettingsRepository
-from bot.timezones import suggest_timezones, validate_timezone
+from bot.timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -77,7 +77,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         self,
         interaction: discord.Interaction[BookClubBot],
         organizer_role: discord.Role | None = None,
-        timezone: str | None = None,
+        timezone: app_commands.Range[str, 1, MAX_TIMEZONE] | None = None,
         announcements: discord.TextChannel | None = None,
         discussions: discord.TextChannel | discord.ForumChannel | None = None,
         spoiler_mode: app_commands.Choice[str] | None = None,

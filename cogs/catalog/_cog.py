@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import ProgressUnit, WorkKind
 from bot.errors import NotConfigured, UserError
-from bot.lookup import KIND_LABEL, choices_for, italic, pick_work, resolve_work, work_label
+from bot.lookup import KIND_LABEL, TitleQuery, choices_for, italic, pick_work, resolve_work, work_label
 from bot.statuses import status_buttons
 from bot.store import CatalogRepository, GuildSettingsRepository, NewWork, StatusRepository
 from bot.ui import BookClubView
@@ -93,7 +93,7 @@ class CatalogCog(
         """Suggest pending suggestions."""
         assert interaction.guild_id is not None
         pending = await self.catalog.suggestions(interaction.guild_id)
-        needle = current.casefold()
+        needle = current[:MAX_TITLE].casefold()
         return [
             app_commands.Choice(name=f"{s.title} ({KIND_LABEL[s.kind]})"[:100], value=f"#{s.id}")
             for s in pending
@@ -165,7 +165,7 @@ class CatalogCog(
     async def adapt(
         self,
         interaction: discord.Interaction[BookClubBot],
-        book: str,
+        book: TitleQuery,
         title: app_commands.Range[str, 1, MAX_TITLE],
         year: int | None = None,
         kind: app_commands.Choice[str] | None = None,
@@ -242,7 +242,7 @@ class CatalogCog(
     )
     @app_commands.describe(suggestion="The suggestion to approve")
     @app_commands.autocomplete(suggestion=suggestions_autocomplete)
-    async def approve(self, interaction: discord.Interaction[BookClubBot], suggestion: str) -> None:
+    async def approve(self, interaction: discord.Interaction[BookClubBot], suggestion: TitleQuery) -> None:
         """Approve a suggestion."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -253,7 +253,7 @@ class CatalogCog(
     @app_commands.command(name="reject", description="Turn down a member's suggestion (organizers)")
     @app_commands.describe(suggestion="The suggestion to reject")
     @app_commands.autocomplete(suggestion=suggestions_autocomplete)
-    async def reject(self, interaction: discord.Interaction[BookClubBot], suggestion: str) -> None:
+    async def reject(self, interaction: discord.Interaction[BookClubBot], suggestion: TitleQuery) -> None:
         """Delete a suggestion."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -276,7 +276,7 @@ class CatalogCog(
     async def edit(
         self,
         interaction: discord.Interaction[BookClubBot],
-        title: str,
+        title: TitleQuery,
         new_title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
         author: app_commands.Range[str, 1, MAX_CREATOR] | None = None,
         year: int | None = None,
@@ -342,7 +342,7 @@ class CatalogCog(
     )
     @app_commands.describe(title="The book, film or series to remove")
     @app_commands.autocomplete(title=any_autocomplete)
-    async def remove(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def remove(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Ask for confirmation, saying what would be lost."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -402,7 +402,10 @@ class CatalogCog(
     )
     @app_commands.autocomplete(book=books_autocomplete, adaptation=screen_autocomplete)
     async def current(
-        self, interaction: discord.Interaction[BookClubBot], book: str, adaptation: str | None = None
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        book: TitleQuery,
+        adaptation: TitleQuery | None = None,
     ) -> None:
         """Set the current book and post the status buttons in the announcement channel."""
         await ensure_organizer(interaction)

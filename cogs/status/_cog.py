@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -13,8 +12,8 @@ from discord.ext import commands
 
 from bot.domain import State
 from bot.errors import NotConfigured, UserError
-from bot.imports import MAX_IMPORT_BYTES, ImportFileError, match_import, parse_upload
-from bot.lookup import choices_for, pick_work, work_label
+from bot.imports import MAX_IMPORT_BYTES, ImportFileError, prepare_import
+from bot.lookup import TitleQuery, choices_for, pick_work, work_label
 from bot.statuses import (
     STATE_LABELS,
     StatusButton,
@@ -26,13 +25,25 @@ from bot.statuses import (
 )
 from bot.store import CatalogRepository, GuildSettingsRepository, StatusRepository
 from bot.ui import BookClubView
+from bot.workers import WorkTimeout
 from cogs.status._imports import IMPORT_TTL, ImportButton, PendingImports, plan_import
-from cogs.status._render import escape, export_files, fit_lines, import_preview_embed, progress_histogram
+from cogs.status._render import (
+    escape,
+    export_csv,
+    export_files,
+    fit_lines,
+    import_preview_embed,
+    progress_histogram,
+)
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
 
 log = logging.getLogger(__name__)
+
+# Seconds an import may spend parsing and matching, and an export writing CSV, in a worker process.
+IMPORT_BUDGET = 20.0
+EXPORT_BUDGET = 20.0
 
 STATE_CHOICES = [app_commands.Choice(name=label, value=state.value) for state, label in STATE_LABELS.items()]
 
@@ -86,7 +97,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def set_status(
         self,
         interaction: discord.Interaction[BookClubBot],
-        title: str,
+        title: TitleQuery,
         state: app_commands.Choice[str],
         progress: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
@@ -130,7 +141,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     @app_commands.command(name="who", description="Who has read or watched a title, and who is where")
     @app_commands.describe(title="A book, film or series from the club's catalog")
     @app_commands.autocomplete(title=title_autocomplete)
-    async def who(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def who(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Group members by their status for one title (mentions never ping)."""
         assert interaction.guild_id is not None
         work = pick_work(await self.catalog.works(interaction.guild_id), title)
@@ -207,12 +218,18 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             data = await file.read()
         except discord.HTTPException as exc:
             raise UserError("I could not download that file from Discord; please attach it again.") from exc
+        works = await self.catalog.works(interaction.guild_id)
         try:
-            parsed = await asyncio.to_thread(parse_upload, file.filename, data)
+            parsed, preview = await self.bot.workers.run(
+                prepare_import, file.filename, data, works, budget=IMPORT_BUDGET
+            )
         except ImportFileError as exc:
             raise UserError(exc.message) from exc
-        works = await self.catalog.works(interaction.guild_id)
-        preview = match_import(parsed.rows, works)
+        except WorkTimeout as exc:
+            raise UserError(
+                "Reading that file took too long, so nothing was imported. Export only your library "
+                "CSV (or split it) and try again."
+            ) from exc
         current = await self.statuses.for_member(interaction.guild_id, interaction.user.id)
         planned, kept = plan_import(preview, current)
         embed = import_preview_embed(parsed.format.label, planned, kept, preview, parsed.skipped, works)
@@ -242,8 +259,13 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         history = await self.statuses.history(interaction.guild_id, interaction.user.id)
         if not records and not history:
             raise UserError("You have no statuses to export yet.")
-        files = export_files(records, history, works)
-        await interaction.response.send_message(
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            csvs = await self.bot.workers.run(export_csv, records, history, works, budget=EXPORT_BUDGET)
+        except WorkTimeout as exc:
+            raise UserError("Writing your export took too long; please try again later.") from exc
+        files = export_files(*csvs)
+        await interaction.followup.send(
             f"Your {len(records)} statuses and {len(history)} changes in this server.",
             files=files,
             ephemeral=True,

@@ -32,10 +32,10 @@ def escape(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
-def export_files(
+def export_csv(
     records: list[StatusRecord], history: list[StatusChange], works: dict[int, Work]
-) -> list[discord.File]:
-    """Write a member's statuses and their history as two CSV files."""
+) -> tuple[bytes, bytes]:
+    """Write a member's statuses and their history as two CSV documents (UTF-8)."""
     current = io.StringIO()
     writer = csv.writer(current)
     writer.writerow(["title", "kind", "year", "state", "progress_unit", "progress_value", "updated_at"])
@@ -52,9 +52,14 @@ def export_files(
     for c in history:
         row = _export_row(works.get(c.work_id), c.state, c.progress_unit, c.progress_value)
         writer.writerow([*row, c.source, c.changed_at.isoformat()])
+    return current.getvalue().encode("utf-8"), changes.getvalue().encode("utf-8")
+
+
+def export_files(statuses: bytes, history: bytes) -> list[discord.File]:
+    """Attach the two CSV documents of an export."""
     return [
-        discord.File(io.BytesIO(current.getvalue().encode("utf-8")), filename="statuses.csv"),
-        discord.File(io.BytesIO(changes.getvalue().encode("utf-8")), filename="status_history.csv"),
+        discord.File(io.BytesIO(statuses), filename="statuses.csv"),
+        discord.File(io.BytesIO(history), filename="status_history.csv"),
     ]
 
 
