@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.errors import report_interaction_error
 from bot.looplag import LoopLagMonitor
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
 from bot.workers import Workers
@@ -80,6 +81,8 @@ class BookClubBot(commands.Bot):
         self.store = store
         self.llm = llm
         self.clock: Clock = clock or SystemClock()
+        # The one scheduler; features register their handlers in cog_load. It runs once connected.
+        self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
         # CPU-bound jobs go to worker processes; a pool the bot built itself is closed with it.
         self._owns_workers = workers is None
         self.workers = workers or Workers()
@@ -96,6 +99,7 @@ class BookClubBot(commands.Bot):
         """Load features; sync commands only to the dev guild, never globally on boot."""
         self.loop_lag.start()
         await self.load_features()
+        self.scheduler.start()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -103,7 +107,8 @@ class BookClubBot(commands.Bot):
             log.info("Synced %d commands to dev guild %s", len(synced), guild.id)
 
     async def close(self) -> None:
-        """Disconnect, then stop the lag monitor and any worker pool the bot built."""
+        """Stop the scheduler (timers stay stored), disconnect, then stop the lag monitor and own workers."""
+        await self.scheduler.stop()
         try:
             await super().close()
         finally:

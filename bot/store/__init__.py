@@ -10,6 +10,7 @@ from bot.store.db import Database, DatabaseError
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
     "CatalogRepository",
@@ -27,6 +28,8 @@ __all__ = [
     "StatusUpdate",
     "Store",
     "Suggestion",
+    "Timer",
+    "TimerRepository",
 ]
 
 
@@ -39,6 +42,7 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    timers: TimerRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -49,4 +53,5 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            timers=TimerRepository(db, clock),
         )

@@ -42,6 +42,19 @@ class BotHarness:
         self.bot: BookClubBot | None = None
         self.store: Store | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+        # Each step of `clock.advance` waits for the emulator's REST traffic and for the bot's scheduler,
+        # so that what a due timer does (a thread opened, a reminder sent) is visible when advance returns.
+        emulator_settle = clock.settler
+
+        async def settle(quiet: float) -> None:
+            if emulator_settle is not None:
+                await emulator_settle(quiet)
+            if self.bot is not None and self.bot.scheduler.running:
+                await self.bot.scheduler.wait_idle()
+                if emulator_settle is not None:
+                    await emulator_settle(quiet)
+
+        clock.settler = settle
 
     async def start(self, *, sync: bool = True) -> BookClubBot:
         """Open the database, build the bot and connect it; return once it is ready with commands synced."""
