@@ -13,7 +13,9 @@ from bot.domain import MemberStatus, State, Work, WorkKind, state_applies
 from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import italic, pick_work, work_label
 from bot.progress import describe_progress, parse_progress
+from bot.replies import reply
 from bot.store import StatusUpdate
+from bot.text import LIMITS, shorten
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def describe_status(status: MemberStatus, work: Work | None) -> str:
 
 def confirmation(work: Work, status: MemberStatus) -> str:
     """Tell the member what was recorded."""
-    return f"Recorded: *{discord.utils.escape_markdown(work_label(work))}*: {describe_status(status, work)}."
+    return f"Recorded: {italic(work_label(work))}: {describe_status(status, work)}."
 
 
 async def _load_work(interaction: discord.Interaction[BookClubBot], work_id: int) -> Work:
@@ -121,7 +123,7 @@ class StatusButton(
         status = await interaction.client.store.statuses.set(
             interaction.guild_id, interaction.user.id, StatusUpdate(work.id, state), source="button"
         )
-        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+        await reply(interaction, confirmation(work, status))
 
 
 PROGRESS_MODAL = re.compile(r"^bookclub:status:progress:(?P<work_id>\d+)$")
@@ -135,7 +137,7 @@ class ProgressModal(discord.ui.Modal):
         unit = "episode" if work.kind is WorkKind.SERIES else "chapter"
         self.add_item(
             discord.ui.TextInput(
-                label=f"How far into {work.title}"[:45],
+                label=shorten(f"How far into {work.title}", LIMITS.text_input_label),
                 placeholder=f"e.g. 12 ({unit}), p 140, 45%"[:100],
                 max_length=20,
                 custom_id="progress",
@@ -172,7 +174,7 @@ async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -
         status = await interaction.client.store.statuses.set(
             interaction.guild_id, interaction.user.id, update, source="button"
         )
-        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+        await reply(interaction, confirmation(work, status))
     except Exception as exc:
         await report_interaction_error(interaction, exc)
     return True

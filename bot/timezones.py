@@ -7,6 +7,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import UserError
+from bot.text import code_span
 
 MAX_TIMEZONE = 64
 """Longest zone name accepted; the longest IANA name has 32 characters."""
@@ -48,6 +49,6 @@ def validate_timezone(name: str) -> str:
     hints = suggest_timezones(cleaned, limit=3)
     hint = f" Did you mean {', '.join(f'`{h}`' for h in hints)}?" if hints else ""
     raise UserError(
-        f"`{name[:60]}` is not a time zone I know. Use an IANA name such as `Europe/Paris` or "
+        f"{code_span(name, 60)} is not a time zone I know. Use an IANA name such as `Europe/Paris` or "
         f"`America/New_York` (the list suggests names as you type).{hint}"
     )

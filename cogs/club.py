@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.checks import ensure_organizer
 from bot.errors import UserError
+from bot.replies import reply
 from bot.store import GuildSettings, GuildSettingsRepository
 from bot.timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
@@ -128,15 +129,13 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
                 )
             changes["discussion_channel_id"] = channel.id
         if not changes and await self.guilds.is_configured(guild.id):
-            await interaction.response.send_message(
-                "Nothing to change: pass at least one option.", embed=settings_embed(current), ephemeral=True
+            await reply(
+                interaction, "Nothing to change: pass at least one option.", embed=settings_embed(current)
             )
             return
         saved = await self.guilds.update(guild.id, **changes)
         log.info("Guild %s settings changed by %s: %s", guild.id, interaction.user.id, sorted(changes))
-        await interaction.response.send_message(
-            "Saved. The club is set up like this:", embed=settings_embed(saved), ephemeral=True
-        )
+        await reply(interaction, "Saved. The club is set up like this:", embed=settings_embed(saved))
 
     @setup_club.autocomplete("timezone")
     async def timezone_autocomplete(
@@ -155,7 +154,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             if await self.guilds.is_configured(interaction.guild_id)
             else "Not set up yet: an organizer can run `/club setup`."
         )
-        await interaction.response.send_message(note or None, embed=settings_embed(settings), ephemeral=True)
+        await reply(interaction, note or None, embed=settings_embed(settings))
 
 
 async def setup(bot: BookClubBot) -> None:

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NotAllowed
+from bot.replies import edit_reply, reply
 from bot.store import MemberData
 from bot.ui import BookClubView, ReportsErrors
 
@@ -65,7 +66,8 @@ class ForgetButton(
             raise NotAllowed("This button deletes someone else's data; run `/privacy forget` for your own.")
         removed = await interaction.client.store.privacy.forget(self.user_id)
         log.info("Forgot user %s (%d records)", self.user_id, removed.total)
-        await interaction.response.edit_message(
+        await edit_reply(
+            interaction,
             content=f"Done. I deleted everything I stored about you:\n{describe_data(removed)}",
             view=None,
         )
@@ -92,7 +94,7 @@ class CancelButton(
 
     async def on_press(self, interaction: discord.Interaction) -> None:
         """Leave everything as it was."""
-        await interaction.response.edit_message(content="Cancelled: nothing was deleted.", view=None)
+        await edit_reply(interaction, content="Cancelled: nothing was deleted.", view=None)
 
 
 class PrivacyCog(
@@ -119,17 +121,15 @@ class PrivacyCog(
         """Show what would be deleted and ask for confirmation."""
         data = await self.bot.store.privacy.count(interaction.user.id)
         if data.total == 0:
-            await interaction.response.send_message(
-                "I store nothing about you. Nothing to delete.", ephemeral=True
-            )
+            await reply(interaction, "I store nothing about you. Nothing to delete.")
             return
         view = BookClubView(timeout=None)
         view.add_item(ForgetButton(interaction.user.id)).add_item(CancelButton())
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             "This deletes, in every server I share with you:\n"
             f"{describe_data(data)}\nIt cannot be undone. Are you sure?",
             view=view,
-            ephemeral=True,
         )
 
 

@@ -15,8 +15,10 @@ from bot.checks import ensure_organizer
 from bot.domain import ProgressUnit, WorkKind
 from bot.errors import NotConfigured, UserError
 from bot.lookup import KIND_LABEL, TitleQuery, choices_for, italic, pick_work, resolve_work, work_label
+from bot.replies import reply, send
 from bot.statuses import status_buttons
 from bot.store import CatalogRepository, GuildSettingsRepository, NewWork, StatusRepository
+from bot.text import LIMITS, code_span, escape, fit_lines, shorten
 from bot.ui import BookClubView
 from cogs.catalog._input import (
     MAX_CREATOR,
@@ -24,7 +26,6 @@ from cogs.catalog._input import (
     check_year,
     clean_text,
     clean_title,
-    fit,
     parse_parts,
     work_label_of,
 )
@@ -95,7 +96,9 @@ class CatalogCog(
         pending = await self.catalog.suggestions(interaction.guild_id)
         needle = current[:MAX_TITLE].casefold()
         return [
-            app_commands.Choice(name=f"{s.title} ({KIND_LABEL[s.kind]})"[:100], value=f"#{s.id}")
+            app_commands.Choice(
+                name=shorten(f"{s.title} ({KIND_LABEL[s.kind]})", LIMITS.choice_name), value=f"#{s.id}"
+            )
             for s in pending
             if needle in s.title.casefold()
         ][:25]
@@ -141,9 +144,9 @@ class CatalogCog(
             )
             if x
         )
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Added {italic(work_label_of(new))}{f' ({details})' if details else ''} to the catalog.",
-            ephemeral=True,
         )
 
     @app_commands.command(name="adapt", description="Add a film or series adapting a book (organizers)")
@@ -190,9 +193,9 @@ class CatalogCog(
             adapts_work_id=source.id,
         )
         await self.catalog.add(interaction.guild_id, new)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Added the {work_kind.value} {italic(work_label_of(new))}, adapting {italic(work_label(source))}.",
-            ephemeral=True,
         )
 
     @app_commands.command(
@@ -219,9 +222,9 @@ class CatalogCog(
             year=check_year(year),
         )
         await self.catalog.add(interaction.guild_id, new, approved=False, suggested_by=interaction.user.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Thanks! {italic(work_label_of(new))} is suggested; an organizer can approve it with `/book approve`.",
-            ephemeral=True,
         )
 
     async def _pending(self, interaction: discord.Interaction, suggestion: str) -> tuple[int, str]:
@@ -234,8 +237,12 @@ class CatalogCog(
         for s in pending:
             if (picked and s.id == int(picked.group(1))) or (not picked and s.title.casefold() == wanted):
                 return s.id, s.title
-        names = ", ".join(f"{italic(s.title)}" for s in pending[:10])
-        raise UserError(f"No waiting suggestion called `{suggestion[:80]}`. Waiting: {names}.")
+        names = ", ".join(italic(s.title, limit=80) for s in pending[:10])
+        more = f" and {len(pending) - 10} more" if len(pending) > 10 else ""
+        raise UserError(
+            f"No waiting suggestion called {code_span(suggestion)}. Waiting: {names}{more}. "
+            "Pick one from the list as you type."
+        )
 
     @app_commands.command(
         name="approve", description="Approve a member's suggestion into the catalog (organizers)"
@@ -248,7 +255,7 @@ class CatalogCog(
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.approve(interaction.guild_id, work_id)
-        await interaction.response.send_message(f"{italic(title)} is now in the catalog.", ephemeral=True)
+        await reply(interaction, f"{italic(title)} is now in the catalog.")
 
     @app_commands.command(name="reject", description="Turn down a member's suggestion (organizers)")
     @app_commands.describe(suggestion="The suggestion to reject")
@@ -259,7 +266,7 @@ class CatalogCog(
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.reject(interaction.guild_id, work_id)
-        await interaction.response.send_message(f"Removed the suggestion {italic(title)}.", ephemeral=True)
+        await reply(interaction, f"Removed the suggestion {italic(title)}.")
 
     @app_commands.command(name="edit", description="Fix a title's details (organizers)")
     @app_commands.describe(
@@ -335,7 +342,7 @@ class CatalogCog(
         except sqlite3.IntegrityError as exc:
             raise UserError(f"The catalog already has a {work.kind.value} with that title and year.") from exc
         log.info("Guild %s work %s edited by %s: %s", guild_id, work.id, interaction.user.id, sorted(changes))
-        await interaction.response.send_message(f"Saved {italic(work_label(saved))}.", ephemeral=True)
+        await reply(interaction, f"Saved {italic(work_label(saved))}.")
 
     @app_commands.command(
         name="remove", description="Remove a title and members' statuses for it (organizers; asks first)"
@@ -350,11 +357,11 @@ class CatalogCog(
         count = len(await self.statuses.for_work(interaction.guild_id, work.id))
         view = BookClubView(timeout=None)
         view.add_item(RemoveWorkButton(work.id))
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it "
             "and cannot be undone. Dismiss this message to keep it.",
             view=view,
-            ephemeral=True,
         )
 
     @app_commands.command(name="list", description="Show the club's catalog and waiting suggestions")
@@ -369,30 +376,27 @@ class CatalogCog(
             if work.kind is not WorkKind.BOOK:
                 continue
             star = " ⭐ current" if work.id == settings.current_book_id else ""
-            lines.append(f"📖 **{discord.utils.escape_markdown(work_label(work))}**{star}")
+            lines.append(f"📖 **{escape(work_label(work))}**{star}")
             for screen in works.values():
                 if screen.adapts_work_id == work.id:
                     icon = "🎬" if screen.kind is WorkKind.FILM else "📺"
-                    lines.append(f"  {icon} {discord.utils.escape_markdown(work_label(screen))}")
+                    lines.append(f"  {icon} {escape(work_label(screen))}")
         for screen in works.values():
             if screen.kind is not WorkKind.BOOK and screen.adapts_work_id is None:
-                lines.append(f"🎬 {discord.utils.escape_markdown(work_label(screen))}")
+                lines.append(f"🎬 {escape(work_label(screen))}")
         embed = discord.Embed(title="Club catalog", colour=discord.Colour.blurple())
-        embed.description = fit(
-            "\n".join(lines) or "Empty: an organizer can add books with `/book add`.", 4000
+        embed.description = fit_lines(
+            lines, LIMITS.embed_description, empty="Empty: an organizer can add books with `/book add`."
         )
         if pending:
             embed.add_field(
                 name=f"Suggestions waiting ({len(pending)})",
-                value=fit(
-                    "\n".join(
-                        f"- {discord.utils.escape_markdown(s.title)} ({KIND_LABEL[s.kind]})" for s in pending
-                    ),
-                    1000,
+                value=fit_lines(
+                    [f"- {escape(s.title)} ({KIND_LABEL[s.kind]})" for s in pending], LIMITS.field_value
                 ),
                 inline=False,
             )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed)
 
     @app_commands.command(
         name="current", description="Choose the book (and adaptation) the club is on now (organizers)"
@@ -425,11 +429,13 @@ class CatalogCog(
         if channel is None:
             raise NotConfigured("Set an announcement channel first: `/club setup announcements:#channel`.")
         assert isinstance(channel, discord.TextChannel)
-        embed = discord.Embed(title=f"Now reading: {work_label(chosen)}", colour=discord.Colour.green())
+        embed = discord.Embed(
+            title=f"Now reading: {escape(work_label(chosen))}", colour=discord.Colour.green()
+        )
         if chosen.creator:
-            embed.description = f"by {chosen.creator}"
+            embed.description = f"by {escape(chosen.creator)}"
         if screen is not None:
-            embed.add_field(name="And watching", value=work_label(screen))
+            embed.add_field(name="And watching", value=escape(work_label(screen)))
         embed.set_footer(
             text="Tell the club where you are: the buttons below record it (only you see the reply)."
         )
@@ -437,7 +443,7 @@ class CatalogCog(
         for item in status_buttons(chosen, screen):
             view.add_item(item)
         try:
-            await channel.send(embed=embed, view=view)
+            await send(channel, embed=embed, view=view)
         except discord.Forbidden as exc:
             raise UserError(
                 f"I cannot post in {channel.mention}: give me Send Messages and Embed Links there."
@@ -446,8 +452,8 @@ class CatalogCog(
             guild.id, current_book_id=chosen.id, current_adaptation_id=screen.id if screen else None
         )
         log.info("Guild %s current book set to %s", guild.id, chosen.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"The club is now on {italic(work_label(chosen))}{f' and {italic(work_label(screen))}' if screen else ''}; "
             f"I posted it in {channel.mention}.",
-            ephemeral=True,
         )

@@ -11,6 +11,7 @@ import discord
 from bot.checks import ensure_organizer
 from bot.errors import UserError
 from bot.lookup import italic, work_label
+from bot.replies import edit_reply
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -52,6 +53,6 @@ class RemoveWorkButton(
         if work is None or not await catalog.remove(interaction.guild_id, self.work_id):
             raise UserError("That title is already gone from the catalog.")
         log.info("Guild %s work %s removed by %s", interaction.guild_id, self.work_id, interaction.user.id)
-        await interaction.response.edit_message(
-            content=f"Removed {italic(work_label(work))} from the catalog.", view=None
+        await edit_reply(
+            interaction, content=f"Removed {italic(work_label(work))} from the catalog.", view=None
         )

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.domain import STATE_RANK, MemberStatus
 from bot.errors import NotAllowed, UserError
 from bot.imports import ImportPreview, ImportRow
+from bot.replies import edit_reply
 from bot.statuses import STATE_LABELS
 from bot.store import StatusRepository, StatusUpdate
 from bot.ui import ReportsErrors
@@ -135,13 +136,16 @@ class ImportButton(
             raise UserError("Imports are unavailable right now; try again in a moment.")
         pending = imports.take(self.token, interaction.user.id)
         if self.action == "cancel":
-            await interaction.response.edit_message(
-                content="Import cancelled: nothing was changed.", embed=None, view=None
+            await edit_reply(
+                interaction, content="Import cancelled: nothing was changed.", embeds=[], view=None
             )
             return
         if pending is None:
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
         count = await imports.apply(pending)
-        await interaction.response.edit_message(
-            content=f"Imported {count} statuses. `/status show` lists them.", embed=None, view=None
+        await edit_reply(
+            interaction,
+            content=f"Imported {count} statuses. `/status show` lists them.",
+            embeds=[],
+            view=None,
         )

@@ -12,24 +12,7 @@ from bot.imports import ImportPreview, ImportRow, SkippedRow
 from bot.lookup import work_label
 from bot.statuses import STATE_LABELS
 from bot.store import StatusChange, StatusRecord, StatusUpdate
-
-
-def fit_lines(lines: list[str], limit: int = 1024) -> str:
-    """Join lines up to `limit` characters, ending with "… and N more" when they do not all fit."""
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        if used + len(line) + 1 > limit - 20:
-            out.append(f"… and {len(lines) - index} more")
-            break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out) or "-"
-
-
-def escape(text: str) -> str:
-    """Escape Discord markdown in member- or export-provided text."""
-    return discord.utils.escape_markdown(text)
+from bot.text import LIMITS, escape, fit_lines
 
 
 def export_csv(
@@ -118,26 +101,39 @@ def import_preview_embed(
     works: dict[int, Work],
 ) -> discord.Embed:
     """Show what an import would record and what it leaves out, and why."""
+    # Titles and reasons come from the export (a reason may quote a shelf or an author): all escaped.
     embed = discord.Embed(title=f"Import from {source}", colour=discord.Colour.blurple())
     embed.add_field(
         name=f"Will record ({len(planned)})",
         value=fit_lines(
-            [f"{escape(work_label(works[u.work_id]))}: {STATE_LABELS[u.state]}" for _, u in planned]
+            [
+                f"{escape(work_label(works[u.work_id]), limit=120)}: {STATE_LABELS[u.state]}"
+                for _, u in planned
+            ],
+            LIMITS.field_value,
         ),
         inline=False,
     )
     if kept:
         embed.add_field(
             name=f"Unchanged ({len(kept)})",
-            value=fit_lines([f"{escape(r.title)}: {why}" for r, why in kept]),
+            value=fit_lines(
+                [f"{escape(r.title, limit=120)}: {escape(why)}" for r, why in kept], LIMITS.field_value
+            ),
             inline=False,
         )
-    left_out = [f"line {r.source_line}: {escape(r.title)} ({why})" for r, why in preview.unmatched]
-    left_out += [f"line {s.source_line}: {escape(s.title or '?')} ({s.reason})" for s in skipped]
+    left_out = [
+        f"line {r.source_line}: {escape(r.title, limit=120)} ({escape(why, limit=300)})"
+        for r, why in preview.unmatched
+    ]
+    left_out += [
+        f"line {s.source_line}: {escape(s.title or '?', limit=120)} ({escape(s.reason, limit=300)})"
+        for s in skipped
+    ]
     if left_out:
         embed.add_field(
             name=f"Not in the club's catalog or unreadable ({len(left_out)})",
-            value=fit_lines(left_out),
+            value=fit_lines(left_out, LIMITS.field_value),
             inline=False,
         )
     return embed
