@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 import discord
@@ -10,6 +9,7 @@ import discord
 from bot.domain import MemberStatus, ProgressUnit, State, Work
 from bot.imports import ImportPreview, ImportRow, SkippedRow
 from bot.lookup import work_label
+from bot.spreadsheet import write_csv
 from bot.statuses import STATE_LABELS
 from bot.store import StatusChange, StatusRecord, StatusUpdate
 from bot.text import LIMITS, escape, fit_lines
@@ -18,24 +18,34 @@ from bot.text import LIMITS, escape, fit_lines
 def export_csv(
     records: list[StatusRecord], history: list[StatusChange], works: dict[int, Work]
 ) -> tuple[bytes, bytes]:
-    """Write a member's statuses and their history as two CSV documents (UTF-8)."""
-    current = io.StringIO()
-    writer = csv.writer(current)
-    writer.writerow(["title", "kind", "year", "state", "progress_unit", "progress_value", "updated_at"])
-    for r in records:
-        row = _export_row(
-            works.get(r.status.work_id), r.status.state, r.status.progress_unit, r.status.progress_value
-        )
-        writer.writerow([*row, r.updated_at.isoformat()])
-    changes = io.StringIO()
-    writer = csv.writer(changes)
-    writer.writerow(
-        ["title", "kind", "year", "state", "progress_unit", "progress_value", "source", "changed_at"]
+    """Write a member's statuses and their history as two CSV documents (safe to open in a spreadsheet)."""
+    current = write_csv(
+        ["title", "kind", "year", "state", "progress_unit", "progress_value", "updated_at"],
+        (
+            [
+                *_export_row(
+                    works.get(r.status.work_id),
+                    r.status.state,
+                    r.status.progress_unit,
+                    r.status.progress_value,
+                ),
+                r.updated_at.isoformat(),
+            ]
+            for r in records
+        ),
     )
-    for c in history:
-        row = _export_row(works.get(c.work_id), c.state, c.progress_unit, c.progress_value)
-        writer.writerow([*row, c.source, c.changed_at.isoformat()])
-    return current.getvalue().encode("utf-8"), changes.getvalue().encode("utf-8")
+    changes = write_csv(
+        ["title", "kind", "year", "state", "progress_unit", "progress_value", "source", "changed_at"],
+        (
+            [
+                *_export_row(works.get(c.work_id), c.state, c.progress_unit, c.progress_value),
+                c.source,
+                c.changed_at.isoformat(),
+            ]
+            for c in history
+        ),
+    )
+    return current, changes
 
 
 def export_files(statuses: bytes, history: bytes) -> list[discord.File]:
