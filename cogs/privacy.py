@@ -21,18 +21,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+BACKUP_NOTE = (
+    "Backups of the bot's database made before now still hold this data until the server's "
+    "operator deletes them."
+)
+
+
 def describe_data(data: MemberData) -> str:
     """List the member's records in words."""
-    labels = {
-        "statuses": "reading/watching statuses",
-        "status_changes": "status history entries",
-        "reviews": "reviews and ratings",
-        "poll_votes": "poll votes",
-        "suggestions": "title suggestions (the titles stay, your name is removed)",
-        "discussions_created": "discussions you scheduled (they stay, your name is removed)",
-        "polls_created": "polls you started (they stay, your name is removed)",
-    }
-    lines = [f"- {count} {labels[name]}" for name, count in vars(data).items() if count]
+    lines = [f"- {count} {label}" for label, count in data.described()]
     return "\n".join(lines) or "- nothing"
 
 
@@ -65,10 +62,12 @@ class ForgetButton(
         if interaction.user.id != self.user_id:
             raise NotAllowed("This button deletes someone else's data; run `/privacy forget` for your own.")
         removed = await interaction.client.store.privacy.forget(self.user_id)
-        log.info("Forgot user %s (%d records)", self.user_id, removed.total)
+        # In-memory state (an import preview waiting for confirmation) is dropped by its feature.
+        interaction.client.dispatch("member_forgotten", self.user_id)
+        log.info("Forgot a member (%d records)", removed.total)
         await edit_reply(
             interaction,
-            content=f"Done. I deleted everything I stored about you:\n{describe_data(removed)}",
+            content=f"Done. I deleted everything I stored about you:\n{describe_data(removed)}\n{BACKUP_NOTE}",
             view=None,
         )
 
@@ -128,7 +127,7 @@ class PrivacyCog(
         await reply(
             interaction,
             "This deletes, in every server I share with you:\n"
-            f"{describe_data(data)}\nIt cannot be undone. Are you sure?",
+            f"{describe_data(data)}\nIt cannot be undone. {BACKUP_NOTE} Are you sure?",
             view=view,
         )
 

@@ -70,6 +70,11 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         """Answer progress modals, including ones opened before a restart."""
         await answer_progress_modal(interaction)
 
+    @commands.Cog.listener()
+    async def on_member_forgotten(self, user_id: int) -> None:
+        """Drop the import previews of a member who asked to be forgotten."""
+        self.imports.forget_member(user_id)
+
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(StatusButton, ImportButton)

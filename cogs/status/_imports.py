@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,12 +32,15 @@ IMPORT_TTL = timedelta(minutes=15)
 
 @dataclass
 class PendingImport:
-    """An import preview waiting for the member's confirmation."""
+    """An import preview waiting for the member's confirmation (and, once applied, what it did)."""
 
     guild_id: int
     user_id: int
     updates: list[StatusUpdate]
     created_at: datetime
+    # Set once recorded, so a second press (after a lost answer) says so instead of failing.
+    imported: int | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class PendingImports:
@@ -57,29 +61,55 @@ class PendingImports:
         self._pending[token] = PendingImport(guild_id, user_id, updates, now)
         return token
 
-    def take(self, token: str, user_id: int) -> PendingImport | None:
-        """Remove and return a member's live preview (None when it expired or is unknown)."""
+    def get(self, token: str, user_id: int) -> PendingImport | None:
+        """Return a member's live preview (None when it expired, was cancelled or is unknown)."""
         pending = self._pending.get(token)
         if pending is not None and pending.user_id != user_id:
             raise NotAllowed("This import belongs to someone else; run `/status import` with your own file.")
-        self._pending.pop(token, None)
         if pending is None or self.clock.now() - pending.created_at > IMPORT_TTL:
+            self._pending.pop(token, None)
             return None
         return pending
 
-    async def apply(self, pending: PendingImport) -> int:
-        """Record every update of a preview in one transaction; return how many."""
-        try:
-            count = await self.statuses.set_many(
-                pending.guild_id, pending.user_id, pending.updates, source="import"
-            )
-        except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
-            raise UserError(
-                "The club's catalog changed since this preview, so nothing was imported; "
-                "run `/status import` again."
-            ) from exc
-        log.info("User %s imported %d statuses in guild %s", pending.user_id, count, pending.guild_id)
-        return count
+    def drop(self, token: str) -> None:
+        """Forget a preview (cancelled, or its titles left the catalog)."""
+        self._pending.pop(token, None)
+
+    def forget_member(self, user_id: int) -> int:
+        """Drop every preview of a member who asked to be forgotten; return how many."""
+        tokens = [token for token, pending in self._pending.items() if pending.user_id == user_id]
+        for token in tokens:
+            del self._pending[token]
+        return len(tokens)
+
+    async def apply(self, token: str, pending: PendingImport) -> tuple[int, bool]:
+        """Record every update of a preview in one transaction, once; return how many and whether now.
+
+        A second call returns the first one's count without writing. A failed write leaves the
+        preview as it was, so the member can press again, unless the catalog changed under it.
+        """
+        async with pending.lock:  # two presses at once: the second waits and sees the first's result
+            if pending.imported is not None:
+                return pending.imported, False
+            try:
+                count = await self.statuses.set_many(
+                    pending.guild_id, pending.user_id, pending.updates, source="import"
+                )
+            except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
+                self.drop(token)
+                raise UserError(
+                    "The club's catalog changed since this preview, so nothing was imported; "
+                    "run `/status import` again."
+                ) from exc
+            except sqlite3.OperationalError as exc:  # locked or busy database: nothing was written
+                log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
+                raise UserError(
+                    "I could not save the import just now, and nothing was imported. "
+                    "Press **Import these** again in a moment."
+                ) from exc
+            pending.imported = count
+        log.info("Imported %d statuses in guild %s", count, pending.guild_id)
+        return count, True
 
 
 def plan_import(
@@ -134,18 +164,19 @@ class ImportButton(
         imports = getattr(interaction.client.get_cog("StatusCog"), "imports", None)
         if not isinstance(imports, PendingImports):
             raise UserError("Imports are unavailable right now; try again in a moment.")
-        pending = imports.take(self.token, interaction.user.id)
+        pending = imports.get(self.token, interaction.user.id)
         if self.action == "cancel":
+            if pending is not None and pending.imported is not None:
+                raise UserError("This import was already recorded; `/status show` lists your statuses.")
+            imports.drop(self.token)
             await edit_reply(
                 interaction, content="Import cancelled: nothing was changed.", embeds=[], view=None
             )
             return
         if pending is None:
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
-        count = await imports.apply(pending)
+        count, now = await imports.apply(self.token, pending)
+        done = "Imported" if now else "Already imported"
         await edit_reply(
-            interaction,
-            content=f"Imported {count} statuses. `/status show` lists them.",
-            embeds=[],
-            view=None,
+            interaction, content=f"{done} {count} statuses. `/status show` lists them.", embeds=[], view=None
         )
