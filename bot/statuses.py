@@ -14,7 +14,7 @@ from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import italic, pick_work, work_label
 from bot.progress import describe_progress, parse_progress
 from bot.replies import reply
-from bot.store import StatusUpdate
+from bot.store import StatusRejected, StatusRepository, StatusUpdate
 from bot.text import LIMITS, shorten
 from bot.ui import ReportsErrors
 
@@ -76,6 +76,21 @@ def confirmation(work: Work, status: MemberStatus) -> str:
     return f"Recorded: {italic(work_label(work))}: {describe_status(status, work)}."
 
 
+async def record_status(
+    statuses: StatusRepository, guild_id: int, user_id: int, work: Work, update: StatusUpdate, *, source: str
+) -> MemberStatus:
+    """Record a status; a catalog change that raced the member becomes a message, not an error log."""
+    try:
+        return await statuses.set(guild_id, user_id, update, source=source)
+    except StatusRejected as exc:
+        if exc.gone:
+            raise NotFound("That title is no longer in the club's catalog.") from exc
+        raise UserError(
+            f"{italic(work_label(work))} was just shortened in the catalog, so that progress is past its end. "
+            "Check the new length and try again."
+        ) from exc
+
+
 async def _load_work(interaction: discord.Interaction[BookClubBot], work_id: int) -> Work:
     if interaction.guild_id is None:
         raise UserError("This button only works inside a server.")
@@ -120,8 +135,13 @@ class StatusButton(
         state = State.READ if work.kind is WorkKind.BOOK else State.WATCHED
         check_state(work, state)
         assert interaction.guild_id is not None
-        status = await interaction.client.store.statuses.set(
-            interaction.guild_id, interaction.user.id, StatusUpdate(work.id, state), source="button"
+        status = await record_status(
+            interaction.client.store.statuses,
+            interaction.guild_id,
+            interaction.user.id,
+            work,
+            StatusUpdate(work.id, state),
+            source="button",
         )
         await reply(interaction, confirmation(work, status))
 
@@ -171,8 +191,13 @@ async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -
         state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
         update = build_update(work, state, _submitted_value(data, "progress"))
         assert interaction.guild_id is not None
-        status = await interaction.client.store.statuses.set(
-            interaction.guild_id, interaction.user.id, update, source="button"
+        status = await record_status(
+            interaction.client.store.statuses,
+            interaction.guild_id,
+            interaction.user.id,
+            work,
+            update,
+            source="button",
         )
         await reply(interaction, confirmation(work, status))
     except Exception as exc:

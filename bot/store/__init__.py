@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggestion
+from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
 from bot.store.db import Database, DatabaseError
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.privacy import MemberData, PrivacyRepository
-from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.statuses import StatusChange, StatusRecord, StatusRejected, StatusRepository, StatusUpdate
 from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
@@ -22,8 +22,10 @@ __all__ = [
     "MemberData",
     "NewWork",
     "PrivacyRepository",
+    "ShorterThanProgress",
     "StatusChange",
     "StatusRecord",
+    "StatusRejected",
     "StatusRepository",
     "StatusUpdate",
     "Store",

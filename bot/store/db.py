@@ -192,9 +192,10 @@ class Transaction:
         cursor = await self._conn.execute(sql, _bind(params))
         return int(cursor.lastrowid or 0)
 
-    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        """Run one statement for many parameter rows."""
-        await self._conn.executemany(sql, [tuple(r) for r in rows])
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement for many parameter rows; return the rows changed in all."""
+        cursor = await self._conn.executemany(sql, [_bind(r) for r in rows])
+        return cursor.rowcount
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Read inside the transaction."""

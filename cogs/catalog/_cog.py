@@ -12,12 +12,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
-from bot.domain import ProgressUnit, WorkKind
+from bot.domain import WorkKind
 from bot.errors import NotConfigured, UserError
 from bot.lookup import KIND_LABEL, TitleQuery, choices_for, italic, pick_work, resolve_work, work_label
 from bot.replies import reply, send
 from bot.statuses import status_buttons
-from bot.store import CatalogRepository, GuildSettingsRepository, NewWork, StatusRepository
+from bot.store import (
+    CatalogRepository,
+    GuildSettingsRepository,
+    NewWork,
+    ShorterThanProgress,
+    StatusRepository,
+)
 from bot.text import LIMITS, code_span, escape, fit_lines, shorten
 from bot.ui import BookClubView
 from cogs.catalog._input import (
@@ -311,20 +317,9 @@ class CatalogCog(
             changes["creator"] = clean_text(author, "author", MAX_CREATOR)
         if year is not None:
             changes["year"] = check_year(year)
-        for column, value, unit in (
-            ("chapters", chapters, ProgressUnit.CHAPTER),
-            ("pages", pages, ProgressUnit.PAGE),
-            ("episodes", episodes, ProgressUnit.EPISODE),
-        ):
-            if value is None:
-                continue
-            furthest = await self.statuses.furthest_progress(guild_id, work.id, unit)
-            if furthest is not None and furthest > value:
-                raise UserError(
-                    f"A member is already at {unit.value} {furthest:g} of {italic(work_label(work))}, "
-                    f"so it cannot have only {value} {column}."
-                )
-            changes[column] = value
+        for column, value in (("chapters", chapters), ("pages", pages), ("episodes", episodes)):
+            if value is not None:
+                changes[column] = value
         new_parts = parse_parts(parts, chapters or work.chapters) if parts is not None else None
         if (
             new_parts is None
@@ -339,6 +334,11 @@ class CatalogCog(
             raise UserError("Nothing to change: give at least one new value.")
         try:
             saved = await self.catalog.update(guild_id, work.id, changes, new_parts)
+        except ShorterThanProgress as exc:
+            raise UserError(
+                f"A member is already at {exc.unit} {exc.furthest:g} of {italic(work_label(work))}, "
+                f"so it cannot have only {exc.value} {exc.column}."
+            ) from exc
         except sqlite3.IntegrityError as exc:
             raise UserError(f"The catalog already has a {work.kind.value} with that title and year.") from exc
         log.info("Guild %s work %s edited by %s: %s", guild_id, work.id, interaction.user.id, sorted(changes))

@@ -23,6 +23,7 @@ from bot.statuses import (
     confirmation,
     describe_status,
     pick_for_state,
+    record_status,
 )
 from bot.store import CatalogRepository, GuildSettingsRepository, StatusRepository
 from bot.text import LIMITS, code_span, escape, fit_lines
@@ -105,7 +106,9 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         assert interaction.guild_id is not None
         work = pick_for_state(await self.catalog.works(interaction.guild_id), title, State(state.value))
         update = build_update(work, State(state.value), progress)
-        status = await self.statuses.set(interaction.guild_id, interaction.user.id, update, source="command")
+        status = await record_status(
+            self.statuses, interaction.guild_id, interaction.user.id, work, update, source="command"
+        )
         await reply(interaction, confirmation(work, status))
 
     @app_commands.command(name="show", description="Show your statuses, or another member's")

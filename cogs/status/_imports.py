@@ -19,7 +19,7 @@ from bot.errors import NotAllowed, UserError
 from bot.imports import ImportPreview, ImportRow
 from bot.replies import edit_reply
 from bot.statuses import STATE_LABELS
-from bot.store import StatusRepository, StatusUpdate
+from bot.store import StatusRejected, StatusRepository, StatusUpdate
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class PendingImports:
                 count = await self.statuses.set_many(
                     pending.guild_id, pending.user_id, pending.updates, source="import"
                 )
-            except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
+            except (StatusRejected, sqlite3.IntegrityError) as exc:  # the catalog changed after the preview
                 self.drop(token)
                 raise UserError(
                     "The club's catalog changed since this preview, so nothing was imported; "
