@@ -429,6 +429,9 @@ class CatalogCog(
         if channel is None:
             raise NotConfigured("Set an announcement channel first: `/club setup announcements:#channel`.")
         assert isinstance(channel, discord.TextChannel)
+        # Answer first: the post may wait on a slow or rate-limited channel, and an answer that came
+        # after Discord's deadline would be lost (and tempt the organizer to post twice).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         embed = discord.Embed(
             title=f"Now reading: {escape(work_label(chosen))}", colour=discord.Colour.green()
         )

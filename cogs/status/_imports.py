@@ -175,6 +175,8 @@ class ImportButton(
             return
         if pending is None:
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
+        # A busy database can take seconds; acknowledge the press first so Discord's deadline holds.
+        await interaction.response.defer()
         count, now = await imports.apply(self.token, pending)
         done = "Imported" if now else "Already imported"
         await edit_reply(
