@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot [run|check|sync|commands]` (also installed as `bookclub-bot`)."""
+"""Entry point: `python -m bot [run|check|sync|backup|commands]` (also installed as `bookclub-bot`)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 import discord
 from dotenv import load_dotenv
 
+from bot.backup import backup_database
 from bot.client import BookClubBot
 from bot.clock import SystemClock
 from bot.command_reference import command_markdown, command_payloads
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.store import Database, DatabaseError, Store
+from bot.workers import Workers
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -42,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate settings, create and migrate the database, then exit")
     sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
     sync.add_argument("--guild", type=int, help="register to this server only (instant) instead of globally")
+    backup = sub.add_parser(
+        "backup", help="copy the database to FILE while the bot may be running, then exit"
+    )
+    backup.add_argument("file", type=Path, help="where to write the copy (a new file)")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     commands = sub.add_parser("commands", help="print every slash command as JSON, without connecting")
     commands.add_argument(
         "--markdown", action="store_true", help="print the README's command reference instead"
@@ -79,7 +86,8 @@ async def _run(settings: Settings) -> None:
     token = settings.require_token()
     store = await open_store(settings)
     llm = build_llm(settings)
-    bot = BookClubBot(settings=settings, store=store, llm=llm)
+    workers = Workers()
+    bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers)
     try:
         async with bot:
             await bot.start(token.get())
@@ -95,6 +103,7 @@ async def _run(settings: Settings) -> None:
             "to run without thread summaries."
         ) from exc
     finally:
+        workers.close()
         await store.db.close()
 
 
@@ -151,6 +160,14 @@ async def _commands(settings: Settings, markdown: bool) -> None:
         await db.close()
 
 
+def _backup(settings: Settings, target: Path, *, overwrite: bool) -> None:
+    result = backup_database(settings.database_path, target, overwrite=overwrite)
+    print(
+        f"ok: backed up {settings.database_path} to {result.path} "
+        f"({result.pages} pages, schema version {result.schema_version})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, load settings and run the chosen subcommand; return the exit code."""
     args = _parser().parse_args(argv)
@@ -165,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_check(settings))
         elif command == "sync":
             asyncio.run(_sync(settings, args.guild))
+        elif command == "backup":
+            _backup(settings, args.file, overwrite=args.force)
         else:
             asyncio.run(_commands(settings, args.markdown))
     except (SettingsError, DatabaseError, StartupError) as exc:

@@ -14,9 +14,11 @@ from bot.clock import Clock, SystemClock
 from bot.discussions import DiscussionService
 from bot.errors import report_interaction_error
 from bot.fetch import GuardedFetcher
+from bot.looplag import LoopLagMonitor
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store import Store
+from bot.workers import Workers
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -69,6 +71,7 @@ class BookClubBot(commands.Bot):
         store: Store,
         llm: AsyncOpenAI | None = None,
         clock: Clock | None = None,
+        workers: Workers | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         review_fetcher: GuardedFetcher | None = None,
         **options: Any,
@@ -89,6 +92,10 @@ class BookClubBot(commands.Bot):
         self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
         # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.
         self.discussions = DiscussionService(self)
+        # CPU-bound jobs go to worker processes; a pool the bot built itself is closed with it.
+        self._owns_workers = workers is None
+        self.workers = workers or Workers()
+        self.loop_lag = LoopLagMonitor()
         self._extensions = tuple(extensions)
         # Fetches blog pages for `/review feature url:`; tests pass one with their own resolver.
         self.review_fetcher = review_fetcher or GuardedFetcher(
@@ -103,6 +110,7 @@ class BookClubBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load features; sync commands only to the dev guild, never globally on boot."""
+        self.loop_lag.start()
         await self.load_features()
         self.scheduler.start()
         if self.settings.dev_guild_id is not None:
@@ -112,11 +120,16 @@ class BookClubBot(commands.Bot):
             log.info("Synced %d commands to dev guild %s", len(synced), guild.id)
 
     async def close(self) -> None:
-        """Stop the scheduler (its timers stay in the database), then disconnect."""
+        """Stop the scheduler (timers stay stored), disconnect, then stop the lag monitor and own workers."""
         await self.scheduler.stop()
-        await super().close()
-        if self.llm is not None:
-            await self.llm.close()  # its HTTP connections belong to this event loop
+        try:
+            await super().close()
+        finally:
+            if self.llm is not None:
+                await self.llm.close()  # its HTTP connections belong to this event loop
+            await self.loop_lag.stop()
+            if self._owns_workers:
+                self.workers.close()
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -8,6 +8,9 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.replies import reply
+from bot.text import code_span
+
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +57,7 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You are not allowed to use this command.", False
     if isinstance(error, app_commands.TransformerError):
-        return f"{error.value!r} is not a valid value here.", False
+        return f"{code_span(str(error.value))} is not a valid value here.", False
     if isinstance(error, discord.Forbidden):
         return (
             "Discord refused: I am missing a permission for that channel. Ask a server admin to "
@@ -106,9 +109,6 @@ async def report_interaction_error(interaction: discord.Interaction, error: Base
                 "Please try again, and tell an organizer if it keeps happening."
             )
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        await reply(interaction, message)
     except discord.HTTPException:
         log.warning("Could not tell user %s about an error", interaction.user.id, exc_info=True)

@@ -5,22 +5,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-import discord
 from discord import app_commands
 
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound
 from bot.store import CatalogRepository
-from bot.titles import Candidate, ResolutionKind, match_titles, resolve_title
+from bot.text import LIMITS, code_span, escape, shorten
+from bot.titles import MAX_QUERY, Candidate, ResolutionKind, match_titles, resolve_title
 
 # Autocomplete fills in this form, so a picked choice resolves exactly even when titles repeat.
 _PICKED = re.compile(r"^#(\d+)$")
+TitleQuery = app_commands.Range[str, 1, MAX_QUERY]
+"""A title option: Discord refuses longer text, so matching never sees more than MAX_QUERY characters."""
 KIND_LABEL = {WorkKind.BOOK: "book", WorkKind.FILM: "film", WorkKind.SERIES: "series"}
 
 
-def italic(text: str) -> str:
-    """Italicise text from members or exports, escaping their markdown so it cannot break the message."""
-    return f"*{discord.utils.escape_markdown(text)}*"
+ECHO_LIMIT = 160
+"""Characters of one escaped title shown in a message, so a list of them always fits."""
+
+
+def italic(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Italicise text from members or exports, escaped so it cannot break the message, ping or link."""
+    return f"*{escape(text, limit=limit)}*"
 
 
 def work_label(work: Work) -> str:
@@ -31,8 +37,8 @@ def work_label(work: Work) -> str:
 def choice_name(work: Work) -> str:
     """Return the line an autocomplete list shows for a work (at most 100 characters)."""
     extra = " · ".join(x for x in (KIND_LABEL[work.kind], work.creator or "") if x)
-    label = f"{work_label(work)} · {extra}"
-    return label if len(label) <= 100 else label[:99] + "…"
+    # Choice names are plain text (no markdown), so they are only cut, not escaped.
+    return shorten(f"{work_label(work)} · {extra}", LIMITS.choice_name)
 
 
 def _candidates(works: Iterable[Work]) -> list[Candidate]:
@@ -51,7 +57,8 @@ def choices_for(
 ) -> list[app_commands.Choice[str]]:
     """Return up to 25 autocomplete choices for what the member has typed so far."""
     pool = _filter(works, kinds)
-    matches = match_titles(current, _candidates(pool.values()), limit=25)
+    # Autocomplete text is not validated by Discord like a submitted option; cut it here.
+    matches = match_titles(current[:MAX_QUERY], _candidates(pool.values()), limit=25)
     return [app_commands.Choice(name=choice_name(pool[m.id]), value=f"#{m.id}") for m in matches]
 
 
@@ -71,18 +78,16 @@ def pick_work(
     resolution = resolve_title(query, _candidates(pool.values()))
     if resolution.kind is ResolutionKind.FOUND and resolution.match is not None:
         return pool[resolution.match.id]
-    shown = query.strip()[:80] or "(empty)"
-    options = ", ".join(f"{italic(work_label(pool[m.id]))}" for m in resolution.options[:5])
+    shown = code_span(query)
+    options = ", ".join(italic(work_label(pool[m.id])) for m in resolution.options[:5])
     if resolution.kind is ResolutionKind.AMBIGUOUS and len(resolution.options) > 1:
-        raise NotFound(f"`{shown}` matches several {what}s: {options}. Pick one from the list as you type.")
+        raise NotFound(f"{shown} matches several {what}s: {options}. Pick one from the list as you type.")
     if resolution.kind is ResolutionKind.AMBIGUOUS:
         raise NotFound(
-            f"No {what} called `{shown}`. Did you mean {options}? Pick it from the list as you type."
+            f"No {what} called {shown}. Did you mean {options}? Pick it from the list as you type."
         )
     hint = f" Closest: {options}." if options else ""
-    raise NotFound(
-        f"No {what} called `{shown}` in the club's catalog.{hint} Suggest it with `/book suggest`."
-    )
+    raise NotFound(f"No {what} called {shown} in the club's catalog.{hint} Suggest it with `/book suggest`.")
 
 
 async def resolve_work(

@@ -13,7 +13,9 @@ from bot.domain import MemberStatus, State, Work, WorkKind, state_applies
 from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import italic, pick_work, work_label
 from bot.progress import describe_progress, parse_progress
-from bot.store import StatusUpdate
+from bot.replies import reply
+from bot.store import StatusRejected, StatusRepository, StatusUpdate
+from bot.text import LIMITS, shorten
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -71,7 +73,22 @@ def describe_status(status: MemberStatus, work: Work | None) -> str:
 
 def confirmation(work: Work, status: MemberStatus) -> str:
     """Tell the member what was recorded."""
-    return f"Recorded: *{discord.utils.escape_markdown(work_label(work))}*: {describe_status(status, work)}."
+    return f"Recorded: {italic(work_label(work))}: {describe_status(status, work)}."
+
+
+async def record_status(
+    statuses: StatusRepository, guild_id: int, user_id: int, work: Work, update: StatusUpdate, *, source: str
+) -> MemberStatus:
+    """Record a status; a catalog change that raced the member becomes a message, not an error log."""
+    try:
+        return await statuses.set(guild_id, user_id, update, source=source)
+    except StatusRejected as exc:
+        if exc.gone:
+            raise NotFound("That title is no longer in the club's catalog.") from exc
+        raise UserError(
+            f"{italic(work_label(work))} was just shortened in the catalog, so that progress is past its end. "
+            "Check the new length and try again."
+        ) from exc
 
 
 async def _load_work(interaction: discord.Interaction[BookClubBot], work_id: int) -> Work:
@@ -118,10 +135,15 @@ class StatusButton(
         state = State.READ if work.kind is WorkKind.BOOK else State.WATCHED
         check_state(work, state)
         assert interaction.guild_id is not None
-        status = await interaction.client.store.statuses.set(
-            interaction.guild_id, interaction.user.id, StatusUpdate(work.id, state), source="button"
+        status = await record_status(
+            interaction.client.store.statuses,
+            interaction.guild_id,
+            interaction.user.id,
+            work,
+            StatusUpdate(work.id, state),
+            source="button",
         )
-        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+        await reply(interaction, confirmation(work, status))
 
 
 PROGRESS_MODAL = re.compile(r"^bookclub:status:progress:(?P<work_id>\d+)$")
@@ -135,7 +157,7 @@ class ProgressModal(discord.ui.Modal):
         unit = "episode" if work.kind is WorkKind.SERIES else "chapter"
         self.add_item(
             discord.ui.TextInput(
-                label=f"How far into {work.title}"[:45],
+                label=shorten(f"How far into {work.title}", LIMITS.text_input_label),
                 placeholder=f"e.g. 12 ({unit}), p 140, 45%"[:100],
                 max_length=20,
                 custom_id="progress",
@@ -169,10 +191,15 @@ async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -
         state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
         update = build_update(work, state, _submitted_value(data, "progress"))
         assert interaction.guild_id is not None
-        status = await interaction.client.store.statuses.set(
-            interaction.guild_id, interaction.user.id, update, source="button"
+        status = await record_status(
+            interaction.client.store.statuses,
+            interaction.guild_id,
+            interaction.user.id,
+            work,
+            update,
+            source="button",
         )
-        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+        await reply(interaction, confirmation(work, status))
     except Exception as exc:
         await report_interaction_error(interaction, exc)
     return True

@@ -47,8 +47,10 @@ LIMITS = Limits()
 
 ELLIPSIS = "…"
 
-# Characters that start or end markdown formatting, headings, quotes, lists or masked links.
-_MARKDOWN = re.compile(r"([\\*_~|`>\[\]()#:<-])")
+# Characters that start or end markdown formatting, masked links or mentions, anywhere in a label.
+_MARKDOWN = re.compile(r"([\\*_~|`\[\]<])")
+# Headings, quotes and lists only start a line: "# Dune", "> quote", "- item", "1. item".
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)")
 _WHITESPACE = re.compile(r"\s+")
 _EVERYONE = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _MENTION = re.compile(r"<(@[!&]?|#)(\d{1,20})>")
@@ -68,6 +70,13 @@ def _cut(text: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
+def _escape_line_start(match: re.Match[str]) -> str:
+    marker = match.group(2)
+    # "1984. A novel" would start a numbered list: escape the dot (a backslash before a digit shows).
+    escaped = f"{marker[:-1]}\\." if marker.endswith(".") else f"\\{marker}"
+    return match.group(1) + escaped
+
+
 def escape(text: str, *, limit: int | None = None) -> str:
     """Return text that shows exactly as typed when used as a label or echo: no markdown, link or ping.
 
@@ -76,6 +85,7 @@ def escape(text: str, *, limit: int | None = None) -> str:
     """
     one_line = _WHITESPACE.sub(" ", text).strip()
     escaped = _MARKDOWN.sub(r"\\\1", one_line)
+    escaped = _LINE_START.sub(_escape_line_start, escaped)
     escaped = _EVERYONE.sub("@\u200b\\1", escaped)
     return _cut(escaped, limit) if limit is not None else escaped
 

@@ -7,6 +7,10 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import UserError
+from bot.text import code_span
+
+MAX_TIMEZONE = 64
+"""Longest zone name accepted; the longest IANA name has 32 characters."""
 
 
 @cache
@@ -16,7 +20,7 @@ def _all_zones() -> tuple[str, ...]:
 
 def suggest_timezones(text: str, limit: int = 25) -> list[str]:
     """Return zone names containing `text` (case-insensitive), best first."""
-    needle = text.strip().lower().replace(" ", "_")
+    needle = text[:MAX_TIMEZONE].strip().lower().replace(" ", "_")
     zones = _all_zones()
     if not needle:
         return list(zones[:limit])
@@ -45,6 +49,6 @@ def validate_timezone(name: str) -> str:
     hints = suggest_timezones(cleaned, limit=3)
     hint = f" Did you mean {', '.join(f'`{h}`' for h in hints)}?" if hints else ""
     raise UserError(
-        f"`{name[:60]}` is not a time zone I know. Use an IANA name such as `Europe/Paris` or "
+        f"{code_span(name, 60)} is not a time zone I know. Use an IANA name such as `Europe/Paris` or "
         f"`America/New_York` (the list suggests names as you type).{hint}"
     )

@@ -14,12 +14,16 @@ worse one:
     0.70-0.80   every query word starts a word of the title, in order ("fell ring")
     up to 0.80  word-by-word typo similarity, only to suggest near misses for an unknown title
                 ("Dunes of Arrakis" is nearest "Dune")
-    up to 0.85  typo similarity (difflib ratio x 0.85)
+    up to 0.85  typo similarity (rapidfuzz's normalised Indel similarity x 0.85)
     0.60        the query matches the candidate's extra text (author, original title)
 
 `resolve_title` only commits to one title on an exact match, a subtitle match, or a close typo
 (similarity >= 0.9), and then only with a clear margin over the runner-up; a bare prefix such as
 "Emma" for "Emmanuel" is offered as a suggestion, never chosen silently.
+
+Every step is linear in the text's length or bounded: a query is cut to `MAX_QUERY` characters and
+word-by-word similarity looks at the first `MAX_WORDS` words of each side, so no title a member or an
+export can send holds the event loop.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from enum import Enum, StrEnum
 from functools import lru_cache
 
+from rapidfuzz import fuzz, process
+
 __all__ = [
+    "MAX_QUERY",
     "MIN_SCORE",
     "Candidate",
     "Match",
@@ -51,8 +57,9 @@ _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d
 _APOSTROPHES = re.compile(r"['’‘ʼ`´]")
 _ELIDED_ARTICLE = re.compile(r"^l['’ʼ](?=\w)")
 _NON_WORD = re.compile(r"[\W_]+")
-_TRAILING_BRACKETS = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
-_SUBTITLE = re.compile(r"\s*(?:[:;]|\s[-–—]\s)")
+# No leading `\s*`: with one, a long run of spaces before no separator made the search quadratic.
+_SUBTITLE = re.compile(r"[:;]|\s[-–—]\s")
+_BRACKETS = frozenset("()[]")
 
 MIN_SCORE = 0.6
 """Matches scoring below this are not offered by `match_titles`."""
@@ -61,6 +68,10 @@ ACCEPT_MARGIN = 0.1
 TYPO_ACCEPT_RATIO = 0.9
 SUGGESTIONS = 5
 UNKNOWN_SUGGESTION_SCORE = 0.4
+MAX_QUERY = 200
+"""Longest query scored (Discord options refuse longer text; autocomplete input is cut to this)."""
+MAX_WORDS = 16
+"""Words of each side compared one by one; titles rarely have more, and this bounds the work."""
 
 
 def fold_text(text: str) -> str:
@@ -72,15 +83,32 @@ def fold_text(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+def _without_trailing_bracket(text: str) -> str | None:
+    """Return `text` without one trailing "(...)" or "[...]" note, or None if it has none.
+
+    Scans back from the end only as far as the note, so stripping many notes stays linear.
+    """
+    end = len(text.rstrip())
+    if end == 0 or text[end - 1] not in ")]":
+        return None
+    position = end - 2
+    while position >= 0 and text[position] not in _BRACKETS:
+        position -= 1
+    if position < 0 or text[position] not in "([":
+        return None
+    return text[:position].rstrip()
+
+
 def _strip_subtitle(title: str) -> str:
     """Return the main title: without trailing bracketed notes and anything after ":" or " - "."""
     main = title
     while True:
-        shorter = _TRAILING_BRACKETS.sub("", main)
-        if shorter == main or not shorter.strip():
+        shorter = _without_trailing_bracket(main)
+        if shorter is None or not shorter.strip():
             break
         main = shorter
-    head = _SUBTITLE.split(main, maxsplit=1)[0]
+    separator = _SUBTITLE.search(main)
+    head = main[: separator.start()] if separator else main
     return head if fold_text(head) else main
 
 
@@ -153,19 +181,26 @@ class _Basis(Enum):
     EXTRA = "extra"
 
 
-def _ratio(a: str, b: str) -> float:
-    """Return difflib's similarity of two strings."""
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+def _ratio(a: str, b: str, cutoff: float = 0.0) -> float:
+    """Return the similarity of two strings in [0, 1] (0 when below `cutoff`)."""
+    return float(fuzz.ratio(a, b, score_cutoff=cutoff * 100)) / 100
+
+
+def _best_pairing(words: tuple[str, ...], others: tuple[str, ...]) -> float:
+    """Return the mean, over `words`, of each word's best similarity to one of `others`."""
+    total = 0.0
+    for word in words:
+        best = process.extractOne(word, others, scorer=fuzz.ratio)
+        total += best[1] if best else 0.0
+    return total / (100 * len(words))
 
 
 def _word_similarity(query: tuple[str, ...], title: tuple[str, ...]) -> float:
     """Return how well the words of two titles pair up, averaged over both sides."""
+    query, title = query[:MAX_WORDS], title[:MAX_WORDS]
     if not query or not title:
         return 0.0
-    table = [[_ratio(q, t) for t in title] for q in query]
-    query_side = sum(max(row) for row in table) / len(query)
-    title_side = sum(max(column) for column in zip(*table, strict=True)) / len(title)
-    return (query_side + title_side) / 2
+    return (_best_pairing(query, title) + _best_pairing(title, query)) / 2
 
 
 def _words_prefix(query: tuple[str, ...], title: tuple[str, ...]) -> bool:
@@ -202,9 +237,7 @@ def _score(query: _Keys, title: _Keys, extra: str | None, *, by_words: bool) -> 
         if title.short != title.full:
             pairs.append((query.full, title.short))
         for a, b in pairs:
-            matcher = SequenceMatcher(None, a, b, autojunk=False)
-            if 0.85 * matcher.real_quick_ratio() > best and 0.85 * matcher.quick_ratio() > best:
-                similarity = max(similarity, matcher.ratio())
+            similarity = max(similarity, _ratio(a, b, cutoff=best / 0.85))
         if len(query.full) >= 3 and len(title.full) > len(query.full):
             # A typo while typing: compare with the title's start (weighted down, less evidence).
             similarity_prefix = 0.9 * _ratio(query.full, title.full[: len(query.full)])
@@ -218,10 +251,8 @@ def _score(query: _Keys, title: _Keys, extra: str | None, *, by_words: bool) -> 
             words = 0.8 * _word_similarity(query.words, title.words)
             if words > best:
                 best, basis = words, _Basis.WORDS
-    if extra and best < 0.6:
-        extra_words = tuple(fold_text(extra).split())
-        if query.words and _words_prefix(query.words, extra_words):
-            best, basis = 0.6, _Basis.EXTRA
+    if extra and best < 0.6 and query.words and _words_prefix(query.words, _extra_words(extra)):
+        best, basis = 0.6, _Basis.EXTRA
     return best, basis, similarity
 
 
@@ -231,11 +262,17 @@ def _keys(title: str) -> _Keys:
     return _Keys.of(title)
 
 
+@lru_cache(maxsize=8192)
+def _extra_words(extra: str) -> tuple[str, ...]:
+    """Return the folded words of a candidate's extra text (cached like the title keys)."""
+    return tuple(fold_text(extra[:MAX_QUERY]).split())
+
+
 def _rank(
     query: str, candidates: Sequence[Candidate], *, by_words: bool = False
 ) -> list[tuple[Match, _Basis, float]]:
     """Score every candidate, best first; ties keep the candidates' order."""
-    keys = _keys(query)
+    keys = _keys(query[:MAX_QUERY])
     ranked = []
     for work_id, title, extra in candidates:
         score, basis, similarity = _score(keys, _keys(title), extra, by_words=by_words)
@@ -292,7 +329,7 @@ def resolve_title(query: str, candidates: Sequence[Candidate]) -> Resolution:
         if trusted and clear:
             return Resolution(ResolutionKind.FOUND, best, [best])
         return Resolution(ResolutionKind.AMBIGUOUS, None, [item[0] for item in plausible[:SUGGESTIONS]])
-    # Word-by-word similarity is slow, so it is only worth it when looking for a near miss.
+    # Word-by-word similarity costs more, so it is only worth it when looking for a near miss.
     ranked = _rank(query, candidates, by_words=True)
     closest = [match for match, _, _ in ranked if match.score >= UNKNOWN_SUGGESTION_SCORE]
     return Resolution(ResolutionKind.UNKNOWN, None, closest[:SUGGESTIONS])

@@ -13,9 +13,10 @@ from bot.checks import ensure_organizer
 from bot.errors import NotAllowed, UserError
 from bot.lookup import work_label
 from bot.ratings import stars
+from bot.replies import reply
 from bot.store import GuildSettings, GuildSettingsRepository
 from bot.text import LIMITS, escape, fit_lines
-from bot.timezones import suggest_timezones, validate_timezone
+from bot.timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -80,7 +81,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         self,
         interaction: discord.Interaction[BookClubBot],
         organizer_role: discord.Role | None = None,
-        timezone: str | None = None,
+        timezone: app_commands.Range[str, 1, MAX_TIMEZONE] | None = None,
         announcements: discord.TextChannel | None = None,
         discussions: discord.TextChannel | discord.ForumChannel | None = None,
         spoiler_mode: app_commands.Choice[str] | None = None,
@@ -131,15 +132,13 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
                 )
             changes["discussion_channel_id"] = channel.id
         if not changes and await self.guilds.is_configured(guild.id):
-            await interaction.response.send_message(
-                "Nothing to change: pass at least one option.", embed=settings_embed(current), ephemeral=True
+            await reply(
+                interaction, "Nothing to change: pass at least one option.", embed=settings_embed(current)
             )
             return
         saved = await self.guilds.update(guild.id, **changes)
         log.info("Guild %s settings changed by %s: %s", guild.id, interaction.user.id, sorted(changes))
-        await interaction.response.send_message(
-            "Saved. The club is set up like this:", embed=settings_embed(saved), ephemeral=True
-        )
+        await reply(interaction, "Saved. The club is set up like this:", embed=settings_embed(saved))
 
     @setup_club.autocomplete("timezone")
     async def timezone_autocomplete(
@@ -165,7 +164,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
                 value=await _summary_usage(interaction),
                 inline=False,
             )
-        await interaction.response.send_message(note or None, embed=embed, ephemeral=True)
+        await reply(interaction, note or None, embed=embed)
 
     @app_commands.command(name="history", description="Titles the club finished, with their ratings")
     async def history(self, interaction: discord.Interaction[BookClubBot]) -> None:
@@ -192,7 +191,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             if lines
             else "Nothing yet: organizers record a finished title with `/book finish` (or by choosing the next `/book current`)."
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed)
 
 
 async def _is_organizer(interaction: discord.Interaction[BookClubBot]) -> bool:

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NotAllowed
+from bot.replies import edit_reply, reply
 from bot.store import MemberData
 from bot.ui import BookClubView, ReportsErrors
 
@@ -20,27 +21,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+BACKUP_NOTE = (
+    "Backups of the bot's database made before now still hold this data until the server's "
+    "operator deletes them."
+)
+
+
 def describe_data(data: MemberData) -> str:
     """List the member's records in words."""
-    labels = {
-        "statuses": "reading/watching statuses",
-        "status_changes": "status history entries",
-        "reviews": "reviews and ratings",
-        "review_drafts": "unsent review drafts",
-        "featured_posted": "featured reviews you posted (they stay, your name is removed)",
-        "poll_votes": "poll votes",
-        "ranked_ballots": "ranked-choice ballot choices",
-        "nominations": "nomination pitches (the nominated titles stay)",
-        "rounds_opened": "nomination rounds you opened (they stay, your name is removed)",
-        "suggestions": "title suggestions (the titles stay, your name is removed)",
-        "discussions_created": "discussions you scheduled (they stay, your name is removed)",
-        "polls_created": "polls you started (they stay, your name is removed)",
-        "reminder_optouts": "your choice to get no discussion reminders",
-        "summary_opt_out": "your choice to keep your messages out of thread summaries "
-        "(run `/privacy summaries` again to keep them out)",
-        "summaries": "stored thread summaries drawing on your messages (the next `/summarize` rereads the thread)",
-    }
-    lines = [f"- {count} {labels[name]}" for name, count in vars(data).items() if count]
+    lines = [f"- {count} {label}" for label, count in data.described()]
     return "\n".join(lines) or "- nothing"
 
 
@@ -73,9 +62,12 @@ class ForgetButton(
         if interaction.user.id != self.user_id:
             raise NotAllowed("This button deletes someone else's data; run `/privacy forget` for your own.")
         removed = await interaction.client.store.privacy.forget(self.user_id)
-        log.info("Forgot user %s (%d records)", self.user_id, removed.total)
-        await interaction.response.edit_message(
-            content=f"Done. I deleted everything I stored about you:\n{describe_data(removed)}",
+        # In-memory state (an import preview waiting for confirmation) is dropped by its feature.
+        interaction.client.dispatch("member_forgotten", self.user_id)
+        log.info("Forgot a member (%d records)", removed.total)
+        await edit_reply(
+            interaction,
+            content=f"Done. I deleted everything I stored about you:\n{describe_data(removed)}\n{BACKUP_NOTE}",
             view=None,
         )
 
@@ -101,7 +93,7 @@ class CancelButton(
 
     async def on_press(self, interaction: discord.Interaction) -> None:
         """Leave everything as it was."""
-        await interaction.response.edit_message(content="Cancelled: nothing was deleted.", view=None)
+        await edit_reply(interaction, content="Cancelled: nothing was deleted.", view=None)
 
 
 class PrivacyCog(
@@ -128,17 +120,15 @@ class PrivacyCog(
         """Show what would be deleted and ask for confirmation."""
         data = await self.bot.store.privacy.count(interaction.user.id)
         if data.total == 0:
-            await interaction.response.send_message(
-                "I store nothing about you. Nothing to delete.", ephemeral=True
-            )
+            await reply(interaction, "I store nothing about you. Nothing to delete.")
             return
         view = BookClubView(timeout=None)
         view.add_item(ForgetButton(interaction.user.id)).add_item(CancelButton())
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             "This deletes, in every server I share with you:\n"
-            f"{describe_data(data)}\nIt cannot be undone. Are you sure?",
+            f"{describe_data(data)}\nIt cannot be undone. {BACKUP_NOTE} Are you sure?",
             view=view,
-            ephemeral=True,
         )
 
     @app_commands.command(

@@ -5,8 +5,10 @@ member-facing message); `match_import` pairs them with catalog works for the mem
 """
 
 from bot.imports.base import (
+    MAX_IMPORT_AUTHOR,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
+    MAX_IMPORT_TITLE,
     ImportFileError,
     ImportFormat,
     ImportRow,
@@ -15,11 +17,13 @@ from bot.imports.base import (
 )
 from bot.imports.letterboxd import MAX_ZIP_UNCOMPRESSED_BYTES
 from bot.imports.matching import ImportPreview, match_import
-from bot.imports.upload import parse_upload
+from bot.imports.upload import parse_upload, prepare_import
 
 __all__ = [
+    "MAX_IMPORT_AUTHOR",
     "MAX_IMPORT_BYTES",
     "MAX_IMPORT_ROWS",
+    "MAX_IMPORT_TITLE",
     "MAX_ZIP_UNCOMPRESSED_BYTES",
     "ImportFileError",
     "ImportFormat",
@@ -29,4 +33,5 @@ __all__ = [
     "SkippedRow",
     "match_import",
     "parse_upload",
+    "prepare_import",
 ]

@@ -16,6 +16,10 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 """Largest upload accepted; checked before anything is parsed."""
 MAX_IMPORT_ROWS = 20_000
 """Most data rows accepted in one upload (all files of a zip together)."""
+MAX_IMPORT_TITLE = 500
+"""Longest title an import row may have (catalog titles are at most 200 characters, plus a subtitle)."""
+MAX_IMPORT_AUTHOR = 300
+"""Longest author list an import row may have."""
 
 
 class ImportFormat(StrEnum):

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+from bot.domain import Work
 from bot.imports import goodreads, letterboxd, storygraph
 from bot.imports.base import (
+    MAX_IMPORT_AUTHOR,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
+    MAX_IMPORT_TITLE,
     CsvTable,
     ImportFileError,
     ImportFormat,
+    ImportRow,
     ParsedImport,
+    SkippedRow,
     decode_text,
     display_name,
     read_csv,
 )
+from bot.imports.matching import ImportPreview, match_import
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _SHOWN_HEADER_CHARS = 80
@@ -86,11 +93,42 @@ def _parse_letterboxd_zip(filename: str, data: bytes) -> ParsedImport:
     return _checked(ParsedImport(ImportFormat.LETTERBOXD, rows, skipped), display_name(filename))
 
 
+def _too_long(row: ImportRow) -> str | None:
+    """Return why a row's text is too long to be a real title or author, or None if it fits."""
+    if len(row.title) > MAX_IMPORT_TITLE:
+        return f"Its title is {len(row.title):,} characters long; titles can be at most {MAX_IMPORT_TITLE}."
+    if row.author is not None and len(row.author) > MAX_IMPORT_AUTHOR:
+        return f"Its author is {len(row.author):,} characters long; at most {MAX_IMPORT_AUTHOR} are read."
+    return None
+
+
 def _checked(parsed: ParsedImport, shown: str) -> ParsedImport:
-    """Reject an export with nothing in it: importing it would silently do nothing."""
+    """Skip rows with implausibly long text; reject an export with nothing in it."""
     if not parsed.rows and not parsed.skipped:
         raise ImportFileError(
             f"`{shown}` has a header but no books or films. Check that you exported the right "
             "account, then upload the new file."
         )
-    return parsed
+    rows: list[ImportRow] = []
+    skipped = list(parsed.skipped)
+    for row in parsed.rows:
+        reason = _too_long(row)
+        if reason is None:
+            rows.append(row)
+        else:
+            title = (
+                row.title[: MAX_IMPORT_TITLE - 1] + "…" if len(row.title) > MAX_IMPORT_TITLE else row.title
+            )
+            skipped.append(SkippedRow(row.source_line, row.source_file, title, reason))
+    if len(skipped) == len(parsed.skipped):
+        return parsed
+    skipped.sort(key=lambda s: (s.source_file, s.source_line))
+    return ParsedImport(parsed.format, rows, skipped)
+
+
+def prepare_import(
+    filename: str, data: bytes, works: Mapping[int, Work]
+) -> tuple[ParsedImport, ImportPreview]:
+    """Parse an upload and match it against the catalog (one job for a worker process)."""
+    parsed = parse_upload(filename, data)
+    return parsed, match_import(parsed.rows, works)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Suggestion
+from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
 from bot.store.db import Database, DatabaseError
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
@@ -31,7 +31,7 @@ from bot.store.reviews import (
     ReviewKind,
     ReviewRepository,
 )
-from bot.store.statuses import StatusChange, StatusRecord, StatusRepository, StatusUpdate
+from bot.store.statuses import StatusChange, StatusRecord, StatusRejected, StatusRepository, StatusUpdate
 from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository
 from bot.store.timers import Timer, TimerRepository
 
@@ -65,8 +65,10 @@ __all__ = [
     "ReviewKind",
     "ReviewRepository",
     "RoundKinds",
+    "ShorterThanProgress",
     "StatusChange",
     "StatusRecord",
+    "StatusRejected",
     "StatusRepository",
     "StatusUpdate",
     "Store",

@@ -16,6 +16,21 @@ class DuplicateWork(UserError):
     """The catalog already has this title."""
 
 
+class ShorterThanProgress(Exception):
+    """An edit would make a work shorter than a member's recorded progress; nothing was changed."""
+
+    def __init__(self, column: str, unit: str, furthest: float, value: int) -> None:
+        super().__init__(f"{column} {value} < {unit} {furthest:g}")
+        self.column = column
+        self.unit = unit
+        self.furthest = furthest
+        self.value = value
+
+
+# Length columns, and the progress unit each bounds (parts are bounded by how many there are).
+_LENGTHS = {"chapters": "chapter", "pages": "page", "episodes": "episode"}
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A title a member suggested, waiting for an organizer."""
@@ -198,6 +213,18 @@ class CatalogRepository:
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
         async with self._db.transaction() as tx:
+            # Checked inside the write transaction: a status written meanwhile cannot slip past it.
+            lengths = {c: int(v) for c, v in changes.items() if c in _LENGTHS and isinstance(v, int)}
+            if parts is not None:
+                lengths["parts"] = len(parts)
+            for column, value in lengths.items():
+                unit = _LENGTHS.get(column, "part")
+                row = await tx.fetch_one(
+                    "SELECT MAX(progress_value) FROM statuses WHERE guild_id = ? AND work_id = ? AND progress_unit = ?",
+                    (guild_id, work_id, unit),
+                )
+                if row is not None and row[0] is not None and row[0] > value:
+                    raise ShorterThanProgress(column, unit, float(row[0]), value)
             if changes:
                 assignments = ", ".join(f"{column} = ?" for column in changes)
                 await tx.execute(

@@ -1,114 +1,274 @@
-"""Everything the bot stores about one member, found and deleted in one place."""
+"""Everything the bot stores about one member, found and deleted in one place.
+
+`PERSONAL_DATA` is the registry: every column that holds a member's id, or text that may quote one,
+with how `/privacy forget` erases it. A feature that adds such a column adds a line here in the same
+change; `tests/unit/test_privacy_registry.py` reads the schema and fails on a column that is neither
+here nor in `NOT_PERSONAL`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
+
+FORMER_MEMBER = "a former member"
+"""What a mention of a forgotten member in someone else's text becomes."""
+
+
+class Erase(StrEnum):
+    """How forget removes a member from a column."""
+
+    DELETE = "delete"  # the rows are the member's own (statuses, votes): delete them
+    CLEAR = "clear"  # the rows belong to the club (a suggested title): set the id to NULL
+    REDACT = "redact"  # text others or the bot wrote: replace the member's id with FORMER_MEMBER
+    DELETE_MENTIONING = "delete_mentioning"  # machine data that must never name a member: drop such rows
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalColumn:
+    """One column that holds a member's id (or text that may), with how forget erases it."""
+
+    key: str
+    table: str
+    column: str
+    erase: Erase
+    label: str
+    # Extra condition on the rows (fixed SQL written here, never input), e.g. one kind of review.
+    where: str = ""
+    # A whole erase statement (parameter :id) for rows found through this column, when deleting the
+    # column's own rows is not enough (a summary is deleted when it drew on the member's messages).
+    erase_sql: str = ""
+
+
+# Order matters: a member's own reviews go before mentions of them are redacted in the others.
+PERSONAL_DATA: tuple[PersonalColumn, ...] = (
+    PersonalColumn("statuses", "statuses", "user_id", Erase.DELETE, "reading/watching statuses"),
+    PersonalColumn("status_changes", "status_history", "user_id", Erase.DELETE, "status history entries"),
+    PersonalColumn(
+        "reviews", "reviews", "author_id", Erase.DELETE, "reviews and ratings", where="kind != 'featured'"
+    ),
+    PersonalColumn(
+        "featured_posted",
+        "reviews",
+        "author_id",
+        Erase.CLEAR,
+        "featured reviews you posted (they stay, your name is removed)",
+        where="kind = 'featured'",
+    ),
+    PersonalColumn("review_drafts", "review_drafts", "user_id", Erase.DELETE, "unsent review drafts"),
+    PersonalColumn("poll_votes", "poll_votes", "user_id", Erase.DELETE, "poll votes"),
+    PersonalColumn("ranked_ballots", "poll_ballots", "user_id", Erase.DELETE, "ranked-choice ballot choices"),
+    PersonalColumn(
+        "nominations",
+        "nomination_pitches",
+        "user_id",
+        Erase.DELETE,
+        "nomination pitches (the nominated titles stay)",
+    ),
+    PersonalColumn(
+        "reminder_optouts",
+        "discussion_reminder_optouts",
+        "user_id",
+        Erase.DELETE,
+        "your choice to get no discussion reminders",
+    ),
+    PersonalColumn(
+        "summary_opt_out",
+        "summary_opt_outs",
+        "user_id",
+        Erase.DELETE,
+        "your choice to keep your messages out of thread summaries (run `/privacy summaries` again to keep them out)",
+    ),
+    PersonalColumn(
+        "summaries",
+        "summary_authors",
+        "user_id",
+        Erase.DELETE,
+        "stored thread summaries drawing on your messages (the next `/summarize` rereads the thread)",
+        erase_sql="DELETE FROM summaries WHERE id IN (SELECT summary_id FROM summary_authors WHERE user_id = :id)",
+    ),
+    PersonalColumn(
+        "suggestions",
+        "works",
+        "suggested_by",
+        Erase.CLEAR,
+        "title suggestions (the titles stay, your name is removed)",
+    ),
+    PersonalColumn(
+        "discussions_created",
+        "discussions",
+        "created_by",
+        Erase.CLEAR,
+        "discussions you scheduled (they stay, your name is removed)",
+    ),
+    PersonalColumn(
+        "polls_created",
+        "polls",
+        "created_by",
+        Erase.CLEAR,
+        "polls you started (they stay, your name is removed)",
+    ),
+    PersonalColumn(
+        "rounds_opened",
+        "nomination_rounds",
+        "opened_by",
+        Erase.CLEAR,
+        "nomination rounds you opened (they stay, your name is removed)",
+    ),
+    PersonalColumn(
+        "review_mentions", "reviews", "body", Erase.REDACT, "mentions of you in others' reviews (removed)"
+    ),
+    PersonalColumn(
+        "summary_mentions", "summaries", "body", Erase.REDACT, "mentions of you in thread summaries (removed)"
+    ),
+    PersonalColumn(
+        "discussion_mentions",
+        "discussions",
+        "title",
+        Erase.REDACT,
+        "mentions of you in discussion titles (removed)",
+    ),
+    PersonalColumn(
+        "poll_mentions", "polls", "question", Erase.REDACT, "mentions of you in poll questions (removed)"
+    ),
+    PersonalColumn(
+        "poll_option_mentions",
+        "poll_options",
+        "label",
+        Erase.REDACT,
+        "mentions of you in poll options (removed)",
+    ),
+    PersonalColumn(
+        "question_mentions",
+        "discussions",
+        "questions",
+        Erase.REDACT,
+        "mentions of you in discussion questions (removed)",
+    ),
+    PersonalColumn(
+        "pitch_mentions",
+        "nomination_pitches",
+        "pitch",
+        Erase.REDACT,
+        "mentions of you in others' nomination pitches (removed)",
+    ),
+    PersonalColumn(
+        "answer_mentions", "poll_options", "answer", Erase.REDACT, "mentions of you in poll answers (removed)"
+    ),
+    PersonalColumn(
+        "draft_mentions",
+        "review_drafts",
+        "body",
+        Erase.REDACT,
+        "mentions of you in others' review drafts (removed)",
+    ),
+    PersonalColumn(
+        "headline_mentions",
+        "reviews",
+        "headline",
+        Erase.REDACT,
+        "mentions of you in review headlines (removed)",
+    ),
+    PersonalColumn(
+        "reviewer_mentions",
+        "reviews",
+        "reviewer",
+        Erase.REDACT,
+        "mentions of you in featured reviews' bylines (removed)",
+    ),
+    PersonalColumn("timers", "timers", "payload", Erase.DELETE_MENTIONING, "scheduled jobs naming you"),
+)
+
+# Text columns that never hold a member's id or words, each with why (checked against the schema).
+NOT_PERSONAL: dict[str, str] = {
+    "guild_settings.timezone": "a zone name chosen from a list",
+    "guild_settings.spoiler_mode": "an enumeration",
+    "works.kind": "an enumeration",
+    "works.title": "the club catalog: checked titles, the suggester's id is cleared",
+    "works.creator": "the club catalog: author or director",
+    "work_parts.name": "the club catalog: part names",
+    "statuses.state": "an enumeration",
+    "statuses.progress_unit": "an enumeration",
+    "statuses.source": "an enumeration",
+    "status_history.state": "an enumeration",
+    "status_history.progress_unit": "an enumeration",
+    "status_history.source": "an enumeration",
+    "reviews.spoiler_scope": "a scope code",
+    "discussions.spoiler_scope": "a scope code",
+    "discussions.state": "an enumeration",
+    "summaries.spoiler_scope": "a scope code",
+    "summaries.model": "a model name",
+    "timers.event": "a feature's event name",
+    "timers.key": "a feature's row id",
+    "discussion_reminder_settings.offsets": "a JSON list of minutes",
+    "discussions.mode": "an enumeration",
+    "nomination_rounds.kinds": "an enumeration",
+    "nomination_rounds.state": "an enumeration",
+    "polls.kind": "an enumeration",
+    "polls.state": "an enumeration",
+    "polls.result": "a ranked count as JSON: option positions and vote counts",
+    "reviews.kind": "an enumeration",
+    "reviews.rating_source": "the name of the service a rating was imported from",
+    "reviews.body_hash": "a hash of a review's text, to recognise a double submission",
+    "reviews.source_url": "the address of a web page an organizer featured",
+    "summaries.refs": "a JSON map of citation numbers to message ids",
+    "summary_usage.day": "a date",
+}
 
 
 @dataclass(frozen=True)
 class MemberData:
-    """How many records the bot holds about a member, by kind."""
+    """How many records the bot holds about a member, by `PersonalColumn.key`."""
 
-    statuses: int = 0
-    status_changes: int = 0
-    reviews: int = 0
-    review_drafts: int = 0
-    featured_posted: int = 0
-    poll_votes: int = 0
-    ranked_ballots: int = 0
-    nominations: int = 0
-    suggestions: int = 0
-    discussions_created: int = 0
-    rounds_opened: int = 0
-    polls_created: int = 0
-    reminder_optouts: int = 0
-    summary_opt_out: int = 0
-    summaries: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> int:
+        """Return the count for one registry key (0 when none)."""
+        if key.startswith("_") or key not in _KEYS:
+            raise AttributeError(key)
+        return self.counts.get(key, 0)
 
     @property
     def total(self) -> int:
         """Return the number of records in all."""
-        return sum(vars(self).values())
+        return sum(self.counts.values())
+
+    def described(self) -> list[tuple[str, int]]:
+        """Return (label, count) for each kind of record the member has, in registry order."""
+        return [(c.label, self.counts[c.key]) for c in PERSONAL_DATA if self.counts.get(c.key)]
 
 
-# (field, count query, erase statement). Suggestions and created discussions/polls belong to the
-# club, so the member's id is removed from them rather than the club's records being deleted.
-_PERSONAL_DATA = (
-    ("statuses", "SELECT COUNT(*) FROM statuses WHERE user_id = ?", "DELETE FROM statuses WHERE user_id = ?"),
-    (
-        "status_changes",
-        "SELECT COUNT(*) FROM status_history WHERE user_id = ?",
-        "DELETE FROM status_history WHERE user_id = ?",
-    ),
-    (
-        "reviews",
-        "SELECT COUNT(*) FROM reviews WHERE author_id = ? AND kind != 'featured'",
-        "DELETE FROM reviews WHERE author_id = ? AND kind != 'featured'",
-    ),
-    (
-        "featured_posted",
-        "SELECT COUNT(*) FROM reviews WHERE author_id = ? AND kind = 'featured'",
-        "UPDATE reviews SET author_id = NULL WHERE author_id = ? AND kind = 'featured'",
-    ),
-    (
-        "review_drafts",
-        "SELECT COUNT(*) FROM review_drafts WHERE user_id = ?",
-        "DELETE FROM review_drafts WHERE user_id = ?",
-    ),
-    (
-        "poll_votes",
-        "SELECT COUNT(*) FROM poll_votes WHERE user_id = ?",
-        "DELETE FROM poll_votes WHERE user_id = ?",
-    ),
-    (
-        "ranked_ballots",
-        "SELECT COUNT(*) FROM poll_ballots WHERE user_id = ?",
-        "DELETE FROM poll_ballots WHERE user_id = ?",
-    ),
-    (
-        "nominations",
-        "SELECT COUNT(*) FROM nomination_pitches WHERE user_id = ?",
-        "DELETE FROM nomination_pitches WHERE user_id = ?",
-    ),
-    (
-        "suggestions",
-        "SELECT COUNT(*) FROM works WHERE suggested_by = ?",
-        "UPDATE works SET suggested_by = NULL WHERE suggested_by = ?",
-    ),
-    (
-        "discussions_created",
-        "SELECT COUNT(*) FROM discussions WHERE created_by = ?",
-        "UPDATE discussions SET created_by = NULL WHERE created_by = ?",
-    ),
-    (
-        "rounds_opened",
-        "SELECT COUNT(*) FROM nomination_rounds WHERE opened_by = ?",
-        "UPDATE nomination_rounds SET opened_by = NULL WHERE opened_by = ?",
-    ),
-    (
-        "polls_created",
-        "SELECT COUNT(*) FROM polls WHERE created_by = ?",
-        "UPDATE polls SET created_by = NULL WHERE created_by = ?",
-    ),
-    (
-        "reminder_optouts",
-        "SELECT COUNT(*) FROM discussion_reminder_optouts WHERE user_id = ?",
-        "DELETE FROM discussion_reminder_optouts WHERE user_id = ?",
-    ),
-    (
-        "summary_opt_out",
-        "SELECT COUNT(*) FROM summary_opt_outs WHERE user_id = ?",
-        "DELETE FROM summary_opt_outs WHERE user_id = ?",
-    ),
-    # A stored summary names the people it draws on; it goes (the next /summarize rereads the thread).
-    (
-        "summaries",
-        "SELECT COUNT(*) FROM summary_authors WHERE user_id = ?",
-        "DELETE FROM summaries WHERE id IN (SELECT summary_id FROM summary_authors WHERE user_id = ?)",
-    ),
-)
+_KEYS = frozenset(c.key for c in PERSONAL_DATA)
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _sql(entry: PersonalColumn) -> tuple[str, str]:
+    """Return the (count, erase) statements of a registry entry (named parameters :id, :text, :former)."""
+    table, column = entry.table, entry.column
+    # Identifiers come from the registry above, never from input; checked anyway before use in SQL.
+    if not (_IDENTIFIER.match(table) and _IDENTIFIER.match(column)):
+        raise ValueError(f"bad registry entry {entry}")
+    # Text holds the id as digits (a mention is <@id> or <@!id>); snowflakes are 17-20 digits long.
+    by_id = entry.erase in (Erase.DELETE, Erase.CLEAR)
+    where = f"{column} = :id" if by_id else f"instr({column}, :text) > 0"
+    if entry.where:
+        where = f"{where} AND {entry.where}"
+    count = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608 - checked identifiers
+    if entry.erase is Erase.CLEAR:
+        erase = f"UPDATE {table} SET {column} = NULL WHERE {where}"  # noqa: S608 - checked identifiers
+    elif entry.erase is Erase.REDACT:
+        mention = f"replace(replace({column}, '<@!' || :text || '>', :former), '<@' || :text || '>', :former)"
+        erase = f"UPDATE {table} SET {column} = replace({mention}, :text, :former) WHERE {where}"  # noqa: S608
+    else:
+        erase = f"DELETE FROM {table} WHERE {where}"  # noqa: S608 - checked identifiers
+    return count, entry.erase_sql or erase
+
+
+def _params(user_id: int) -> dict[str, object]:
+    return {"id": user_id, "text": str(user_id), "former": FORMER_MEMBER}
 
 
 class PrivacyRepository:
@@ -119,16 +279,27 @@ class PrivacyRepository:
 
     async def count(self, user_id: int) -> MemberData:
         """Return how many records mention the member."""
-        counts = {}
-        for field, count_sql, _ in _PERSONAL_DATA:
-            row = await self._db.fetch_one(count_sql, (user_id,))
-            counts[field] = int(row[0]) if row else 0
-        return MemberData(**counts)
+        counts: dict[str, int] = {}
+        for entry in PERSONAL_DATA:
+            row = await self._db.fetch_one(_sql(entry)[0], _params(user_id))
+            counts[entry.key] = counts.get(entry.key, 0) + (int(row[0]) if row else 0)
+        return MemberData(counts)
 
     async def forget(self, user_id: int) -> MemberData:
-        """Delete or anonymise every record about the member, all or nothing; return what was removed."""
-        removed = {}
+        """Erase every record about the member, all or nothing, and scrub the files; return what went.
+
+        The connection runs with secure_delete on (freed bytes are zeroed), and the checkpoint copies
+        the change into the database file and empties the write-ahead log, so the id and text leave
+        the files, not just the tables.
+        """
         async with self._db.transaction() as tx:
-            for field, _, erase_sql in _PERSONAL_DATA:
-                removed[field] = await tx.execute(erase_sql, (user_id,))
-        return MemberData(**removed)
+            removed = await _erase(tx, user_id)
+        await self._db.checkpoint()
+        return removed
+
+
+async def _erase(tx: Transaction, user_id: int) -> MemberData:
+    removed: dict[str, int] = {}
+    for entry in PERSONAL_DATA:
+        removed[entry.key] = removed.get(entry.key, 0) + await tx.execute(_sql(entry)[1], _params(user_id))
+    return MemberData(removed)

@@ -52,6 +52,15 @@ class StatusUpdate:
     at: datetime | None = None
 
 
+class StatusRejected(Exception):
+    """A status no longer fits its work: it left the catalog, or its length was cut below the progress."""
+
+    def __init__(self, work_id: int, *, gone: bool) -> None:
+        super().__init__(f"work {work_id} {'is gone' if gone else 'is shorter than the progress'}")
+        self.work_id = work_id
+        self.gone = gone
+
+
 def _status(row: sqlite3.Row) -> MemberStatus:
     unit = row["progress_unit"]
     return MemberStatus(
@@ -79,42 +88,65 @@ class StatusRepository:
             except Exception:
                 log.exception("Status listener %r failed", listener)
 
+    # One statement that checks and writes: the work must still be in this guild's catalog and the
+    # progress within its length, read in the same statement, so neither `/book remove` nor
+    # `/book edit` can slip in between a check and the write.
     _UPSERT = (
         "INSERT INTO statuses (guild_id, user_id, work_id, state, progress_unit, progress_value, source, changed_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, work_id) DO UPDATE SET"
+        " updated_at) SELECT :guild, :user, :work, :state, :unit, :value, :source, :at, :now"
+        " WHERE EXISTS (SELECT 1 FROM works w WHERE w.id = :work AND w.guild_id = :guild AND ("
+        "  :unit IS NULL OR :unit = 'percent'"
+        "  OR (:unit = 'chapter' AND (w.chapters IS NULL OR :value <= w.chapters))"
+        "  OR (:unit = 'page' AND (w.pages IS NULL OR :value <= w.pages))"
+        "  OR (:unit = 'episode' AND (w.episodes IS NULL OR :value <= w.episodes))"
+        "  OR (:unit = 'part' AND :value <= (SELECT COUNT(*) FROM work_parts p WHERE p.work_id = w.id))))"
+        " ON CONFLICT (guild_id, user_id, work_id) DO UPDATE SET"
         " state = excluded.state, progress_unit = excluded.progress_unit, progress_value = excluded.progress_value,"
         " source = excluded.source, changed_at = excluded.changed_at, updated_at = excluded.updated_at"
     )
 
-    def _row(self, guild_id: int, user_id: int, update: StatusUpdate, source: str) -> tuple[object, ...]:
+    def _row(self, guild_id: int, user_id: int, update: StatusUpdate, source: str) -> dict[str, object]:
         now = self._clock.now()
-        unit = update.progress_unit.value if update.progress_unit else None
-        at = (update.at or now).isoformat()
-        return (
-            guild_id,
-            user_id,
-            update.work_id,
-            update.state.value,
-            unit,
-            update.progress_value,
-            source,
-            at,
-            now.isoformat(),
+        return {
+            "guild": guild_id,
+            "user": user_id,
+            "work": update.work_id,
+            "state": update.state.value,
+            "unit": update.progress_unit.value if update.progress_unit else None,
+            "value": update.progress_value,
+            "source": source,
+            "at": (update.at or now).isoformat(),
+            "now": now.isoformat(),
+        }
+
+    async def _rejected(self, guild_id: int, work_id: int) -> StatusRejected:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM works WHERE id = ? AND guild_id = ?", (work_id, guild_id)
         )
+        return StatusRejected(work_id, gone=row is None)
 
     async def set(self, guild_id: int, user_id: int, update: StatusUpdate, *, source: str) -> MemberStatus:
-        """Record one status change; a trigger adds its history entry in the same statement."""
+        """Record one status change (a trigger adds its history entry); raise StatusRejected if it no longer fits."""
         # One statement is atomic on its own, and one round trip to SQLite's thread keeps clicks cheap.
-        await self._db.execute_atomic(self._UPSERT, self._row(guild_id, user_id, update, source))
+        written = await self._db.execute_atomic(self._UPSERT, self._row(guild_id, user_id, update, source))
+        if written != 1:
+            raise await self._rejected(guild_id, update.work_id)
         self._changed(guild_id, user_id, (update.work_id,))
         return MemberStatus(update.work_id, update.state, update.progress_unit, update.progress_value)
 
     async def set_many(
         self, guild_id: int, user_id: int, updates: Sequence[StatusUpdate], *, source: str
     ) -> int:
-        """Record several changes all or nothing; return how many."""
+        """Record several changes all or nothing; return how many (StatusRejected if one no longer fits)."""
         async with self._db.transaction() as tx:
-            await tx.executemany(self._UPSERT, [self._row(guild_id, user_id, u, source) for u in updates])
+            written = await tx.executemany(
+                self._UPSERT, [self._row(guild_id, user_id, u, source) for u in updates]
+            )
+            if written != len(updates):  # raising rolls the whole import back
+                rows = await tx.fetch_all("SELECT id FROM works WHERE guild_id = ?", (guild_id,))
+                present = {r["id"] for r in rows}
+                missing = [u.work_id for u in updates if u.work_id not in present]
+                raise StatusRejected(missing[0] if missing else updates[0].work_id, gone=bool(missing))
         self._changed(guild_id, user_id, tuple(u.work_id for u in updates))
         return len(updates)
 

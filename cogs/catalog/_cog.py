@@ -12,11 +12,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
-from bot.domain import ProgressUnit, WorkKind
+from bot.domain import WorkKind
 from bot.errors import NotConfigured, UserError
-from bot.lookup import KIND_LABEL, choices_for, italic, pick_work, resolve_work, work_label
+from bot.lookup import KIND_LABEL, TitleQuery, choices_for, italic, pick_work, resolve_work, work_label
+from bot.replies import reply, send
 from bot.statuses import status_buttons
-from bot.store import CatalogRepository, GuildSettingsRepository, NewWork, StatusRepository
+from bot.store import (
+    CatalogRepository,
+    GuildSettingsRepository,
+    NewWork,
+    ShorterThanProgress,
+    StatusRepository,
+)
+from bot.text import LIMITS, code_span, escape, fit_lines, shorten
 from bot.ui import BookClubView
 from cogs.catalog._input import (
     MAX_CREATOR,
@@ -24,7 +32,6 @@ from cogs.catalog._input import (
     check_year,
     clean_text,
     clean_title,
-    fit,
     parse_parts,
     work_label_of,
 )
@@ -93,9 +100,11 @@ class CatalogCog(
         """Suggest pending suggestions."""
         assert interaction.guild_id is not None
         pending = await self.catalog.suggestions(interaction.guild_id)
-        needle = current.casefold()
+        needle = current[:MAX_TITLE].casefold()
         return [
-            app_commands.Choice(name=f"{s.title} ({KIND_LABEL[s.kind]})"[:100], value=f"#{s.id}")
+            app_commands.Choice(
+                name=shorten(f"{s.title} ({KIND_LABEL[s.kind]})", LIMITS.choice_name), value=f"#{s.id}"
+            )
             for s in pending
             if needle in s.title.casefold()
         ][:25]
@@ -141,9 +150,9 @@ class CatalogCog(
             )
             if x
         )
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Added {italic(work_label_of(new))}{f' ({details})' if details else ''} to the catalog.",
-            ephemeral=True,
         )
 
     @app_commands.command(name="adapt", description="Add a film or series adapting a book (organizers)")
@@ -165,7 +174,7 @@ class CatalogCog(
     async def adapt(
         self,
         interaction: discord.Interaction[BookClubBot],
-        book: str,
+        book: TitleQuery,
         title: app_commands.Range[str, 1, MAX_TITLE],
         year: int | None = None,
         kind: app_commands.Choice[str] | None = None,
@@ -190,9 +199,9 @@ class CatalogCog(
             adapts_work_id=source.id,
         )
         await self.catalog.add(interaction.guild_id, new)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Added the {work_kind.value} {italic(work_label_of(new))}, adapting {italic(work_label(source))}.",
-            ephemeral=True,
         )
 
     @app_commands.command(
@@ -219,9 +228,9 @@ class CatalogCog(
             year=check_year(year),
         )
         await self.catalog.add(interaction.guild_id, new, approved=False, suggested_by=interaction.user.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Thanks! {italic(work_label_of(new))} is suggested; an organizer can approve it with `/book approve`.",
-            ephemeral=True,
         )
 
     async def _pending(self, interaction: discord.Interaction, suggestion: str) -> tuple[int, str]:
@@ -234,32 +243,36 @@ class CatalogCog(
         for s in pending:
             if (picked and s.id == int(picked.group(1))) or (not picked and s.title.casefold() == wanted):
                 return s.id, s.title
-        names = ", ".join(f"{italic(s.title)}" for s in pending[:10])
-        raise UserError(f"No waiting suggestion called `{suggestion[:80]}`. Waiting: {names}.")
+        names = ", ".join(italic(s.title, limit=80) for s in pending[:10])
+        more = f" and {len(pending) - 10} more" if len(pending) > 10 else ""
+        raise UserError(
+            f"No waiting suggestion called {code_span(suggestion)}. Waiting: {names}{more}. "
+            "Pick one from the list as you type."
+        )
 
     @app_commands.command(
         name="approve", description="Approve a member's suggestion into the catalog (organizers)"
     )
     @app_commands.describe(suggestion="The suggestion to approve")
     @app_commands.autocomplete(suggestion=suggestions_autocomplete)
-    async def approve(self, interaction: discord.Interaction[BookClubBot], suggestion: str) -> None:
+    async def approve(self, interaction: discord.Interaction[BookClubBot], suggestion: TitleQuery) -> None:
         """Approve a suggestion."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.approve(interaction.guild_id, work_id)
-        await interaction.response.send_message(f"{italic(title)} is now in the catalog.", ephemeral=True)
+        await reply(interaction, f"{italic(title)} is now in the catalog.")
 
     @app_commands.command(name="reject", description="Turn down a member's suggestion (organizers)")
     @app_commands.describe(suggestion="The suggestion to reject")
     @app_commands.autocomplete(suggestion=suggestions_autocomplete)
-    async def reject(self, interaction: discord.Interaction[BookClubBot], suggestion: str) -> None:
+    async def reject(self, interaction: discord.Interaction[BookClubBot], suggestion: TitleQuery) -> None:
         """Delete a suggestion."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.reject(interaction.guild_id, work_id)
-        await interaction.response.send_message(f"Removed the suggestion {italic(title)}.", ephemeral=True)
+        await reply(interaction, f"Removed the suggestion {italic(title)}.")
 
     @app_commands.command(name="edit", description="Fix a title's details (organizers)")
     @app_commands.describe(
@@ -276,7 +289,7 @@ class CatalogCog(
     async def edit(
         self,
         interaction: discord.Interaction[BookClubBot],
-        title: str,
+        title: TitleQuery,
         new_title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
         author: app_commands.Range[str, 1, MAX_CREATOR] | None = None,
         year: int | None = None,
@@ -304,20 +317,9 @@ class CatalogCog(
             changes["creator"] = clean_text(author, "author", MAX_CREATOR)
         if year is not None:
             changes["year"] = check_year(year)
-        for column, value, unit in (
-            ("chapters", chapters, ProgressUnit.CHAPTER),
-            ("pages", pages, ProgressUnit.PAGE),
-            ("episodes", episodes, ProgressUnit.EPISODE),
-        ):
-            if value is None:
-                continue
-            furthest = await self.statuses.furthest_progress(guild_id, work.id, unit)
-            if furthest is not None and furthest > value:
-                raise UserError(
-                    f"A member is already at {unit.value} {furthest:g} of {italic(work_label(work))}, "
-                    f"so it cannot have only {value} {column}."
-                )
-            changes[column] = value
+        for column, value in (("chapters", chapters), ("pages", pages), ("episodes", episodes)):
+            if value is not None:
+                changes[column] = value
         new_parts = parse_parts(parts, chapters or work.chapters) if parts is not None else None
         if (
             new_parts is None
@@ -332,17 +334,22 @@ class CatalogCog(
             raise UserError("Nothing to change: give at least one new value.")
         try:
             saved = await self.catalog.update(guild_id, work.id, changes, new_parts)
+        except ShorterThanProgress as exc:
+            raise UserError(
+                f"A member is already at {exc.unit} {exc.furthest:g} of {italic(work_label(work))}, "
+                f"so it cannot have only {exc.value} {exc.column}."
+            ) from exc
         except sqlite3.IntegrityError as exc:
             raise UserError(f"The catalog already has a {work.kind.value} with that title and year.") from exc
         log.info("Guild %s work %s edited by %s: %s", guild_id, work.id, interaction.user.id, sorted(changes))
-        await interaction.response.send_message(f"Saved {italic(work_label(saved))}.", ephemeral=True)
+        await reply(interaction, f"Saved {italic(work_label(saved))}.")
 
     @app_commands.command(
         name="remove", description="Remove a title and members' statuses for it (organizers; asks first)"
     )
     @app_commands.describe(title="The book, film or series to remove")
     @app_commands.autocomplete(title=any_autocomplete)
-    async def remove(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def remove(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Ask for confirmation, saying what would be lost."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -352,11 +359,11 @@ class CatalogCog(
         calls_off = f" and calls off its {talks} upcoming or open discussions" if talks else ""
         view = BookClubView(timeout=None)
         view.add_item(RemoveWorkButton(work.id))
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it"
             f"{calls_off}, and cannot be undone. Dismiss this message to keep it.",
             view=view,
-            ephemeral=True,
         )
 
     @app_commands.command(name="list", description="Show the club's catalog and waiting suggestions")
@@ -371,37 +378,36 @@ class CatalogCog(
             if work.kind is not WorkKind.BOOK:
                 continue
             star = " ⭐ current" if work.id == settings.current_book_id else ""
-            lines.append(f"📖 **{discord.utils.escape_markdown(work_label(work))}**{star}")
+            lines.append(f"📖 **{escape(work_label(work))}**{star}")
             for screen in works.values():
                 if screen.adapts_work_id == work.id:
                     icon = "🎬" if screen.kind is WorkKind.FILM else "📺"
-                    lines.append(f"  {icon} {discord.utils.escape_markdown(work_label(screen))}")
+                    lines.append(f"  {icon} {escape(work_label(screen))}")
         for screen in works.values():
             if screen.kind is not WorkKind.BOOK and screen.adapts_work_id is None:
-                lines.append(f"🎬 {discord.utils.escape_markdown(work_label(screen))}")
+                lines.append(f"🎬 {escape(work_label(screen))}")
         embed = discord.Embed(title="Club catalog", colour=discord.Colour.blurple())
-        embed.description = fit(
-            "\n".join(lines) or "Empty: an organizer can add books with `/book add`.", 4000
+        embed.description = fit_lines(
+            lines, LIMITS.embed_description, empty="Empty: an organizer can add books with `/book add`."
         )
         if pending:
             embed.add_field(
                 name=f"Suggestions waiting ({len(pending)})",
-                value=fit(
-                    "\n".join(
-                        f"- {discord.utils.escape_markdown(s.title)} ({KIND_LABEL[s.kind]})" for s in pending
-                    ),
-                    1000,
+                value=fit_lines(
+                    [f"- {escape(s.title)} ({KIND_LABEL[s.kind]})" for s in pending], LIMITS.field_value
                 ),
                 inline=False,
             )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed)
 
     @app_commands.command(name="finish", description="Record that the club finished a title (organizers)")
     @app_commands.describe(
         title="The book, film or series finished (default: the current book and adaptation)"
     )
     @app_commands.autocomplete(title=any_autocomplete)
-    async def finish(self, interaction: discord.Interaction[BookClubBot], title: str | None = None) -> None:
+    async def finish(
+        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery | None = None
+    ) -> None:
         """Record today's date as when the club finished a title, for `/club history`."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -431,7 +437,10 @@ class CatalogCog(
     )
     @app_commands.autocomplete(book=books_autocomplete, adaptation=screen_autocomplete)
     async def current(
-        self, interaction: discord.Interaction[BookClubBot], book: str, adaptation: str | None = None
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        book: TitleQuery,
+        adaptation: TitleQuery | None = None,
     ) -> None:
         """Set the current book and post the status buttons in the announcement channel."""
         await ensure_organizer(interaction)
@@ -451,11 +460,16 @@ class CatalogCog(
         if channel is None:
             raise NotConfigured("Set an announcement channel first: `/club setup announcements:#channel`.")
         assert isinstance(channel, discord.TextChannel)
-        embed = discord.Embed(title=f"Now reading: {work_label(chosen)}", colour=discord.Colour.green())
+        # Answer first: the post may wait on a slow or rate-limited channel, and an answer that came
+        # after Discord's deadline would be lost (and tempt the organizer to post twice).
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        embed = discord.Embed(
+            title=f"Now reading: {escape(work_label(chosen))}", colour=discord.Colour.green()
+        )
         if chosen.creator:
-            embed.description = f"by {chosen.creator}"
+            embed.description = f"by {escape(chosen.creator)}"
         if screen is not None:
-            embed.add_field(name="And watching", value=work_label(screen))
+            embed.add_field(name="And watching", value=escape(work_label(screen)))
         embed.set_footer(
             text="Tell the club where you are: the buttons below record it (only you see the reply)."
         )
@@ -463,7 +477,7 @@ class CatalogCog(
         for item in status_buttons(chosen, screen):
             view.add_item(item)
         try:
-            await channel.send(embed=embed, view=view)
+            await send(channel, embed=embed, view=view)
         except discord.Forbidden as exc:
             raise UserError(
                 f"I cannot post in {channel.mention}: give me Send Messages and Embed Links there."
@@ -480,8 +494,8 @@ class CatalogCog(
             ):
                 await self.bot.store.reviews.mark_finished(guild.id, previous)
         log.info("Guild %s current book set to %s", guild.id, chosen.id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"The club is now on {italic(work_label(chosen))}{f' and {italic(work_label(screen))}' if screen else ''}; "
             f"I posted it in {channel.mention}.",
-            ephemeral=True,
         )

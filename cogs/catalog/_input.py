@@ -7,6 +7,7 @@ import re
 
 from bot.errors import UserError
 from bot.store import NewWork
+from bot.text import code_span
 
 MAX_TITLE = 200
 MAX_CREATOR = 100
@@ -51,7 +52,9 @@ def parse_parts(text: str | None, chapters: int | None) -> tuple[tuple[str, int 
         match = re.match(r"^(?P<name>.+?)\s*:\s*(?P<last>\d+)$", piece)
         name, last = (match["name"], int(match["last"])) if match else (piece, None)
         if len(name) > 100:
-            raise UserError(f"Part name `{name[:40]}…` is too long; keep each part name to 100 characters.")
+            raise UserError(
+                f"Part name {code_span(name, 40)} is too long; keep each part name to 100 characters."
+            )
         parts.append((name, last))
     if len(parts) > 50:
         raise UserError("A book can have at most 50 parts.")
@@ -72,10 +75,3 @@ def parse_parts(text: str | None, chapters: int | None) -> tuple[tuple[str, int 
 def work_label_of(new: NewWork) -> str:
     """Return "Title (year)" for a work being added."""
     return f"{new.title} ({new.year})" if new.year else new.title
-
-
-def fit(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 20].rsplit("\n", 1)[0]
-    return f"{cut}\n… and more"

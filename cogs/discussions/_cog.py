@@ -19,7 +19,7 @@ from bot.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion
 from bot.discussions.service import check_events_permission
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound, UserError
-from bot.lookup import choices_for, italic, pick_work, work_label
+from bot.lookup import TitleQuery, choices_for, italic, pick_work, work_label
 from bot.replies import fit_list, reply
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from bot.client import BookClubBot
 
 log = logging.getLogger(__name__)
+
+MAX_WHEN = 100  # longest time text Discord lets through: 'next Friday 7pm' or a <t:…> stamp fit easily
 
 MAX_QUESTIONS = 10
 MAX_QUESTION_LENGTH = 300
@@ -153,13 +155,13 @@ class DiscussionCog(
     async def schedule(
         self,
         interaction: discord.Interaction[BookClubBot],
-        when: str,
+        when: app_commands.Range[str, 1, MAX_WHEN],
         scope: app_commands.Choice[str],
         up_to: app_commands.Range[int, 1, 10000] | None = None,
-        title: str | None = None,
-        adaptation: str | None = None,
+        title: TitleQuery | None = None,
+        adaptation: TitleQuery | None = None,
         duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
-        questions: str | None = None,
+        questions: app_commands.Range[str, 1, 1500] | None = None,
     ) -> None:
         """Validate everything, then store the discussion, its event and its timers."""
         await ensure_organizer(interaction)
@@ -251,7 +253,7 @@ class DiscussionCog(
         self,
         interaction: discord.Interaction[BookClubBot],
         discussion: int,
-        when: str,
+        when: app_commands.Range[str, 1, MAX_WHEN],
         duration: app_commands.Range[int, 15, 10080] | None = None,
     ) -> None:
         """Move the discussion, its reminders and its event."""
@@ -350,10 +352,10 @@ class DiscussionCog(
         self,
         interaction: discord.Interaction[BookClubBot],
         sessions: app_commands.Range[int, 2, 12],
-        first: str,
+        first: app_commands.Range[str, 1, MAX_WHEN],
         every: app_commands.Range[int, 1, 60] = 7,
         by: app_commands.Choice[str] | None = None,
-        book: str | None = None,
+        book: TitleQuery | None = None,
         duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
     ) -> None:
         """Show the plan with a button that schedules all of it."""
@@ -458,7 +460,9 @@ class DiscussionCog(
         name="reminder-times", description="Set when reminders go out before discussions (organizers)"
     )
     @app_commands.describe(times="e.g. '24h, 1h' (the default), '2d, 30m', or 'none'")
-    async def reminder_times(self, interaction: discord.Interaction[BookClubBot], times: str) -> None:
+    async def reminder_times(
+        self, interaction: discord.Interaction[BookClubBot], times: app_commands.Range[str, 1, 100]
+    ) -> None:
         """Save the club's reminder offsets and move the reminders of scheduled discussions."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None

@@ -148,9 +148,9 @@ class PollsCog(
     async def create(
         self,
         interaction: discord.Interaction[BookClubBot],
-        question: str,
-        answers: str,
-        duration: str = "24h",
+        question: app_commands.Range[str, 1, LIMITS.poll_question],
+        answers: app_commands.Range[str, 1, 1000],
+        duration: app_commands.Range[str, 1, 40] = "24h",
         multiple: bool = False,
     ) -> None:
         """Validate everything first, then post the poll and its info message."""
@@ -188,9 +188,9 @@ class PollsCog(
     async def dates(
         self,
         interaction: discord.Interaction[BookClubBot],
-        question: str,
-        times: str,
-        duration: str = "24h",
+        question: app_commands.Range[str, 1, LIMITS.poll_question],
+        times: app_commands.Range[str, 1, 1000],
+        duration: app_commands.Range[str, 1, 40] = "24h",
     ) -> None:
         """Post a Discord poll over meeting times, shown to each member in their own time zone."""
         await ensure_organizer(interaction)
@@ -224,7 +224,9 @@ class PollsCog(
     @app_commands.command(name="end", description="End a poll now and post its results (organizers)")
     @app_commands.describe(poll="The poll to end")
     @app_commands.autocomplete(poll=open_poll_autocomplete)
-    async def end(self, interaction: discord.Interaction[BookClubBot], poll: str) -> None:
+    async def end(
+        self, interaction: discord.Interaction[BookClubBot], poll: app_commands.Range[str, 1, 100]
+    ) -> None:
         """Close a poll before its deadline."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -239,7 +241,9 @@ class PollsCog(
     @app_commands.command(name="results", description="Show a poll's results (or its standing, while open)")
     @app_commands.describe(poll="The poll to show")
     @app_commands.autocomplete(poll=any_poll_autocomplete)
-    async def results(self, interaction: discord.Interaction[BookClubBot], poll: str) -> None:
+    async def results(
+        self, interaction: discord.Interaction[BookClubBot], poll: app_commands.Range[str, 1, 100]
+    ) -> None:
         """Show the stored counts of any past poll."""
         assert interaction.guild_id is not None
         found = await _pick_poll(self.store, interaction.guild_id, poll)

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
-from bot.lookup import choices_for, pick_work
+from bot.lookup import TitleQuery, choices_for, pick_work
 from bot.replies import reply
 from bot.store import DuplicateWork, NewWork, RoundKinds, Store
 from bot.text import LIMITS, code_span, escape, fit_lines, shorten
@@ -127,7 +127,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
     @nominations.command(name="remove", description="Take a title out of the open round (organizers)")
     @app_commands.describe(title="The nominated title to remove (its pitches go with it)")
     @app_commands.autocomplete(title=nominated_autocomplete)
-    async def remove(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def remove(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Remove one nomination from the open round."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
@@ -153,7 +153,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         self,
         interaction: discord.Interaction[BookClubBot],
         style: Literal["auto", "poll", "ranked"] = "auto",
-        duration: str = "3d",
+        duration: app_commands.Range[str, 1, 40] = "3d",
     ) -> None:
         """Turn the round into a native or ranked-choice poll."""
         await ensure_organizer(interaction)
@@ -228,8 +228,8 @@ class NominationsCog(commands.Cog, name="Nominations"):
     async def nominate(
         self,
         interaction: discord.Interaction[BookClubBot],
-        title: str,
-        pitch: str = "",
+        title: TitleQuery,
+        pitch: app_commands.Range[str, 1, 400] = "",
         kind: Literal["book", "film", "series"] | None = None,
     ) -> None:
         """Nominate a catalog title or a new one, merging duplicates."""

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.checks import ensure_organizer
 from bot.errors import NotFound, UserError, report_interaction_error
-from bot.lookup import choices_for, italic, pick_work, work_label
+from bot.lookup import TitleQuery, choices_for, italic, pick_work, work_label
 from bot.ratings import parse_member_rating
 from bot.replies import reply
 from bot.review_doc import (
@@ -86,9 +86,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         self,
         interaction: discord.Interaction[BookClubBot],
         file: discord.Attachment | None = None,
-        bundled: str | None = None,
-        url: app_commands.Range[str, 1, 2000] | None = None,
-        title: str | None = None,
+        bundled: app_commands.Range[str, 1, 200] | None = None,
+        url: app_commands.Range[str, 1, 1500] | None = None,
+        title: TitleQuery | None = None,
         full: bool = False,
         spoilers: bool = False,
         rating: float | None = None,
@@ -132,7 +132,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         title="A book, film or series from the club's catalog", rating="0.5 to 5 stars, in halves"
     )
     @app_commands.autocomplete(title=title_autocomplete)
-    async def write(self, interaction: discord.Interaction[BookClubBot], title: str, rating: float) -> None:
+    async def write(
+        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery, rating: float
+    ) -> None:
         """Open the review form for a title."""
         assert interaction.guild_id is not None
         stars = parse_member_rating(rating)
@@ -147,7 +149,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     @app_commands.command(name="edit", description="Change your review of a title")
     @app_commands.describe(title="The title you reviewed")
     @app_commands.autocomplete(title=title_autocomplete)
-    async def edit(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def edit(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Open the review form filled with the member's review."""
         assert interaction.guild_id is not None
         work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
@@ -182,7 +184,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     @app_commands.command(name="delete", description="Delete your review or rating of a title")
     @app_commands.describe(title="The title you reviewed")
     @app_commands.autocomplete(title=title_autocomplete)
-    async def delete(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def delete(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Delete the member's own review."""
         assert interaction.guild_id is not None
         work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
@@ -196,7 +198,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     @app_commands.describe(title="The title reviewed", member="Whose review to remove")
     @app_commands.autocomplete(title=title_autocomplete)
     async def remove(
-        self, interaction: discord.Interaction[BookClubBot], title: str, member: discord.Member
+        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery, member: discord.Member
     ) -> None:
         """Remove any member's review."""
         assert interaction.guild_id is not None
@@ -211,7 +213,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     @app_commands.command(name="list", description="Members' reviews and the average rating of a title")
     @app_commands.describe(title="A book, film or series from the club's catalog")
     @app_commands.autocomplete(title=title_autocomplete)
-    async def list_reviews(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def list_reviews(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Show the first page of reviews."""
         assert interaction.guild_id is not None
         work = pick_work(await self.store.catalog.works(interaction.guild_id), title)

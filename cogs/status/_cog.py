@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -13,8 +12,9 @@ from discord.ext import commands
 
 from bot.domain import State
 from bot.errors import NotConfigured, UserError
-from bot.imports import MAX_IMPORT_BYTES, ImportFileError, match_import, parse_upload
-from bot.lookup import choices_for, pick_work, work_label
+from bot.imports import MAX_IMPORT_BYTES, ImportFileError, prepare_import
+from bot.lookup import TitleQuery, choices_for, pick_work, work_label
+from bot.replies import reply
 from bot.statuses import (
     STATE_LABELS,
     StatusButton,
@@ -23,16 +23,23 @@ from bot.statuses import (
     confirmation,
     describe_status,
     pick_for_state,
+    record_status,
 )
 from bot.store import CatalogRepository, GuildSettingsRepository, StatusRepository
+from bot.text import LIMITS, code_span, escape, fit_lines
 from bot.ui import BookClubView
+from bot.workers import WorkTimeout
 from cogs.status._imports import IMPORT_TTL, ImportButton, PendingImports, plan_import
-from cogs.status._render import escape, export_files, fit_lines, import_preview_embed, progress_histogram
+from cogs.status._render import export_csv, export_files, import_preview_embed, progress_histogram
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
 
 log = logging.getLogger(__name__)
+
+# Seconds an import may spend parsing and matching, and an export writing CSV, in a worker process.
+IMPORT_BUDGET = 20.0
+EXPORT_BUDGET = 20.0
 
 STATE_CHOICES = [app_commands.Choice(name=label, value=state.value) for state, label in STATE_LABELS.items()]
 
@@ -64,6 +71,11 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         """Answer progress modals, including ones opened before a restart."""
         await answer_progress_modal(interaction)
 
+    @commands.Cog.listener()
+    async def on_member_forgotten(self, user_id: int) -> None:
+        """Drop the import previews of a member who asked to be forgotten."""
+        self.imports.forget_member(user_id)
+
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(StatusButton, ImportButton)
@@ -86,7 +98,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def set_status(
         self,
         interaction: discord.Interaction[BookClubBot],
-        title: str,
+        title: TitleQuery,
         state: app_commands.Choice[str],
         progress: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
@@ -94,8 +106,10 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         assert interaction.guild_id is not None
         work = pick_for_state(await self.catalog.works(interaction.guild_id), title, State(state.value))
         update = build_update(work, State(state.value), progress)
-        status = await self.statuses.set(interaction.guild_id, interaction.user.id, update, source="command")
-        await interaction.response.send_message(confirmation(work, status), ephemeral=True)
+        status = await record_status(
+            self.statuses, interaction.guild_id, interaction.user.id, work, update, source="command"
+        )
+        await reply(interaction, confirmation(work, status))
 
     @app_commands.command(name="show", description="Show your statuses, or another member's")
     @app_commands.describe(member="Whose statuses to show (default: yours)")
@@ -111,7 +125,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             for r in await self.statuses.records_for_member(interaction.guild_id, who.id)
             if r.status.work_id in works
         ]
-        embed = discord.Embed(title=f"{who.display_name}'s shelf", colour=discord.Colour.blurple())
+        embed = discord.Embed(title=f"{escape(who.display_name)}'s shelf", colour=discord.Colour.blurple())
         if not records:
             embed.description = (
                 "Nothing recorded yet. Use `/status set`, the buttons on club posts, or `/status import`."
@@ -119,23 +133,26 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
                 else "Nothing recorded yet."
             )
         lines = [
-            f"{escape(work_label(works[r.status.work_id]))}: {describe_status(r.status, works[r.status.work_id])}"
+            f"{escape(work_label(works[r.status.work_id]), limit=160)}: "
+            f"{describe_status(r.status, works[r.status.work_id])}"
             f" (<t:{int(r.updated_at.timestamp())}:d>)"
             for r in records
         ]
         if lines:
-            embed.description = fit_lines(lines, 4000)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+            embed.description = fit_lines(lines, LIMITS.embed_description)
+        await reply(interaction, embed=embed)
 
     @app_commands.command(name="who", description="Who has read or watched a title, and who is where")
     @app_commands.describe(title="A book, film or series from the club's catalog")
     @app_commands.autocomplete(title=title_autocomplete)
-    async def who(self, interaction: discord.Interaction[BookClubBot], title: str) -> None:
+    async def who(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Group members by their status for one title (mentions never ping)."""
         assert interaction.guild_id is not None
         work = pick_work(await self.catalog.works(interaction.guild_id), title)
         records = await self.statuses.for_work(interaction.guild_id, work.id)
-        embed = discord.Embed(title=f"Who and where: {work_label(work)}", colour=discord.Colour.blurple())
+        embed = discord.Embed(
+            title=f"Who and where: {escape(work_label(work))}", colour=discord.Colour.blurple()
+        )
         by_state: dict[State, list[str]] = {}
         for record in records:
             progress = describe_status(record.status, work)
@@ -145,13 +162,15 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             if state in by_state:
                 names = by_state[state]
                 embed.add_field(
-                    name=f"{label.capitalize()} ({len(names)})", value=fit_lines(names), inline=False
+                    name=f"{label.capitalize()} ({len(names)})",
+                    value=fit_lines(names, LIMITS.field_value),
+                    inline=False,
                 )
         if not records:
             embed.description = "Nobody has recorded a status for it yet."
         else:
             embed.set_footer(text=f"{len(records)} members in all")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed)
 
     @app_commands.command(name="club", description="How the club is doing with the current book")
     async def club(self, interaction: discord.Interaction[BookClubBot]) -> None:
@@ -166,7 +185,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             )
         records = await self.statuses.for_work(interaction.guild_id, book.id)
         counts = Counter(r.status.state for r in records)
-        embed = discord.Embed(title=f"The club and {work_label(book)}", colour=discord.Colour.green())
+        embed = discord.Embed(title=f"The club and {escape(work_label(book))}", colour=discord.Colour.green())
         embed.add_field(name="Finished", value=str(counts[State.READ]))
         embed.add_field(name="Reading", value=str(counts[State.READING]))
         embed.add_field(name="Want to read", value=str(counts[State.WANT_TO_READ]))
@@ -182,8 +201,8 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
                 for r in await self.statuses.for_work(interaction.guild_id, screen.id)
                 if r.status.state is State.WATCHED
             )
-            embed.add_field(name=f"Watched {work_label(screen)}", value=str(watched), inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+            embed.add_field(name=f"Watched {escape(work_label(screen))}", value=str(watched), inline=False)
+        await reply(interaction, embed=embed)
 
     @app_commands.command(
         name="import",
@@ -199,7 +218,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         assert interaction.guild_id is not None
         if file.size > MAX_IMPORT_BYTES:
             raise UserError(
-                f"`{escape(file.filename)}` is {file.size / 1_048_576:.1f} MB; imports can be at most "
+                f"{code_span(file.filename, 60)} is {file.size / 1_048_576:.1f} MB; imports can be at most "
                 f"{MAX_IMPORT_BYTES // 1_048_576} MB. Export only your library CSV (or the Letterboxd zip)."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -207,21 +226,27 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             data = await file.read()
         except discord.HTTPException as exc:
             raise UserError("I could not download that file from Discord; please attach it again.") from exc
+        works = await self.catalog.works(interaction.guild_id)
         try:
-            parsed = await asyncio.to_thread(parse_upload, file.filename, data)
+            parsed, preview = await self.bot.workers.run(
+                prepare_import, file.filename, data, works, budget=IMPORT_BUDGET
+            )
         except ImportFileError as exc:
             raise UserError(exc.message) from exc
-        works = await self.catalog.works(interaction.guild_id)
-        preview = match_import(parsed.rows, works)
+        except WorkTimeout as exc:
+            raise UserError(
+                "Reading that file took too long, so nothing was imported. Export only your library "
+                "CSV (or split it) and try again."
+            ) from exc
         current = await self.statuses.for_member(interaction.guild_id, interaction.user.id)
         planned, kept = plan_import(preview, current)
         ratings = [(work_id, row.rating) for row, work_id in preview.matched if row.rating is not None]
         embed = import_preview_embed(parsed.format.label, planned, kept, preview, parsed.skipped, works)
         if not planned and not ratings:
-            await interaction.followup.send(
+            await reply(
+                interaction,
                 "Nothing to import: no row adds anything to your statuses in this club's catalog.",
                 embed=embed,
-                ephemeral=True,
             )
             return
         token = self.imports.add(
@@ -232,11 +257,11 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         )
         view = BookClubView(timeout=None)
         view.add_item(ImportButton("confirm", token)).add_item(ImportButton("cancel", token))
-        await interaction.followup.send(
+        await reply(
+            interaction,
             f"Here is what importing would do.{rated} Nothing changes until you press **Import these** (valid {int(IMPORT_TTL.total_seconds() // 60)} minutes).",
             embed=embed,
             view=view,
-            ephemeral=True,
         )
 
     @app_commands.command(name="export", description="Download your statuses and their history as CSV")
@@ -248,9 +273,14 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         history = await self.statuses.history(interaction.guild_id, interaction.user.id)
         if not records and not history:
             raise UserError("You have no statuses to export yet.")
-        files = export_files(records, history, works)
-        await interaction.response.send_message(
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            csvs = await self.bot.workers.run(export_csv, records, history, works, budget=EXPORT_BUDGET)
+        except WorkTimeout as exc:
+            raise UserError("Writing your export took too long; please try again later.") from exc
+        files = export_files(*csvs)
+        await reply(
+            interaction,
             f"Your {len(records)} statuses and {len(history)} changes in this server.",
             files=files,
-            ephemeral=True,
         )

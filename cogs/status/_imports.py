@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -16,8 +17,9 @@ from bot.clock import Clock
 from bot.domain import STATE_RANK, MemberStatus
 from bot.errors import NotAllowed, UserError
 from bot.imports import ImportPreview, ImportRow
+from bot.replies import edit_reply
 from bot.statuses import STATE_LABELS
-from bot.store import ReviewRepository, StatusRepository, StatusUpdate
+from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ IMPORT_TTL = timedelta(minutes=15)
 
 @dataclass
 class PendingImport:
-    """An import preview waiting for the member's confirmation."""
+    """An import preview waiting for the member's confirmation (and, once applied, what it did)."""
 
     guild_id: int
     user_id: int
@@ -39,6 +41,9 @@ class PendingImport:
     # (work id, stars on the source's scale) and which service they came from.
     ratings: list[tuple[int, float]] = field(default_factory=list)
     source: str = ""
+    # Set once recorded (statuses, ratings), so a second press after a lost answer says so instead of failing.
+    imported: tuple[int, int] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class PendingImports:
@@ -69,41 +74,65 @@ class PendingImports:
         self._pending[token] = PendingImport(guild_id, user_id, updates, now, list(ratings or []), source)
         return token
 
-    def take(self, token: str, user_id: int) -> PendingImport | None:
-        """Remove and return a member's live preview (None when it expired or is unknown)."""
+    def get(self, token: str, user_id: int) -> PendingImport | None:
+        """Return a member's live preview (None when it expired, was cancelled or is unknown)."""
         pending = self._pending.get(token)
         if pending is not None and pending.user_id != user_id:
             raise NotAllowed("This import belongs to someone else; run `/status import` with your own file.")
-        self._pending.pop(token, None)
         if pending is None or self.clock.now() - pending.created_at > IMPORT_TTL:
+            self._pending.pop(token, None)
             return None
         return pending
 
-    async def apply(self, pending: PendingImport) -> tuple[int, int]:
-        """Record every update of a preview in one transaction, then its ratings; return how many of each."""
-        rated = 0
-        try:
-            count = await self.statuses.set_many(
-                pending.guild_id, pending.user_id, pending.updates, source="import"
-            )
-            if pending.ratings and self.reviews is not None:
-                # Written reviews are never overwritten; re-importing only refreshes imported ratings.
-                rated = await self.reviews.import_ratings(
-                    pending.guild_id, pending.user_id, pending.ratings, pending.source
+    def drop(self, token: str) -> None:
+        """Forget a preview (cancelled, or its titles left the catalog)."""
+        self._pending.pop(token, None)
+
+    def forget_member(self, user_id: int) -> int:
+        """Drop every preview of a member who asked to be forgotten; return how many."""
+        tokens = [token for token, pending in self._pending.items() if pending.user_id == user_id]
+        for token in tokens:
+            del self._pending[token]
+        return len(tokens)
+
+    async def apply(self, token: str, pending: PendingImport) -> tuple[int, int, bool]:
+        """Record a preview's statuses in one transaction, then its ratings, once; return the counts and whether now.
+
+        A second call returns the first one's count without writing. A failed write leaves the
+        preview as it was, so the member can press again, unless the catalog changed under it.
+        """
+        async with pending.lock:  # two presses at once: the second waits and sees the first's result
+            if pending.imported is not None:
+                return (*pending.imported, False)
+            try:
+                count = (
+                    await self.statuses.set_many(
+                        pending.guild_id, pending.user_id, pending.updates, source="import"
+                    )
+                    if pending.updates
+                    else 0
                 )
-        except sqlite3.IntegrityError as exc:  # a title left the catalog after the preview
-            raise UserError(
-                "The club's catalog changed since this preview, so nothing was imported; "
-                "run `/status import` again."
-            ) from exc
-        log.info(
-            "User %s imported %d statuses and %d ratings in guild %s",
-            pending.user_id,
-            count,
-            rated,
-            pending.guild_id,
-        )
-        return count, rated
+                rated = 0
+                if pending.ratings and self.reviews is not None:
+                    # Written reviews are never overwritten; re-importing only refreshes imported ratings.
+                    rated = await self.reviews.import_ratings(
+                        pending.guild_id, pending.user_id, pending.ratings, pending.source
+                    )
+            except (StatusRejected, sqlite3.IntegrityError) as exc:  # the catalog changed after the preview
+                self.drop(token)
+                raise UserError(
+                    "The club's catalog changed since this preview, so nothing was imported; "
+                    "run `/status import` again."
+                ) from exc
+            except sqlite3.OperationalError as exc:  # locked or busy database: nothing was written
+                log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
+                raise UserError(
+                    "I could not save the import just now, and nothing was imported. "
+                    "Press **Import these** again in a moment."
+                ) from exc
+            pending.imported = (count, rated)
+        log.info("Imported %d statuses and %d ratings in guild %s", count, rated, pending.guild_id)
+        return count, rated, True
 
 
 def plan_import(
@@ -158,16 +187,25 @@ class ImportButton(
         imports = getattr(interaction.client.get_cog("StatusCog"), "imports", None)
         if not isinstance(imports, PendingImports):
             raise UserError("Imports are unavailable right now; try again in a moment.")
-        pending = imports.take(self.token, interaction.user.id)
+        pending = imports.get(self.token, interaction.user.id)
         if self.action == "cancel":
-            await interaction.response.edit_message(
-                content="Import cancelled: nothing was changed.", embed=None, view=None
+            if pending is not None and pending.imported is not None:
+                raise UserError("This import was already recorded; `/status show` lists your statuses.")
+            imports.drop(self.token)
+            await edit_reply(
+                interaction, content="Import cancelled: nothing was changed.", embeds=[], view=None
             )
             return
         if pending is None:
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
-        count, rated = await imports.apply(pending)
+        # A busy database can take seconds; acknowledge the press first so Discord's deadline holds.
+        await interaction.response.defer()
+        count, rated, now = await imports.apply(self.token, pending)
+        done = "Imported" if now else "Already imported"
         ratings = f" and {rated} ratings (`/review list` shows them)" if rated else ""
-        await interaction.response.edit_message(
-            content=f"Imported {count} statuses{ratings}. `/status show` lists them.", embed=None, view=None
+        await edit_reply(
+            interaction,
+            content=f"{done} {count} statuses{ratings}. `/status show` lists them.",
+            embeds=[],
+            view=None,
         )

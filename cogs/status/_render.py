@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 import discord
@@ -10,51 +9,50 @@ import discord
 from bot.domain import MemberStatus, ProgressUnit, State, Work
 from bot.imports import ImportPreview, ImportRow, SkippedRow
 from bot.lookup import work_label
+from bot.spreadsheet import write_csv
 from bot.statuses import STATE_LABELS
 from bot.store import StatusChange, StatusRecord, StatusUpdate
+from bot.text import LIMITS, escape, fit_lines
 
 
-def fit_lines(lines: list[str], limit: int = 1024) -> str:
-    """Join lines up to `limit` characters, ending with "… and N more" when they do not all fit."""
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        if used + len(line) + 1 > limit - 20:
-            out.append(f"… and {len(lines) - index} more")
-            break
-        out.append(line)
-        used += len(line) + 1
-    return "\n".join(out) or "-"
-
-
-def escape(text: str) -> str:
-    """Escape Discord markdown in member- or export-provided text."""
-    return discord.utils.escape_markdown(text)
-
-
-def export_files(
+def export_csv(
     records: list[StatusRecord], history: list[StatusChange], works: dict[int, Work]
-) -> list[discord.File]:
-    """Write a member's statuses and their history as two CSV files."""
-    current = io.StringIO()
-    writer = csv.writer(current)
-    writer.writerow(["title", "kind", "year", "state", "progress_unit", "progress_value", "updated_at"])
-    for r in records:
-        row = _export_row(
-            works.get(r.status.work_id), r.status.state, r.status.progress_unit, r.status.progress_value
-        )
-        writer.writerow([*row, r.updated_at.isoformat()])
-    changes = io.StringIO()
-    writer = csv.writer(changes)
-    writer.writerow(
-        ["title", "kind", "year", "state", "progress_unit", "progress_value", "source", "changed_at"]
+) -> tuple[bytes, bytes]:
+    """Write a member's statuses and their history as two CSV documents (safe to open in a spreadsheet)."""
+    current = write_csv(
+        ["title", "kind", "year", "state", "progress_unit", "progress_value", "updated_at"],
+        (
+            [
+                *_export_row(
+                    works.get(r.status.work_id),
+                    r.status.state,
+                    r.status.progress_unit,
+                    r.status.progress_value,
+                ),
+                r.updated_at.isoformat(),
+            ]
+            for r in records
+        ),
     )
-    for c in history:
-        row = _export_row(works.get(c.work_id), c.state, c.progress_unit, c.progress_value)
-        writer.writerow([*row, c.source, c.changed_at.isoformat()])
+    changes = write_csv(
+        ["title", "kind", "year", "state", "progress_unit", "progress_value", "source", "changed_at"],
+        (
+            [
+                *_export_row(works.get(c.work_id), c.state, c.progress_unit, c.progress_value),
+                c.source,
+                c.changed_at.isoformat(),
+            ]
+            for c in history
+        ),
+    )
+    return current, changes
+
+
+def export_files(statuses: bytes, history: bytes) -> list[discord.File]:
+    """Attach the two CSV documents of an export."""
     return [
-        discord.File(io.BytesIO(current.getvalue().encode("utf-8")), filename="statuses.csv"),
-        discord.File(io.BytesIO(changes.getvalue().encode("utf-8")), filename="status_history.csv"),
+        discord.File(io.BytesIO(statuses), filename="statuses.csv"),
+        discord.File(io.BytesIO(history), filename="status_history.csv"),
     ]
 
 
@@ -113,26 +111,39 @@ def import_preview_embed(
     works: dict[int, Work],
 ) -> discord.Embed:
     """Show what an import would record and what it leaves out, and why."""
+    # Titles and reasons come from the export (a reason may quote a shelf or an author): all escaped.
     embed = discord.Embed(title=f"Import from {source}", colour=discord.Colour.blurple())
     embed.add_field(
         name=f"Will record ({len(planned)})",
         value=fit_lines(
-            [f"{escape(work_label(works[u.work_id]))}: {STATE_LABELS[u.state]}" for _, u in planned]
+            [
+                f"{escape(work_label(works[u.work_id]), limit=120)}: {STATE_LABELS[u.state]}"
+                for _, u in planned
+            ],
+            LIMITS.field_value,
         ),
         inline=False,
     )
     if kept:
         embed.add_field(
             name=f"Unchanged ({len(kept)})",
-            value=fit_lines([f"{escape(r.title)}: {why}" for r, why in kept]),
+            value=fit_lines(
+                [f"{escape(r.title, limit=120)}: {escape(why)}" for r, why in kept], LIMITS.field_value
+            ),
             inline=False,
         )
-    left_out = [f"line {r.source_line}: {escape(r.title)} ({why})" for r, why in preview.unmatched]
-    left_out += [f"line {s.source_line}: {escape(s.title or '?')} ({s.reason})" for s in skipped]
+    left_out = [
+        f"line {r.source_line}: {escape(r.title, limit=120)} ({escape(why, limit=300)})"
+        for r, why in preview.unmatched
+    ]
+    left_out += [
+        f"line {s.source_line}: {escape(s.title or '?', limit=120)} ({escape(s.reason, limit=300)})"
+        for s in skipped
+    ]
     if left_out:
         embed.add_field(
             name=f"Not in the club's catalog or unreadable ({len(left_out)})",
-            value=fit_lines(left_out),
+            value=fit_lines(left_out, LIMITS.field_value),
             inline=False,
         )
     return embed

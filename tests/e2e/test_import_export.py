@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fakediscord import Upload
+from markdown_view import rendered
 
 from bot.domain import State
 
@@ -27,7 +28,7 @@ async def test_goodreads_import_previews_then_lands_exactly_the_matched_rows(clu
     preview = await alice.slash("status import", file=upload("goodreads.csv"))
     assert preview.ephemeral
     assert len(club.cdn_downloads) == 1  # downloaded once, from Discord's CDN
-    fields = {f["name"]: f["value"] for f in preview.embed["fields"]}
+    fields = {f["name"]: rendered(f["value"]) for f in preview.embed["fields"]}
     will = next(v for k, v in fields.items() if k.startswith("Will record"))
     assert "Pride and Prejudice (1813): read it" in will
     assert "Frankenstein (1818): reading" in will
@@ -36,7 +37,7 @@ async def test_goodreads_import_previews_then_lands_exactly_the_matched_rows(clu
     assert await states(store, club, alice) == {}  # nothing before confirming
 
     done = await alice.click(preview.message, "Import these")
-    assert done.content.startswith("Imported 3 statuses")
+    assert rendered(done.content).startswith("Imported 3 statuses")
     assert await states(store, club, alice) == {
         catalog["pride"]: State.READ,
         catalog["frank"]: State.READING,
@@ -96,11 +97,11 @@ async def test_letterboxd_zip_import(club, alice, catalog, store):
 async def test_import_never_downgrades_and_can_be_cancelled(club, alice, catalog, store):
     await alice.slash("status set", title=f"#{catalog['frank']}", state="read")
     preview = await alice.slash("status import", file=upload("goodreads.csv"))
-    fields = {f["name"]: f["value"] for f in preview.embed["fields"]}
+    fields = {f["name"]: rendered(f["value"]) for f in preview.embed["fields"]}
     unchanged = next(v for k, v in fields.items() if k.startswith("Unchanged"))
     assert "you already marked it read it" in unchanged
     cancelled = await alice.click(preview.message, "Cancel")
-    assert cancelled.content == "Import cancelled: nothing was changed."
+    assert rendered(cancelled.content) == "Import cancelled: nothing was changed."
     assert await states(store, club, alice) == {catalog["frank"]: State.READ}
 
 
@@ -116,14 +117,16 @@ async def test_import_never_downgrades_and_can_be_cancelled(club, alice, catalog
 async def test_bad_files_change_nothing_and_say_why(club, alice, catalog, store, upload_file, expected):
     reply = await alice.slash("status import", file=upload_file)
     assert reply.ephemeral
-    assert expected in reply.content.lower(), reply.content
+    assert expected in reply.content.lower(), rendered(reply.content)
     assert await states(store, club, alice) == {}
 
 
 async def test_a_20_mb_upload_is_refused_before_downloading(club, alice, catalog, store):
     big = Upload("goodreads_library_export.csv", b"x" * (20 * 1024 * 1024), "text/csv")
     reply = await alice.slash("status import", file=big)
-    assert reply.ephemeral and "20.0 MB" in reply.content and "at most 5 MB" in reply.content
+    assert (
+        reply.ephemeral and "20.0 MB" in rendered(reply.content) and "at most 5 MB" in rendered(reply.content)
+    )
     assert club.cdn_downloads == []  # the bot never downloaded it
     assert await states(store, club, alice) == {}
 
@@ -154,30 +157,30 @@ async def test_export_gives_my_records_as_csv(club, alice, catalog, store):
 
 async def test_export_with_nothing_recorded_says_so(club, alice, catalog):
     reply = await alice.slash("status export")
-    assert reply.ephemeral and "no statuses" in reply.content
+    assert reply.ephemeral and "no statuses" in rendered(reply.content)
 
 
 async def test_privacy_forget_asks_then_deletes_only_my_data(club, alice, bob, catalog, store):
     await alice.slash("status set", title=f"#{catalog['pride']}", state="read")
     await bob.slash("status set", title=f"#{catalog['pride']}", state="read")
     ask = await alice.slash("privacy forget")
-    assert ask.ephemeral and "1 reading/watching statuses" in ask.content
+    assert ask.ephemeral and "1 reading/watching statuses" in rendered(ask.content)
     cancelled = await alice.click(ask.message, "Cancel")
-    assert "nothing was deleted" in cancelled.content
+    assert "nothing was deleted" in rendered(cancelled.content)
     assert await states(store, club, alice) == {catalog["pride"]: State.READ}
 
     ask = await alice.slash("privacy forget")
     done = await alice.click(ask.message, "Yes, delete my data")
-    assert done.content.startswith("Done.")
+    assert rendered(done.content).startswith("Done.")
     assert (await store.privacy.count(alice.id)).total == 0
     assert await states(store, club, bob) == {catalog["pride"]: State.READ}
     again = await alice.slash("privacy forget")
-    assert "I store nothing about you" in again.content
+    assert "I store nothing about you" in rendered(again.content)
 
 
 async def test_import_is_all_or_nothing_when_the_catalog_changed(club, alice, catalog, store):
     preview = await alice.slash("status import", file=upload("goodreads.csv"))
     await store.catalog.remove(club.guild.id, catalog["lantern"])  # gone between preview and confirm
     failed = await alice.click(preview.message, "Import these")
-    assert failed.ephemeral and "catalog changed since this preview" in failed.content
+    assert failed.ephemeral and "catalog changed since this preview" in rendered(failed.content)
     assert await states(store, club, alice) == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from markdown_view import rendered
 
 from bot.domain import MemberStatus, ProgressUnit, State
 
@@ -14,7 +15,7 @@ async def history_sources(store, guild_id, user_id):
 async def test_set_status_by_command_with_progress(club, alice, catalog, store):
     reply = await alice.slash("status set", title="lantern keeper", state="reading", progress="ch 12")
     assert reply.ephemeral
-    assert reply.content == "Recorded: *The Lantern Keeper (2021)*: reading (ch. 12/30)."
+    assert rendered(reply.content) == "Recorded: *The Lantern Keeper (2021)*: reading (ch. 12/30)."
     statuses = await store.statuses.for_member(club.guild.id, alice.id)
     assert statuses == {
         catalog["lantern"]: MemberStatus(catalog["lantern"], State.READING, ProgressUnit.CHAPTER, 12)
@@ -33,7 +34,7 @@ async def test_autocomplete_is_fuzzy_and_picks_exactly(club, alice, catalog, sto
     ]
     film_choice = choices[1]["value"]
     reply = await alice.slash("status set", title=film_choice, state="watched")
-    assert reply.content == "Recorded: *The Lantern Keeper (2023)*: watched it."
+    assert rendered(reply.content) == "Recorded: *The Lantern Keeper (2023)*: watched it."
     assert (await store.statuses.for_member(club.guild.id, alice.id))[
         catalog["lantern_film"]
     ].state is State.WATCHED
@@ -42,17 +43,16 @@ async def test_autocomplete_is_fuzzy_and_picks_exactly(club, alice, catalog, sto
 async def test_ambiguous_and_unknown_titles_name_the_closest(club, alice, catalog, store):
     ambiguous = await alice.slash("status who", title="The Lantern Keeper")
     assert ambiguous.ephemeral
-    assert "matches several" in ambiguous.content
-    assert (
-        "The Lantern Keeper (2021)" in ambiguous.content and "The Lantern Keeper (2023)" in ambiguous.content
-    )
+    assert "matches several" in rendered(ambiguous.content)
+    assert "The Lantern Keeper (2021)" in rendered(
+        ambiguous.content
+    ) and "The Lantern Keeper (2023)" in rendered(ambiguous.content)
     unknown = await alice.slash("status set", title="Pride and Prejudise and Zombies", state="read")
-    assert (
-        "No title called" in unknown.content
-        and "Did you mean *Pride and Prejudice (1813)*?" in unknown.content
+    assert "No title called" in unknown.content and "Did you mean *Pride and Prejudice (1813)*?" in rendered(
+        unknown.content
     )
     nothing = await alice.slash("status set", title="Zzyzx Road Atlas", state="read")
-    assert "No title called `Zzyzx Road Atlas` in the club's catalog." in nothing.content
+    assert "No title called `Zzyzx Road Atlas` in the club's catalog." in rendered(nothing.content)
     assert await store.statuses.for_member(club.guild.id, alice.id) == {}
 
 
@@ -66,7 +66,7 @@ async def test_bad_status_input_is_explained_and_nothing_written(club, alice, ca
     ]
     for options, expected in cases:
         reply = await alice.slash("status set", **options)
-        assert reply.ephemeral and expected in reply.content, (options, reply.content)
+        assert reply.ephemeral and expected in rendered(reply.content), (options, rendered(reply.content))
     assert await store.statuses.for_member(club.guild.id, alice.id) == {}
     assert await store.statuses.history(club.guild.id, alice.id) == []
 
@@ -75,21 +75,23 @@ async def test_buttons_on_the_current_book_post_record_status(
     club, alice, bob, admin, catalog, store, announcements
 ):
     reply = await admin.slash("book current", book="lantern keeper", adaptation=f"#{catalog['lantern_film']}")
-    assert reply.ephemeral and "now on *The Lantern Keeper (2021)*" in reply.content
+    assert reply.ephemeral and "now on *The Lantern Keeper (2021)*" in rendered(reply.content)
     post = club.bot_messages(announcements)[-1]
-    assert post.embed["title"] == "Now reading: The Lantern Keeper (2021)"
+    assert rendered(post.embed["title"]) == "Now reading: The Lantern Keeper (2021)"
     assert [b.label for b in post.buttons] == ["📖 I read it", "I'm reading…", "🎬 I watched it"]
     assert not post.pinged
 
     read = await alice.click(post, "📖 I read it")
-    assert read.ephemeral and read.content == "Recorded: *The Lantern Keeper (2021)*: read it."
+    assert read.ephemeral and rendered(read.content) == "Recorded: *The Lantern Keeper (2021)*: read it."
     watched = await alice.click(post, "🎬 I watched it")
-    assert watched.content == "Recorded: *The Lantern Keeper (2023)*: watched it."
+    assert rendered(watched.content) == "Recorded: *The Lantern Keeper (2023)*: watched it."
 
     asked = await bob.click(post, "I'm reading…")
     assert asked.modal is not None
     done = await bob.submit_modal(asked, {"progress": "45%"})
-    assert done.ephemeral and done.content == "Recorded: *The Lantern Keeper (2021)*: reading (45%)."
+    assert (
+        done.ephemeral and rendered(done.content) == "Recorded: *The Lantern Keeper (2021)*: reading (45%)."
+    )
 
     assert (await store.statuses.for_member(club.guild.id, alice.id)) == {
         catalog["lantern"]: MemberStatus(catalog["lantern"], State.READ),
@@ -100,7 +102,7 @@ async def test_buttons_on_the_current_book_post_record_status(
     )
     assert {s for _, _, s in await history_sources(store, club.guild.id, alice.id)} == {"button"}
     # Others never see a member's confirmation.
-    assert "Recorded:" not in club.text_member_sees(bob).replace(done.content, "")
+    assert "Recorded:" not in rendered(club.text_member_sees(bob)).replace(rendered(done.content), "")
 
 
 async def test_bad_progress_in_the_modal_is_explained(club, alice, admin, catalog, store, announcements):
@@ -108,7 +110,7 @@ async def test_bad_progress_in_the_modal_is_explained(club, alice, admin, catalo
     post = club.bot_messages(announcements)[-1]
     asked = await alice.click(post, "I'm reading…")
     failed = await alice.submit_modal(asked, {"progress": "chapter 31"})
-    assert failed.ephemeral and "has 30 chapters" in failed.content
+    assert failed.ephemeral and "has 30 chapters" in rendered(failed.content)
     assert await store.statuses.for_member(club.guild.id, alice.id) == {}
 
 
@@ -117,7 +119,7 @@ async def test_buttons_keep_working_after_a_restart(club, alice, admin, catalog,
     post = club.bot_messages(announcements)[-1]
     await harness.restart()
     reply = await alice.click(post, "📖 I read it")
-    assert reply.content == "Recorded: *Pride and Prejudice (1813)*: read it."
+    assert rendered(reply.content) == "Recorded: *Pride and Prejudice (1813)*: read it."
     assert harness.store is not None
     statuses = await harness.store.statuses.for_member(club.guild.id, alice.id)
     assert statuses[catalog["pride"]].state is State.READ
@@ -131,7 +133,10 @@ async def test_progress_modal_opened_before_a_restart_is_still_answered(
     asked = await alice.click(post, "I'm reading…")
     await harness.restart()
     done = await alice.submit_modal(asked, {"progress": "ch 7"})
-    assert done.ephemeral and done.content == "Recorded: *The Lantern Keeper (2021)*: reading (ch. 7/30)."
+    assert (
+        done.ephemeral
+        and rendered(done.content) == "Recorded: *The Lantern Keeper (2021)*: reading (ch. 7/30)."
+    )
     assert harness.store is not None
     status = (await harness.store.statuses.for_member(club.guild.id, alice.id))[catalog["lantern"]]
     assert (status.state, status.progress_value) == (State.READING, 7)
@@ -156,7 +161,7 @@ async def test_status_who_groups_members_without_pinging(club, alice, bob, catal
 
 async def test_status_club_overview(club, alice, bob, admin, catalog, store):
     none_yet = await alice.slash("status club")
-    assert none_yet.ephemeral and "no current book" in none_yet.content
+    assert none_yet.ephemeral and "no current book" in rendered(none_yet.content)
     await admin.slash("book current", book="lantern keeper", adaptation=f"#{catalog['lantern_film']}")
     await alice.slash("status set", title=f"#{catalog['lantern']}", state="read")
     await alice.slash("status set", title=f"#{catalog['lantern_film']}", state="watched")
@@ -164,7 +169,7 @@ async def test_status_club_overview(club, alice, bob, admin, catalog, store):
     carol = club.member("carol")
     await carol.slash("status set", title=f"#{catalog['lantern']}", state="reading", progress="80%")
     reply = await bob.slash("status club")
-    fields = {f["name"]: f["value"] for f in reply.embed["fields"]}
+    fields = {rendered(f["name"]): f["value"] for f in reply.embed["fields"]}
     assert fields["Finished"] == "1" and fields["Reading"] == "2" and fields["Want to read"] == "0"
     assert fields["Watched The Lantern Keeper (2023)"] == "1"
     bars = fields["Where readers are"].splitlines()
@@ -174,9 +179,9 @@ async def test_status_club_overview(club, alice, bob, admin, catalog, store):
 async def test_show_lists_my_statuses(club, alice, bob, catalog):
     await alice.slash("status set", title=f"#{catalog['nosferatu']}", state="watched")
     mine = await alice.slash("status show")
-    assert mine.ephemeral and "Nosferatu (1922): watched it" in mine.embed["description"]
+    assert mine.ephemeral and "Nosferatu (1922): watched it" in rendered(mine.embed["description"])
     theirs = await bob.slash("status show", member=alice)
-    assert "Nosferatu (1922): watched it" in theirs.embed["description"]
+    assert "Nosferatu (1922): watched it" in rendered(theirs.embed["description"])
 
 
 async def test_a_late_answer_is_not_retried(club, alice, catalog, store, error_log, caplog):

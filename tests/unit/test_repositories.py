@@ -100,18 +100,17 @@ async def test_catalog_reads_follow_every_write(store):
 
 
 async def test_set_many_is_all_or_nothing(store):
-    import sqlite3
-
     from bot.domain import State, WorkKind
-    from bot.store import NewWork, StatusUpdate
+    from bot.store import NewWork, StatusRejected, StatusUpdate
 
     book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
     updates = [
         StatusUpdate(book, State.READ),
         StatusUpdate(999_999, State.READ),
     ]  # the second work does not exist
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StatusRejected) as rejected:
         await store.statuses.set_many(GUILD, ALICE, updates, source="import")
+    assert rejected.value.gone and rejected.value.work_id == 999_999
     assert await store.statuses.for_member(GUILD, ALICE) == {}
     assert await store.statuses.history(GUILD, ALICE) == []
 

@@ -48,7 +48,10 @@ def test_escape_neutralises_markdown_links_and_pings():
     assert "**" not in escaped.replace("\\*\\*", "")
     assert "[click](" not in escaped
     assert "@everyone" not in escaped and "@\u200beveryone" in escaped
-    assert "<@123>" not in escaped and "\\<@123" in escaped
+    assert not re.search(r"(?<!\\)<@", escaped) and "\\<@123>" in escaped
+    assert escape("Catch-22 (1961): a novel") == "Catch-22 (1961): a novel"
+    assert escape("- 1. # not a list") == "\\- 1. # not a list"
+    assert escape("1984. A novel") == "1984\\. A novel"
     assert "||" not in escaped.replace("\\|\\|", "")
 
 

@@ -337,3 +337,29 @@ def test_resolve_with_no_candidates() -> None:
     resolution = resolve_title("dune", [])
     assert resolution.kind is ResolutionKind.UNKNOWN
     assert resolution.options == []
+
+
+# --- Bounded work -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "key"),
+    [
+        ("x" + " (a)" * 5000, "x"),  # thousands of notes are stripped one scan each
+        ("Dune" + " " * 5000 + "Messiah", "dune messiah"),  # a long run of spaces before no separator
+        ("Dune" + " " * 5000 + ": Part Two", "dune"),
+        ("Dune (a) [b] (c)", "dune"),
+        ("Dune (a)] (c)", "dune a"),  # an unbalanced note is kept
+    ],
+)
+def test_subtitle_stripping_of_hostile_titles(title: str, key: str) -> None:
+    assert normalize_title(title, drop_subtitle=True) == key
+
+
+def test_queries_are_cut_to_the_longest_option_discord_accepts() -> None:
+    from bot.titles import MAX_QUERY
+
+    long_query = "Dune" + " x" * 5000
+    # Only the first MAX_QUERY characters are scored, so the prefix still finds nothing spurious.
+    assert len(long_query) > MAX_QUERY
+    assert resolve_title(long_query, CATALOG).kind is ResolutionKind.UNKNOWN

@@ -1,0 +1,76 @@
+"""One process pool for CPU-bound work (import parsing and matching, exports), with a time budget.
+
+Threads share the GIL, so on a small machine a long parse in a thread still slows every click; a
+worker process does not. Built once in `__main__` (or by the bot when none is passed) and shared by
+every feature: `await bot.workers.run(function, *args, budget=...)`. Functions and arguments must be
+picklable (module-level functions, plain data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BUDGET = 20.0
+"""Seconds a job may take before the member is told it took too long."""
+
+
+class WorkTimeout(Exception):
+    """A job ran past its time budget; its worker was stopped."""
+
+
+class Workers:
+    """A lazily started process pool; `run` awaits a job without holding the event loop."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        self.max_workers = max_workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: workers do not inherit the bot's threads (aiosqlite, discord.py's heartbeat).
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=context)
+        return self._pool
+
+    async def run(self, function: Callable[..., T], *args: Any, budget: float = DEFAULT_BUDGET) -> T:
+        """Run `function(*args)` in a worker process; raise WorkTimeout after `budget` seconds."""
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(pool, function, *args), budget)
+        except TimeoutError:
+            log.warning(
+                "%s ran past its %.0f s budget; restarting the worker pool", function.__name__, budget
+            )
+            self._discard(pool)
+            raise WorkTimeout(function.__name__) from None
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the next job gets a fresh pool.
+            log.error("Worker pool broke while running %s; restarting it", function.__name__)
+            self._discard(pool)
+            raise
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Stop a pool whose job overran, so the job stops using a core."""
+        if self._pool is pool:
+            self._pool = None
+        # The executor cannot cancel a running job; its processes are stopped directly.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+
+    def close(self) -> None:
+        """Stop the worker processes (jobs are pure computation: nothing is lost)."""
+        if self._pool is not None:
+            self._discard(self._pool)
