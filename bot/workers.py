@@ -70,6 +70,10 @@ class Workers:
             )
         return self._pool
 
+    def warm(self) -> None:
+        """Start the worker processes now, so the first job does not wait for them."""
+        self._executor().submit(os.getpid)
+
     async def run(self, function: Callable[..., T], *args: Any, budget: float = DEFAULT_BUDGET) -> T:
         """Run `function(*args)` in a worker process; raise WorkTimeout after `budget` seconds."""
         loop = asyncio.get_running_loop()

@@ -30,6 +30,7 @@ async def serve(info: dict[str, str], db_path: Path, ready: Path) -> None:
     settings = load_settings(env)
     store = await open_store(settings)
     workers = Workers()
+    workers.warm()
     bot = BookClubBot(settings=settings, store=store, workers=workers)
 
     async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
