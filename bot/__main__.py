@@ -87,6 +87,7 @@ async def _run(settings: Settings) -> None:
     store = await open_store(settings)
     llm = build_llm(settings)
     workers = Workers()
+    workers.warm()
     bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers)
     try:
         async with bot:

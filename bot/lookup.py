@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from discord import app_commands
 
@@ -11,7 +12,8 @@ from bot.domain import Work, WorkKind
 from bot.errors import NotFound
 from bot.store import CatalogRepository
 from bot.text import LIMITS, code_span, escape, shorten
-from bot.titles import MAX_QUERY, Candidate, ResolutionKind, match_titles, resolve_title
+from bot.titles import MAX_QUERY, Candidate, Match, Resolution, ResolutionKind, match_titles, resolve_title
+from bot.workers import Workers, WorkTimeout
 
 # Autocomplete fills in this form, so a picked choice resolves exactly even when titles repeat.
 _PICKED = re.compile(r"^#(\d+)$")
@@ -52,18 +54,67 @@ def _filter(works: Mapping[int, Work], kinds: Iterable[WorkKind] | None) -> dict
     return {i: w for i, w in works.items() if w.kind in wanted}
 
 
-def choices_for(
-    works: Mapping[int, Work], current: str, kinds: Iterable[WorkKind] | None = None
+INLINE_CHARS = 15_000
+"""Catalog text (titles and authors) matched on the event loop; a bigger catalog is matched in a worker."""
+MATCH_BUDGET = 5.0
+"""Seconds a worker may spend matching one title before the member is told to try again."""
+
+
+def _heavy(candidates: list[Candidate]) -> bool:
+    return sum(len(title) + len(extra or "") for _, title, extra in candidates) > INLINE_CHARS
+
+
+async def _off_loop(workers: Workers | None, candidates: list[Candidate], function: Any, *args: Any) -> Any:
+    """Run a matching function inline for a small catalog, else in a worker process (CPU, not the loop)."""
+    if workers is None or not _heavy(candidates):
+        return function(*args)
+    try:
+        return await workers.run(function, *args, budget=MATCH_BUDGET)
+    except WorkTimeout as exc:
+        raise NotFound("Matching that title took too long; pick it from the list as you type.") from exc
+
+
+async def choices_for(
+    works: Mapping[int, Work],
+    current: str,
+    kinds: Iterable[WorkKind] | None = None,
+    *,
+    workers: Workers | None = None,
 ) -> list[app_commands.Choice[str]]:
     """Return up to 25 autocomplete choices for what the member has typed so far."""
     pool = _filter(works, kinds)
+    candidates = _candidates(pool.values())
     # Autocomplete text is not validated by Discord like a submitted option; cut it here.
-    matches = match_titles(current[:MAX_QUERY], _candidates(pool.values()), limit=25)
+    matches: list[Match] = await _off_loop(
+        workers, candidates, match_titles, current[:MAX_QUERY], candidates, 25
+    )
     return [app_commands.Choice(name=choice_name(pool[m.id]), value=f"#{m.id}") for m in matches]
 
 
+async def find_work(
+    works: Mapping[int, Work],
+    query: str,
+    kinds: Iterable[WorkKind] | None = None,
+    *,
+    what: str = "title",
+    workers: Workers | None = None,
+) -> Work:
+    """Return the one work `query` names (matched off the loop for a big catalog), or raise NotFound."""
+    pool = _filter(works, kinds)
+    if _PICKED.match(query.strip()) or not pool:
+        return pick_work(pool, query, what=what)
+    candidates = _candidates(pool.values())
+    resolution: Resolution = await _off_loop(workers, candidates, resolve_title, query, candidates)
+    return pick_work(pool, query, what=what, resolution=resolution)
+
+
 def pick_work(
-    works: Mapping[int, Work], query: str, kinds: Iterable[WorkKind] | None = None, *, what: str = "title"
+    works: Mapping[int, Work],
+    query: str,
+    kinds: Iterable[WorkKind] | None = None,
+    *,
+    what: str = "title",
+    resolution: Resolution | None = None,
 ) -> Work:
     """Return the one work `query` names, or raise a message listing the closest matches."""
     pool = _filter(works, kinds)
@@ -75,7 +126,8 @@ def pick_work(
         return work
     if not pool:
         raise NotFound(f"The club's catalog has no {what}s yet: an organizer can add one with `/book add`.")
-    resolution = resolve_title(query, _candidates(pool.values()))
+    if resolution is None:
+        resolution = resolve_title(query, _candidates(pool.values()))
     if resolution.kind is ResolutionKind.FOUND and resolution.match is not None:
         return pool[resolution.match.id]
     shown = code_span(query)
@@ -97,6 +149,7 @@ async def resolve_work(
     kinds: Iterable[WorkKind] | None = None,
     *,
     what: str = "title",
+    workers: Workers | None = None,
 ) -> Work:
     """Load the guild's catalog and pick the work `query` names."""
-    return pick_work(await catalog.works(guild_id), query, kinds, what=what)
+    return await find_work(await catalog.works(guild_id), query, kinds, what=what, workers=workers)

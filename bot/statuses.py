@@ -11,12 +11,13 @@ import discord
 
 from bot.domain import MemberStatus, State, Work, WorkKind, state_applies
 from bot.errors import NotFound, UserError, report_interaction_error
-from bot.lookup import italic, pick_work, work_label
+from bot.lookup import find_work, italic, work_label
 from bot.progress import describe_progress, parse_progress
 from bot.replies import reply
 from bot.store import StatusRejected, StatusRepository, StatusUpdate
 from bot.text import LIMITS, shorten
 from bot.ui import ReportsErrors
+from bot.workers import Workers
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -41,13 +42,16 @@ def check_state(work: Work, state: State) -> None:
         raise UserError(f"{italic(work_label(work))} is a {work.kind.value}: its statuses are {allowed}.")
 
 
-def pick_for_state(works: Mapping[int, Work], query: str, state: State) -> Work:
+async def pick_for_state(
+    works: Mapping[int, Work], query: str, state: State, *, workers: Workers | None = None
+) -> Work:
     """Pick the work a member means, preferring the media the state fits ("read" means the book, not its film)."""
     fitting = [kind for kind in WorkKind if state_applies(kind, state)]
     try:
-        return pick_work(works, query, fitting)
+        return await find_work(works, query, fitting, workers=workers)
     except NotFound:
-        work = pick_work(works, query)  # names a work of another kind: explain the mismatch instead
+        # Names a work of another kind: explain the mismatch instead.
+        work = await find_work(works, query, workers=workers)
         check_state(work, state)
         return work
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +25,26 @@ T = TypeVar("T")
 
 DEFAULT_BUDGET = 20.0
 """Seconds a job may take before the member is told it took too long."""
+
+
+def _exit_with(owner: int) -> None:
+    """Worker initializer: exit when the bot process is gone, even if it was SIGKILLed.
+
+    A killed bot cannot stop its workers, and a worker blocked on its job queue would wait forever
+    (holding the bot's stdout open), so each worker checks once a second that the bot still runs.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+                os._exit(0)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
 
 
 class WorkTimeout(Exception):
@@ -39,8 +62,17 @@ class Workers:
         if self._pool is None:
             # forkserver: workers do not inherit the bot's threads (aiosqlite, discord.py's heartbeat).
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.max_workers,
+                mp_context=context,
+                initializer=_exit_with,
+                initargs=(os.getpid(),),
+            )
         return self._pool
+
+    def warm(self) -> None:
+        """Start the worker processes now, so the first job does not wait for them."""
+        self._executor().submit(os.getpid)
 
     async def run(self, function: Callable[..., T], *args: Any, budget: float = DEFAULT_BUDGET) -> T:
         """Run `function(*args)` in a worker process; raise WorkTimeout after `budget` seconds."""

@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import WorkKind
 from bot.errors import NotConfigured, UserError
-from bot.lookup import KIND_LABEL, TitleQuery, choices_for, italic, pick_work, resolve_work, work_label
+from bot.lookup import KIND_LABEL, TitleQuery, choices_for, find_work, italic, resolve_work, work_label
 from bot.replies import reply, send
 from bot.statuses import status_buttons
 from bot.store import (
@@ -80,7 +80,8 @@ class CatalogCog(
         self, interaction: discord.Interaction, current: str, kinds: tuple[WorkKind, ...] | None
     ) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
-        return choices_for(await self.catalog.works(interaction.guild_id), current, kinds)
+        works = await self.catalog.works(interaction.guild_id)
+        return await choices_for(works, current, kinds, workers=self.bot.workers)
 
     async def books_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -184,7 +185,9 @@ class CatalogCog(
         """Add an adaptation linked to a book."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        source = await resolve_work(self.catalog, interaction.guild_id, book, (WorkKind.BOOK,), what="book")
+        source = await resolve_work(
+            self.catalog, interaction.guild_id, book, (WorkKind.BOOK,), what="book", workers=self.bot.workers
+        )
         work_kind = WorkKind(kind.value) if kind else WorkKind.FILM
         if episodes is not None and work_kind is not WorkKind.SERIES:
             raise UserError(
@@ -302,7 +305,7 @@ class CatalogCog(
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        work = pick_work(await self.catalog.works(guild_id), title)
+        work = await find_work(await self.catalog.works(guild_id), title, workers=self.bot.workers)
         book_only = {"chapters": chapters, "pages": pages, "parts": parts}
         if work.kind is not WorkKind.BOOK and any(v is not None for v in book_only.values()):
             raise UserError(
@@ -353,7 +356,9 @@ class CatalogCog(
         """Ask for confirmation, saying what would be lost."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        work = pick_work(await self.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         count = len(await self.statuses.for_work(interaction.guild_id, work.id))
         talks = len(await interaction.client.store.discussions.active_for_work(interaction.guild_id, work.id))
         calls_off = f" and calls off its {talks} upcoming or open discussions" if talks else ""
@@ -447,9 +452,15 @@ class CatalogCog(
         guild = interaction.guild
         assert guild is not None
         works = await self.catalog.works(guild.id)
-        chosen = pick_work(works, book, (WorkKind.BOOK,), what="book")
+        chosen = await find_work(works, book, (WorkKind.BOOK,), what="book", workers=self.bot.workers)
         screen = (
-            pick_work(works, adaptation, (WorkKind.FILM, WorkKind.SERIES), what="film or series")
+            await find_work(
+                works,
+                adaptation,
+                (WorkKind.FILM, WorkKind.SERIES),
+                what="film or series",
+                workers=self.bot.workers,
+            )
             if adaptation
             else None
         )

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.domain import State
 from bot.errors import NotConfigured, UserError
 from bot.imports import MAX_IMPORT_BYTES, ImportFileError, prepare_import
-from bot.lookup import TitleQuery, choices_for, pick_work, work_label
+from bot.lookup import TitleQuery, choices_for, find_work, work_label
 from bot.replies import reply
 from bot.statuses import (
     STATE_LABELS,
@@ -85,7 +85,9 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     ) -> list[app_commands.Choice[str]]:
         """Suggest any catalog title."""
         assert interaction.guild_id is not None
-        return choices_for(await self.catalog.works(interaction.guild_id), current)
+        return await choices_for(
+            await self.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+        )
 
     @app_commands.command(name="set", description="Record what you have read or watched, and how far you are")
     @app_commands.describe(
@@ -104,7 +106,8 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     ) -> None:
         """Set the member's status for one title."""
         assert interaction.guild_id is not None
-        work = pick_for_state(await self.catalog.works(interaction.guild_id), title, State(state.value))
+        works = await self.catalog.works(interaction.guild_id)
+        work = await pick_for_state(works, title, State(state.value), workers=self.bot.workers)
         update = build_update(work, State(state.value), progress)
         status = await record_status(
             self.statuses, interaction.guild_id, interaction.user.id, work, update, source="command"
@@ -148,7 +151,9 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def who(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Group members by their status for one title (mentions never ping)."""
         assert interaction.guild_id is not None
-        work = pick_work(await self.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         records = await self.statuses.for_work(interaction.guild_id, work.id)
         embed = discord.Embed(
             title=f"Who and where: {escape(work_label(work))}", colour=discord.Colour.blurple()
