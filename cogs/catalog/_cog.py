@@ -418,7 +418,7 @@ class CatalogCog(
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
         if title is not None:
-            finished = [pick_work(works, title)]
+            finished = [await find_work(works, title, workers=self.bot.workers)]
         else:
             settings = await self.guilds.get(interaction.guild_id)
             ids = (settings.current_book_id, settings.current_adaptation_id)

@@ -19,7 +19,7 @@ from bot.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion
 from bot.discussions.service import check_events_permission
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound, UserError
-from bot.lookup import TitleQuery, choices_for, italic, pick_work, work_label
+from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
 from bot.replies import fit_list, reply
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
@@ -131,11 +131,12 @@ class DiscussionCog(
     async def _main_work(self, guild_id: int, works: dict[int, Work], title: str | None, kind: str) -> Work:
         if title:
             # A book scope means the book even when its film shares the title.
-            return pick_work(
+            return await find_work(
                 works,
                 title,
                 None if kind == "screen" else [WorkKind.BOOK],
                 what="book" if kind != "screen" else "title",
+                workers=self.bot.workers,
             )
         return await self.bot.discussions.current_work(guild_id, works, kind)
 
@@ -174,7 +175,13 @@ class DiscussionCog(
         main = await self._main_work(guild.id, works, title, scope.value)
         screen: Work | None = None
         if adaptation:
-            screen = pick_work(works, adaptation, [WorkKind.FILM, WorkKind.SERIES], what="film or series")
+            screen = await find_work(
+                works,
+                adaptation,
+                [WorkKind.FILM, WorkKind.SERIES],
+                what="film or series",
+                workers=self.bot.workers,
+            )
         elif main.kind is WorkKind.BOOK:
             current = works.get(settings.current_adaptation_id or 0)
             screen = current if current and current.adapts_work_id == main.id else adaptation_of(works, main)
@@ -200,7 +207,9 @@ class DiscussionCog(
     ) -> list[app_commands.Choice[str]]:
         """Suggest catalog titles."""
         assert interaction.guild_id is not None
-        return choices_for(await self.store.catalog.works(interaction.guild_id), current)
+        return await choices_for(
+            await self.store.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+        )
 
     @schedule.autocomplete("adaptation")
     async def adaptation_autocomplete(
@@ -209,7 +218,7 @@ class DiscussionCog(
         """Suggest films and series."""
         assert interaction.guild_id is not None
         works = await self.store.catalog.works(interaction.guild_id)
-        return choices_for(works, current, [WorkKind.FILM, WorkKind.SERIES])
+        return await choices_for(works, current, [WorkKind.FILM, WorkKind.SERIES], workers=self.bot.workers)
 
     @app_commands.command(name="list", description="Show upcoming and open discussions")
     async def list_discussions(self, interaction: discord.Interaction[BookClubBot]) -> None:
@@ -366,7 +375,11 @@ class DiscussionCog(
         channel = discussion_channel(guild, settings)
         check_events_permission(guild)
         works = await self.store.catalog.works(guild.id)
-        target = pick_work(works, book, [WorkKind.BOOK], what="book") if book else None
+        target = (
+            await find_work(works, book, [WorkKind.BOOK], what="book", workers=self.bot.workers)
+            if book
+            else None
+        )
         target = target or await self._main_work(guild.id, works, None, "book")
         split = by.value if by else "ch"
         start = parse_when(first, settings.timezone, self.bot.clock.now())
@@ -391,7 +404,12 @@ class DiscussionCog(
     ) -> list[app_commands.Choice[str]]:
         """Suggest books."""
         assert interaction.guild_id is not None
-        return choices_for(await self.store.catalog.works(interaction.guild_id), current, [WorkKind.BOOK])
+        return await choices_for(
+            await self.store.catalog.works(interaction.guild_id),
+            current,
+            [WorkKind.BOOK],
+            workers=self.bot.workers,
+        )
 
     async def schedule_plan(
         self,

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
-from bot.lookup import TitleQuery, choices_for, pick_work
+from bot.lookup import TitleQuery, choices_for, find_work
 from bot.replies import reply
 from bot.store import DuplicateWork, NewWork, RoundKinds, Store
 from bot.text import LIMITS, code_span, escape, fit_lines, shorten
@@ -68,7 +68,9 @@ class NominationsCog(commands.Cog, name="Nominations"):
         assert interaction.guild_id is not None
         rnd = await self.store.polls.current_round(interaction.guild_id)
         kinds = [k for k in WorkKind if rnd is None or rnd.kinds.accepts(k)]
-        return choices_for(await self.store.catalog.works(interaction.guild_id), current, kinds)
+        return await choices_for(
+            await self.store.catalog.works(interaction.guild_id), current, kinds, workers=self.bot.workers
+        )
 
     @nominations.command(name="open", description="Open a nomination round (organizers)")
     @app_commands.describe(only="Accept only books or only films (default: anything)")
@@ -246,7 +248,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         work_id: int | None = None
         label = title
         try:
-            work = pick_work(works, title, accepted)
+            work = await find_work(works, title, accepted, workers=self.bot.workers)
             work_id, label = work.id, work.title
         except NotFound:
             if title.strip().startswith("#"):

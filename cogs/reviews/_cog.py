@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.checks import ensure_organizer
 from bot.errors import NotFound, UserError, report_interaction_error
-from bot.lookup import TitleQuery, choices_for, italic, pick_work, work_label
+from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
 from bot.ratings import parse_member_rating
 from bot.replies import reply
 from bot.review_doc import (
@@ -57,7 +57,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     ) -> list[app_commands.Choice[str]]:
         """Suggest any catalog title."""
         assert interaction.guild_id is not None
-        return choices_for(await self.store.catalog.works(interaction.guild_id), current)
+        return await choices_for(
+            await self.store.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+        )
 
     async def bundled_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -138,7 +140,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Open the review form for a title."""
         assert interaction.guild_id is not None
         stars = parse_member_rating(rating)
-        work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         await interaction.response.send_modal(
             ReviewModal(
                 f"bookclub:review:write:{work.id}:{int(stars * 2)}",
@@ -152,7 +156,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def edit(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Open the review form filled with the member's review."""
         assert interaction.guild_id is not None
-        work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         mine = await self.store.reviews.of_member(interaction.guild_id, work.id, interaction.user.id)
         if mine is None:
             raise NotFound(
@@ -187,7 +193,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def delete(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Delete the member's own review."""
         assert interaction.guild_id is not None
-        work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         mine = await self.store.reviews.of_member(interaction.guild_id, work.id, interaction.user.id)
         if mine is None:
             raise NotFound(f"You have no review or rating of {italic(work_label(work))}.")
@@ -203,7 +211,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Remove any member's review."""
         assert interaction.guild_id is not None
         await ensure_organizer(interaction)
-        work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         theirs = await self.store.reviews.of_member(interaction.guild_id, work.id, member.id)
         if theirs is None:
             raise NotFound(f"{member.mention} has no review of {italic(work_label(work))}.")
@@ -216,6 +226,8 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def list_reviews(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Show the first page of reviews."""
         assert interaction.guild_id is not None
-        work = pick_work(await self.store.catalog.works(interaction.guild_id), title)
+        work = await find_work(
+            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
+        )
         embed, view = await self.members.page(interaction.guild_id, work, 0)
         await reply(interaction, embed=embed, view=view)
