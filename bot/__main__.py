@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+LLM_MAX_RETRIES = 3
 PORTAL = "https://discord.com/developers/applications"
 
 
@@ -72,7 +73,13 @@ def build_llm(settings: Settings) -> AsyncOpenAI | None:
         return None
     from openai import AsyncOpenAI
 
-    return AsyncOpenAI(api_key=settings.openai_api_key.get(), base_url=settings.openai_base_url)
+    # Timeouts, 429s and 5xx are retried with backoff (honouring Retry-After) by the client itself.
+    return AsyncOpenAI(
+        api_key=settings.openai_api_key.get(),
+        base_url=settings.openai_base_url,
+        max_retries=LLM_MAX_RETRIES,
+        timeout=settings.summary_timeout_seconds,
+    )
 
 
 async def _run(settings: Settings) -> None:

@@ -11,7 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
+from bot.discussions import DiscussionService
 from bot.errors import report_interaction_error
+from bot.fetch import GuardedFetcher
 from bot.looplag import LoopLagMonitor
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -32,7 +34,11 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.club",
     "cogs.catalog",
     "cogs.status",
+    "cogs.discussions",
     "cogs.privacy",
+    "cogs.polls",
+    "cogs.reviews",
+    "cogs.summaries",
 )
 
 
@@ -67,6 +73,7 @@ class BookClubBot(commands.Bot):
         clock: Clock | None = None,
         workers: Workers | None = None,
         extensions: Sequence[str] = EXTENSIONS,
+        review_fetcher: GuardedFetcher | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents_for(settings))
@@ -83,11 +90,17 @@ class BookClubBot(commands.Bot):
         self.clock: Clock = clock or SystemClock()
         # The one scheduler; features register their handlers in cog_load. It runs once connected.
         self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
+        # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.
+        self.discussions = DiscussionService(self)
         # CPU-bound jobs go to worker processes; a pool the bot built itself is closed with it.
         self._owns_workers = workers is None
         self.workers = workers or Workers()
         self.loop_lag = LoopLagMonitor()
         self._extensions = tuple(extensions)
+        # Fetches blog pages for `/review feature url:`; tests pass one with their own resolver.
+        self.review_fetcher = review_fetcher or GuardedFetcher(
+            allow_private=settings.review_fetch_allow_private
+        )
 
     async def load_features(self) -> None:
         """Load every feature extension (no connection needed)."""
@@ -111,6 +124,8 @@ class BookClubBot(commands.Bot):
         await self.scheduler.stop()
         try:
             await super().close()
+            if self.llm is not None:
+                await self.llm.close()  # its HTTP connections belong to this event loop
         finally:
             await self.loop_lag.stop()
             if self._owns_workers:

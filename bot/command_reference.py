@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 from discord import app_commands
 
 _OPTION_TYPES = {
@@ -41,6 +42,14 @@ def command_markdown(tree: app_commands.CommandTree[Any]) -> str:
     """Render the command reference as Markdown."""
     lines = [README_BEGIN, "", "| command | what it does | options |", "|---|---|---|"]
     for payload in command_payloads(tree):
+        menu_type = payload.get("type", 1)
+        if menu_type != 1:
+            # Context menus carry no description on Discord; the command keeps one in its extras.
+            menu = tree.get_command(payload["name"], type=discord.AppCommandType(menu_type))
+            where = "message" if menu_type == 3 else "member"
+            what = menu.extras.get("description", "") if menu is not None else ""
+            lines.append(f"| {payload['name']} ({where} menu: right-click, Apps) | {what} | - |")
+            continue
         for name, leaf in _leaves(f"/{payload['name']}", payload):
             opts = []
             for option in leaf.get("options", []):

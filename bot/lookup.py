@@ -74,14 +74,23 @@ async def _off_loop(workers: Workers | None, candidates: list[Candidate], functi
         raise NotFound("Matching that title took too long; pick it from the list as you type.") from exc
 
 
-async def choices_for(
+def choices_for(
+    works: Mapping[int, Work], current: str, kinds: Iterable[WorkKind] | None = None
+) -> list[app_commands.Choice[str]]:
+    """Return up to 25 autocomplete choices for what the member has typed so far (matched on the loop)."""
+    pool = _filter(works, kinds)
+    matches = match_titles(current[:MAX_QUERY], _candidates(pool.values()), limit=25)
+    return [app_commands.Choice(name=choice_name(pool[m.id]), value=f"#{m.id}") for m in matches]
+
+
+async def find_choices(
     works: Mapping[int, Work],
     current: str,
     kinds: Iterable[WorkKind] | None = None,
     *,
     workers: Workers | None = None,
 ) -> list[app_commands.Choice[str]]:
-    """Return up to 25 autocomplete choices for what the member has typed so far."""
+    """Return up to 25 autocomplete choices, matched in a worker process when the catalog is big."""
     pool = _filter(works, kinds)
     candidates = _candidates(pool.values())
     # Autocomplete text is not validated by Discord like a submitted option; cut it here.

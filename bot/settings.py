@@ -11,6 +11,12 @@ from urllib.parse import urlparse
 
 DEFAULT_DATABASE_PATH = "data/bookclub.sqlite3"
 DEFAULT_SUMMARY_MODEL = "gpt-4o-mini"
+# Compatible endpoints do not report their context window, so the default fits small local models too.
+DEFAULT_SUMMARY_CONTEXT_TOKENS = 8000
+MIN_SUMMARY_CONTEXT_TOKENS = 2000
+DEFAULT_SUMMARY_DAILY_TOKENS = 200_000
+DEFAULT_SUMMARY_COOLDOWN_SECONDS = 300
+DEFAULT_SUMMARY_TIMEOUT_SECONDS = 120.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A bot token is three URL-safe base64 segments joined by dots.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -55,6 +61,12 @@ class Settings:
     openai_api_key: Secret | None
     openai_base_url: str | None
     summary_model: str
+    # Lets `/review feature url:` fetch from private and loopback addresses (tests, self-hosted blogs).
+    review_fetch_allow_private: bool = False
+    summary_context_tokens: int = DEFAULT_SUMMARY_CONTEXT_TOKENS
+    summary_daily_tokens: int = DEFAULT_SUMMARY_DAILY_TOKENS
+    summary_cooldown_seconds: int = DEFAULT_SUMMARY_COOLDOWN_SECONDS
+    summary_timeout_seconds: float = DEFAULT_SUMMARY_TIMEOUT_SECONDS
 
     @property
     def summaries_enabled(self) -> bool:
@@ -128,6 +140,30 @@ def _parse_base_url(raw: str | None) -> str | None:
     return raw
 
 
+def _parse_flag(name: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    value = raw.casefold()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false (or 1 or 0), not {raw!r}.")
+
+
+def _parse_number(env: Mapping[str, str], name: str, default: int, minimum: int, meaning: str) -> int:
+    raw = _clean(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise SettingsError(f"{name} must be a whole number of at least {minimum} ({meaning}), not {raw!r}.")
+    return value
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build validated settings from an environment mapping."""
     openai_key = _clean(env, "OPENAI_API_KEY")
@@ -144,6 +180,39 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         openai_api_key=Secret(openai_key) if openai_key else None,
         openai_base_url=base_url,
         summary_model=_clean(env, "SUMMARY_MODEL") or DEFAULT_SUMMARY_MODEL,
+        review_fetch_allow_private=_parse_flag(
+            "REVIEW_FETCH_ALLOW_PRIVATE", _clean(env, "REVIEW_FETCH_ALLOW_PRIVATE")
+        ),
+        summary_context_tokens=_parse_number(
+            env,
+            "SUMMARY_CONTEXT_TOKENS",
+            DEFAULT_SUMMARY_CONTEXT_TOKENS,
+            MIN_SUMMARY_CONTEXT_TOKENS,
+            "the model's context window in tokens",
+        ),
+        summary_daily_tokens=_parse_number(
+            env,
+            "SUMMARY_DAILY_TOKENS",
+            DEFAULT_SUMMARY_DAILY_TOKENS,
+            0,
+            "tokens a club may use a day; 0 turns summaries off",
+        ),
+        summary_cooldown_seconds=_parse_number(
+            env,
+            "SUMMARY_COOLDOWN_SECONDS",
+            DEFAULT_SUMMARY_COOLDOWN_SECONDS,
+            0,
+            "seconds between a member's summaries",
+        ),
+        summary_timeout_seconds=float(
+            _parse_number(
+                env,
+                "SUMMARY_TIMEOUT_SECONDS",
+                int(DEFAULT_SUMMARY_TIMEOUT_SECONDS),
+                1,
+                "seconds to wait for one answer",
+            )
+        ),
     )
 
 

@@ -10,9 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
-from bot.errors import UserError
+from bot.errors import NotAllowed, UserError
+from bot.lookup import work_label
+from bot.ratings import stars
 from bot.replies import reply
 from bot.store import GuildSettings, GuildSettingsRepository
+from bot.text import LIMITS, escape, fit_lines
 from bot.timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
@@ -154,7 +157,62 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             if await self.guilds.is_configured(interaction.guild_id)
             else "Not set up yet: an organizer can run `/club setup`."
         )
-        await reply(interaction, note or None, embed=settings_embed(settings))
+        embed = settings_embed(settings)
+        if await _is_organizer(interaction):
+            embed.add_field(
+                name="Summaries today (organizers see this)",
+                value=await _summary_usage(interaction),
+                inline=False,
+            )
+        await reply(interaction, note or None, embed=embed)
+
+    @app_commands.command(name="history", description="Titles the club finished, with their ratings")
+    async def history(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """List finished titles, most recent first, with the members' average rating and count."""
+        assert interaction.guild_id is not None
+        store = interaction.client.store
+        finished = await store.reviews.finished(interaction.guild_id)
+        works = await store.catalog.works(interaction.guild_id)
+        finished = [f for f in finished if f.work_id in works]
+        summaries = await store.reviews.summaries(interaction.guild_id, [f.work_id for f in finished])
+        lines = []
+        for item in finished:
+            summary = summaries[item.work_id]
+            rated = (
+                f"{stars(summary.average)} from {summary.count} rating{'s' if summary.count != 1 else ''}"
+                if summary.average is not None
+                else "no ratings yet"
+            )
+            label = escape(work_label(works[item.work_id]), limit=120)
+            lines.append(f"<t:{int(item.finished_at.timestamp())}:d> · *{label}* · {rated}")
+        embed = discord.Embed(title="What the club has finished", colour=discord.Colour.blurple())
+        embed.description = (
+            fit_lines(lines, LIMITS.embed_description)
+            if lines
+            else "Nothing yet: organizers record a finished title with `/book finish` (or by choosing the next `/book current`)."
+        )
+        await reply(interaction, embed=embed)
+
+
+async def _is_organizer(interaction: discord.Interaction[BookClubBot]) -> bool:
+    try:
+        await ensure_organizer(interaction)
+    except NotAllowed:
+        return False
+    return True
+
+
+async def _summary_usage(interaction: discord.Interaction[BookClubBot]) -> str:
+    """Describe today's LLM use against the club's budget."""
+    bot = interaction.client
+    if not bot.settings.summaries_enabled:
+        return "off (set OPENAI_API_KEY to enable `/summarize`)"
+    assert interaction.guild_id is not None
+    usage = await bot.store.summaries.usage_today(interaction.guild_id)
+    return (
+        f"{usage.tokens:,} of {bot.settings.summary_daily_tokens:,} tokens in {usage.calls:,} calls "
+        f"(model {bot.settings.summary_model}; the budget resets at midnight UTC)"
+    )
 
 
 async def setup(bot: BookClubBot) -> None:

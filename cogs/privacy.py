@@ -131,6 +131,39 @@ class PrivacyCog(
             view=view,
         )
 
+    @app_commands.command(
+        name="summaries",
+        description="Choose whether your messages may be sent to the LLM for thread summaries",
+    )
+    @app_commands.describe(choice="Leave your messages out of summaries, or let them in again")
+    @app_commands.choices(
+        choice=[
+            app_commands.Choice(name="Leave my messages out", value="out"),
+            app_commands.Choice(name="Include my messages", value="in"),
+        ]
+    )
+    async def summaries(
+        self, interaction: discord.Interaction[BookClubBot], choice: app_commands.Choice[str]
+    ) -> None:
+        """Record the member's choice for every server."""
+        leave_out = choice.value == "out"
+        changed = await self.bot.store.summaries.set_opt_out(interaction.user.id, leave_out)
+        if leave_out:
+            text = (
+                "Done: your messages are never sent to the LLM; summaries leave them out and say how many."
+                if changed
+                else "Your messages were already left out of summaries."
+            )
+        else:
+            text = (
+                "Done: from now on, summaries may include your messages."
+                if changed
+                else "Your messages were already included in summaries."
+            )
+        await interaction.response.send_message(
+            f"{text} (This applies in every server I share with you.)", ephemeral=True
+        )
+
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""

@@ -62,7 +62,8 @@ def offline_commands() -> list[LeafCommand]:
             await db.close()
 
     payloads = asyncio.run(build())
-    return [leaf for payload in payloads for leaf in _leaves(payload, payload["name"])]
+    slash = [p for p in payloads if p.get("type", 1) == 1]  # context-menu commands take no options
+    return [leaf for payload in slash for leaf in _leaves(payload, payload["name"])]
 
 
 class ErrorRecords(logging.Handler):

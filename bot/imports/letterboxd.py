@@ -2,8 +2,9 @@
 
 Merging. diary.csv has one row per viewing (rewatches repeat a film) and watched.csv one row per
 film, so rows are merged per film (title and year): the film is watched, finished on its latest
-viewing date, rated with the latest diary rating given. watchlist.csv rows become want_to_watch,
-unless the film is also watched. Every other file in the zip (ratings, reviews, likes, lists,
+viewing date, rated with the latest diary rating given. ratings.csv holds each film's current
+rating, which wins over the diary's (a rated film counts as watched). watchlist.csv rows become
+want_to_watch, unless the film is also watched. Every other file in the zip (reviews, likes, lists,
 profile, deleted entries) is ignored: each of those films is also in watched.csv.
 """
 
@@ -48,6 +49,7 @@ class LetterboxdFile(Enum):
     DIARY = "diary.csv"
     WATCHED = "watched.csv"
     WATCHLIST = "watchlist.csv"
+    RATINGS = "ratings.csv"
 
 
 def looks_like(table: CsvTable) -> bool:
@@ -55,13 +57,13 @@ def looks_like(table: CsvTable) -> bool:
     return table.has(*REQUIRED_COLUMNS)
 
 
-def classify(table: CsvTable, filename: str) -> LetterboxdFile | None:
-    """Return which Letterboxd file a table is, or None for ones not imported (ratings, reviews)."""
+def classify(table: CsvTable, filename: str) -> LetterboxdFile:
+    """Return which Letterboxd file a table is."""
     if table.has("watched date"):
         # reviews.csv also has "Watched Date": its rows are diary entries with a review, so fine.
         return LetterboxdFile.DIARY
     if table.has("rating"):
-        return None  # ratings.csv: every rated film is also in watched.csv
+        return LetterboxdFile.RATINGS
     # watched.csv and watchlist.csv share a header; only the name tells them apart.
     if "watchlist" in display_name(filename).casefold():
         return LetterboxdFile.WATCHLIST
@@ -70,7 +72,12 @@ def classify(table: CsvTable, filename: str) -> LetterboxdFile | None:
 
 def parse(tables: list[tuple[LetterboxdFile, CsvTable]]) -> tuple[list[ImportRow], list[SkippedRow]]:
     """Merge Letterboxd tables into one row per film, in order of first appearance."""
-    order = {LetterboxdFile.DIARY: 0, LetterboxdFile.WATCHED: 1, LetterboxdFile.WATCHLIST: 2}
+    order = {
+        LetterboxdFile.DIARY: 0,
+        LetterboxdFile.WATCHED: 1,
+        LetterboxdFile.RATINGS: 2,
+        LetterboxdFile.WATCHLIST: 3,
+    }
     films: dict[tuple[str, int | None], ImportRow] = {}
     skipped: list[SkippedRow] = []
     for which, table in sorted(tables, key=lambda item: order[item[0]]):
@@ -98,6 +105,13 @@ def parse(tables: list[tuple[LetterboxdFile, CsvTable]]) -> tuple[list[ImportRow
                     films[key] = _row(line, table.name, title, year, State.WATCHED, logged, None)
                 elif known.finished_at is None and logged is not None:
                     films[key] = replace(known, finished_at=logged)
+            elif which is LetterboxdFile.RATINGS:
+                # The current rating; its date is when it was rated, not when the film was seen.
+                rating = parse_rating(table.cell(record, "rating"))
+                if known is None:
+                    films[key] = _row(line, table.name, title, year, State.WATCHED, None, rating)
+                elif rating is not None:
+                    films[key] = replace(known, rating=rating)
             elif known is None:
                 films[key] = _row(line, table.name, title, year, State.WANT_TO_WATCH, None, None)
     return list(films.values()), skipped

@@ -36,7 +36,7 @@ def _unknown_header(table: CsvTable) -> ImportFileError:
     return ImportFileError(
         "This doesn't look like a Goodreads, StoryGraph or Letterboxd export: expected a header like "
         f"`{goodreads.EXAMPLE_HEADER}` (Goodreads), `{storygraph.EXAMPLE_HEADER}` (StoryGraph) or "
-        f"`{letterboxd.EXAMPLE_HEADER}` (Letterboxd watched.csv or diary.csv), but `{table.name}` "
+        f"`{letterboxd.EXAMPLE_HEADER}` (Letterboxd watched.csv, diary.csv or ratings.csv), but `{table.name}` "
         f"starts with `{first}`. Upload the export file without editing its first line."
     )
 
@@ -69,11 +69,6 @@ def parse_upload(filename: str, data: bytes) -> ParsedImport:
         fmt = ImportFormat.STORYGRAPH
     elif letterboxd.looks_like(table):
         which = letterboxd.classify(table, filename)
-        if which is None:
-            raise ImportFileError(
-                f"`{shown}` is Letterboxd's ratings file, which I don't import. Upload diary.csv, "
-                "watched.csv or the whole export zip instead."
-            )
         rows, skipped = letterboxd.parse([(which, table)])
         fmt = ImportFormat.LETTERBOXD
     else:

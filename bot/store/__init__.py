@@ -7,21 +7,64 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
 from bot.store.db import Database, DatabaseError
+from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
+from bot.store.polls import (
+    NewOption,
+    Nomination,
+    NominationRound,
+    Poll,
+    PollClosed,
+    PollKind,
+    PollOption,
+    PollRepository,
+    RoundKinds,
+    VoteOp,
+)
 from bot.store.privacy import MemberData, PrivacyRepository
+from bot.store.reviews import (
+    Draft,
+    Finished,
+    NewFeatured,
+    RatingSummary,
+    Review,
+    ReviewKind,
+    ReviewRepository,
+)
 from bot.store.statuses import StatusChange, StatusRecord, StatusRejected, StatusRepository, StatusUpdate
+from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository
 from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
     "CatalogRepository",
     "Database",
     "DatabaseError",
+    "DayUsage",
+    "Discussion",
+    "DiscussionRepository",
+    "Draft",
     "DuplicateWork",
+    "Finished",
     "GuildSettings",
     "GuildSettingsRepository",
     "MemberData",
+    "NewDiscussion",
+    "NewFeatured",
+    "NewOption",
     "NewWork",
+    "Nomination",
+    "NominationRound",
+    "Poll",
+    "PollClosed",
+    "PollKind",
+    "PollOption",
+    "PollRepository",
     "PrivacyRepository",
+    "RatingSummary",
+    "Review",
+    "ReviewKind",
+    "ReviewRepository",
+    "RoundKinds",
     "ShorterThanProgress",
     "StatusChange",
     "StatusRecord",
@@ -29,9 +72,12 @@ __all__ = [
     "StatusRepository",
     "StatusUpdate",
     "Store",
+    "StoredSummary",
     "Suggestion",
+    "SummaryRepository",
     "Timer",
     "TimerRepository",
+    "VoteOp",
 ]
 
 
@@ -44,7 +90,11 @@ class Store:
     privacy: PrivacyRepository
     catalog: CatalogRepository
     statuses: StatusRepository
+    polls: PollRepository
+    reviews: ReviewRepository
     timers: TimerRepository
+    discussions: DiscussionRepository
+    summaries: SummaryRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -55,5 +105,9 @@ class Store:
             privacy=PrivacyRepository(db),
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
+            polls=PollRepository(db, clock),
+            reviews=ReviewRepository(db, clock),
             timers=TimerRepository(db, clock),
+            discussions=DiscussionRepository(db, clock),
+            summaries=SummaryRepository(db, clock),
         )

@@ -36,14 +36,38 @@ class PersonalColumn:
     column: str
     erase: Erase
     label: str
+    # An extra SQL condition on the rows (a constant fragment, never input), e.g. "kind = 'featured'".
+    only: str = ""
+    # Statements (count, erase) with :id for a case the columns above cannot say (rows found through
+    # another table).
+    custom: tuple[str, str] | None = None
 
 
 # Order matters: a member's own reviews go before mentions of them are redacted in the others.
 PERSONAL_DATA: tuple[PersonalColumn, ...] = (
     PersonalColumn("statuses", "statuses", "user_id", Erase.DELETE, "reading/watching statuses"),
     PersonalColumn("status_changes", "status_history", "user_id", Erase.DELETE, "status history entries"),
-    PersonalColumn("reviews", "reviews", "author_id", Erase.DELETE, "reviews and ratings"),
+    PersonalColumn(
+        "reviews", "reviews", "author_id", Erase.DELETE, "reviews and ratings", only="kind != 'featured'"
+    ),
+    PersonalColumn(
+        "featured_posted",
+        "reviews",
+        "author_id",
+        Erase.CLEAR,
+        "featured reviews you posted (they stay, your name is removed)",
+        only="kind = 'featured'",
+    ),
+    PersonalColumn("review_drafts", "review_drafts", "user_id", Erase.DELETE, "unsent review drafts"),
     PersonalColumn("poll_votes", "poll_votes", "user_id", Erase.DELETE, "poll votes"),
+    PersonalColumn("ranked_ballots", "poll_ballots", "user_id", Erase.DELETE, "ranked-choice ballot choices"),
+    PersonalColumn(
+        "nominations",
+        "nomination_pitches",
+        "user_id",
+        Erase.DELETE,
+        "nomination pitches (the nominated titles stay)",
+    ),
     PersonalColumn(
         "suggestions",
         "works",
@@ -59,11 +83,45 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         "discussions you scheduled (they stay, your name is removed)",
     ),
     PersonalColumn(
+        "rounds_opened",
+        "nomination_rounds",
+        "opened_by",
+        Erase.CLEAR,
+        "nomination rounds you opened (they stay, your name is removed)",
+    ),
+    PersonalColumn(
         "polls_created",
         "polls",
         "created_by",
         Erase.CLEAR,
         "polls you started (they stay, your name is removed)",
+    ),
+    PersonalColumn(
+        "reminder_optouts",
+        "discussion_reminder_optouts",
+        "user_id",
+        Erase.DELETE,
+        "your choice to get no discussion reminders",
+    ),
+    PersonalColumn(
+        "summary_opt_out",
+        "summary_opt_outs",
+        "user_id",
+        Erase.DELETE,
+        "your choice to keep your messages out of thread summaries "
+        "(run `/privacy summaries` again to keep them out)",
+    ),
+    # A stored summary names the people it draws on; it goes (the next /summarize rereads the thread).
+    PersonalColumn(
+        "summaries",
+        "summary_authors",
+        "user_id",
+        Erase.DELETE,
+        "stored thread summaries drawing on your messages (the next `/summarize` rereads the thread)",
+        custom=(
+            "SELECT COUNT(*) FROM summary_authors WHERE user_id = :id",
+            "DELETE FROM summaries WHERE id IN (SELECT summary_id FROM summary_authors WHERE user_id = :id)",
+        ),
     ),
     PersonalColumn(
         "review_mentions", "reviews", "body", Erase.REDACT, "mentions of you in others' reviews (removed)"
@@ -87,6 +145,58 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         "label",
         Erase.REDACT,
         "mentions of you in poll options (removed)",
+    ),
+    PersonalColumn(
+        "poll_answer_mentions",
+        "poll_options",
+        "answer",
+        Erase.REDACT,
+        "mentions of you in poll answers (removed)",
+    ),
+    PersonalColumn(
+        "poll_result_mentions", "polls", "result", Erase.REDACT, "mentions of you in poll results (removed)"
+    ),
+    PersonalColumn(
+        "question_mentions",
+        "discussions",
+        "questions",
+        Erase.REDACT,
+        "mentions of you in discussion questions (removed)",
+    ),
+    PersonalColumn(
+        "pitch_mentions",
+        "nomination_pitches",
+        "pitch",
+        Erase.REDACT,
+        "mentions of you in others' pitches (removed)",
+    ),
+    PersonalColumn(
+        "draft_mentions",
+        "review_drafts",
+        "body",
+        Erase.REDACT,
+        "mentions of you in others' review drafts (removed)",
+    ),
+    PersonalColumn(
+        "headline_mentions",
+        "reviews",
+        "headline",
+        Erase.REDACT,
+        "mentions of you in review headlines (removed)",
+    ),
+    PersonalColumn(
+        "reviewer_mentions",
+        "reviews",
+        "reviewer",
+        Erase.REDACT,
+        "mentions of you as a featured reviewer (removed)",
+    ),
+    PersonalColumn(
+        "summary_ref_mentions",
+        "summaries",
+        "refs",
+        Erase.REDACT,
+        "mentions of you in summary citations (removed)",
     ),
     PersonalColumn("timers", "timers", "payload", Erase.DELETE_MENTIONING, "scheduled jobs naming you"),
 )
@@ -112,6 +222,17 @@ NOT_PERSONAL: dict[str, str] = {
     "summaries.model": "a model name",
     "timers.event": "a feature's event name",
     "timers.key": "a feature's row id",
+    "discussion_reminder_settings.offsets": "reminder offsets such as 24h",
+    "discussions.mode": "an enumeration",
+    "nomination_rounds.kinds": "an enumeration list",
+    "nomination_rounds.state": "an enumeration",
+    "polls.kind": "an enumeration",
+    "polls.state": "an enumeration",
+    "reviews.kind": "an enumeration",
+    "reviews.rating_source": "the service a rating came from",
+    "reviews.body_hash": "a hash of a featured review's text",
+    "reviews.source_url": "the address of a published review",
+    "summary_usage.day": "a date",
 }
 
 
@@ -148,8 +269,12 @@ def _sql(entry: PersonalColumn) -> tuple[str, str]:
     if not (_IDENTIFIER.match(table) and _IDENTIFIER.match(column)):
         raise ValueError(f"bad registry entry {entry}")
     # Text holds the id as digits (a mention is <@id> or <@!id>); snowflakes are 17-20 digits long.
+    if entry.custom is not None:
+        return entry.custom
     by_id = entry.erase in (Erase.DELETE, Erase.CLEAR)
     where = f"{column} = :id" if by_id else f"instr({column}, :text) > 0"
+    if entry.only:
+        where = f"{where} AND {entry.only}"
     count = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608 - checked identifiers
     if entry.erase is Erase.CLEAR:
         erase = f"UPDATE {table} SET {column} = NULL WHERE {where}"  # noqa: S608 - checked identifiers

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain import MemberStatus, ProgressUnit, State
 from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# Called after every recorded change with (guild_id, user_id, work ids); it must return at once
+# (start a task for slow work), since the member's reply waits for the write.
+StatusListener = Callable[[int, int, tuple[int, ...]], None]
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,16 @@ class StatusRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Every status write (command, button, modal, import) passes here, so features that react to a
+        # member's progress (e.g. offering a gated discussion) subscribe once.
+        self.listeners: list[StatusListener] = []
+
+    def _changed(self, guild_id: int, user_id: int, work_ids: tuple[int, ...]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(guild_id, user_id, work_ids)
+            except Exception:
+                log.exception("Status listener %r failed", listener)
 
     # One statement that checks and writes: the work must still be in this guild's catalog and the
     # progress within its length, read in the same statement, so neither `/book remove` nor
@@ -114,6 +131,7 @@ class StatusRepository:
         written = await self._db.execute_atomic(self._UPSERT, self._row(guild_id, user_id, update, source))
         if written != 1:
             raise await self._rejected(guild_id, update.work_id)
+        self._changed(guild_id, user_id, (update.work_id,))
         return MemberStatus(update.work_id, update.state, update.progress_unit, update.progress_value)
 
     async def set_many(
@@ -129,6 +147,7 @@ class StatusRepository:
                 present = {r["id"] for r in rows}
                 missing = [u.work_id for u in updates if u.work_id not in present]
                 raise StatusRejected(missing[0] if missing else updates[0].work_id, gone=bool(missing))
+        self._changed(guild_id, user_id, tuple(u.work_id for u in updates))
         return len(updates)
 
     async def for_member(self, guild_id: int, user_id: int) -> dict[int, MemberStatus]:

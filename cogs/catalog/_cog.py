@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer
 from bot.domain import WorkKind
 from bot.errors import NotConfigured, UserError
-from bot.lookup import KIND_LABEL, TitleQuery, choices_for, find_work, italic, resolve_work, work_label
+from bot.lookup import KIND_LABEL, TitleQuery, find_choices, find_work, italic, resolve_work, work_label
 from bot.replies import reply, send
 from bot.statuses import status_buttons
 from bot.store import (
@@ -81,7 +81,7 @@ class CatalogCog(
     ) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
-        return await choices_for(works, current, kinds, workers=self.bot.workers)
+        return await find_choices(works, current, kinds, workers=self.bot.workers)
 
     async def books_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -360,12 +360,14 @@ class CatalogCog(
             await self.catalog.works(interaction.guild_id), title, workers=self.bot.workers
         )
         count = len(await self.statuses.for_work(interaction.guild_id, work.id))
+        talks = len(await interaction.client.store.discussions.active_for_work(interaction.guild_id, work.id))
+        calls_off = f" and calls off its {talks} upcoming or open discussions" if talks else ""
         view = BookClubView(timeout=None)
         view.add_item(RemoveWorkButton(work.id))
         await reply(
             interaction,
-            f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it "
-            "and cannot be undone. Dismiss this message to keep it.",
+            f"Remove {italic(work_label(work))} from the catalog? This also deletes {count} members' statuses for it"
+            f"{calls_off}, and cannot be undone. Dismiss this message to keep it.",
             view=view,
         )
 
@@ -402,6 +404,35 @@ class CatalogCog(
                 inline=False,
             )
         await reply(interaction, embed=embed)
+
+    @app_commands.command(name="finish", description="Record that the club finished a title (organizers)")
+    @app_commands.describe(
+        title="The book, film or series finished (default: the current book and adaptation)"
+    )
+    @app_commands.autocomplete(title=any_autocomplete)
+    async def finish(
+        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery | None = None
+    ) -> None:
+        """Record today's date as when the club finished a title, for `/club history`."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        works = await self.catalog.works(interaction.guild_id)
+        if title is not None:
+            finished = [await find_work(works, title, workers=self.bot.workers)]
+        else:
+            settings = await self.guilds.get(interaction.guild_id)
+            ids = (settings.current_book_id, settings.current_adaptation_id)
+            finished = [works[i] for i in ids if i is not None and i in works]
+            if not finished:
+                raise NotConfigured("The club has no current book: name the title with `title:`.")
+        for work in finished:
+            await self.bot.store.reviews.mark_finished(interaction.guild_id, work.id)
+        names = " and ".join(italic(work_label(w)) for w in finished)
+        today = int(self.bot.clock.now().timestamp())
+        await reply(
+            interaction,
+            f"Recorded: the club finished {names} on <t:{today}:D>. `/club history` lists what it has finished.",
+        )
 
     @app_commands.command(
         name="current", description="Choose the book (and adaptation) the club is on now (organizers)"
@@ -465,6 +496,14 @@ class CatalogCog(
         await self.guilds.update(
             guild.id, current_book_id=chosen.id, current_adaptation_id=screen.id if screen else None
         )
+        # Moving on to another book means the club finished the one before (for `/club history`).
+        for previous in (settings.current_book_id, settings.current_adaptation_id):
+            if (
+                previous is not None
+                and previous in works
+                and previous not in (chosen.id, screen and screen.id)
+            ):
+                await self.bot.store.reviews.mark_finished(guild.id, previous)
         log.info("Guild %s current book set to %s", guild.id, chosen.id)
         await reply(
             interaction,

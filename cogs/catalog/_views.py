@@ -45,14 +45,17 @@ class RemoveWorkButton(
         return cls(int(match["work_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
-        """Delete the work; statuses and history go with it (foreign keys cascade)."""
+        """Delete the work; statuses, history and discussions go with it (their events and timers too)."""
         await ensure_organizer(interaction)
-        assert interaction.guild_id is not None
-        catalog = interaction.client.store.catalog
-        work = await catalog.get(interaction.guild_id, self.work_id)
-        if work is None or not await catalog.remove(interaction.guild_id, self.work_id):
+        guild = interaction.guild
+        assert guild is not None
+        work = await interaction.client.store.catalog.get(guild.id, self.work_id)
+        if work is None:
             raise UserError("That title is already gone from the catalog.")
-        log.info("Guild %s work %s removed by %s", interaction.guild_id, self.work_id, interaction.user.id)
+        await interaction.response.defer()  # ending its discussions' events takes Discord calls
+        if not await interaction.client.discussions.remove_work(guild, self.work_id):
+            raise UserError("That title is already gone from the catalog.")
+        log.info("Guild %s work %s removed by %s", guild.id, self.work_id, interaction.user.id)
         await edit_reply(
             interaction, content=f"Removed {italic(work_label(work))} from the catalog.", view=None
         )

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.domain import State
 from bot.errors import NotConfigured, UserError
 from bot.imports import MAX_IMPORT_BYTES, ImportFileError, prepare_import
-from bot.lookup import TitleQuery, choices_for, find_work, work_label
+from bot.lookup import TitleQuery, find_choices, find_work, work_label
 from bot.replies import reply
 from bot.statuses import (
     STATE_LABELS,
@@ -59,7 +59,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         self.catalog = catalog
         self.statuses = statuses
         self.guilds = guilds
-        self.imports = PendingImports(statuses, bot.clock)
+        self.imports = PendingImports(statuses, bot.clock, bot.store.reviews)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -85,7 +85,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     ) -> list[app_commands.Choice[str]]:
         """Suggest any catalog title."""
         assert interaction.guild_id is not None
-        return await choices_for(
+        return await find_choices(
             await self.catalog.works(interaction.guild_id), current, workers=self.bot.workers
         )
 
@@ -245,20 +245,26 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             ) from exc
         current = await self.statuses.for_member(interaction.guild_id, interaction.user.id)
         planned, kept = plan_import(preview, current)
+        ratings = [(work_id, row.rating) for row, work_id in preview.matched if row.rating is not None]
         embed = import_preview_embed(parsed.format.label, planned, kept, preview, parsed.skipped, works)
-        if not planned:
+        if not planned and not ratings:
             await reply(
                 interaction,
                 "Nothing to import: no row adds anything to your statuses in this club's catalog.",
                 embed=embed,
             )
             return
-        token = self.imports.add(interaction.guild_id, interaction.user.id, [u for _, u in planned])
+        token = self.imports.add(
+            interaction.guild_id, interaction.user.id, [u for _, u in planned], ratings, parsed.format.value
+        )
+        rated = (
+            f" It also carries {len(ratings)} ratings, which count in the club's averages." if ratings else ""
+        )
         view = BookClubView(timeout=None)
         view.add_item(ImportButton("confirm", token)).add_item(ImportButton("cancel", token))
         await reply(
             interaction,
-            f"Here is what importing would do. Nothing changes until you press **Import these** (valid {int(IMPORT_TTL.total_seconds() // 60)} minutes).",
+            f"Here is what importing would do.{rated} Nothing changes until you press **Import these** (valid {int(IMPORT_TTL.total_seconds() // 60)} minutes).",
             embed=embed,
             view=view,
         )

@@ -19,7 +19,7 @@ from bot.errors import NotAllowed, UserError
 from bot.imports import ImportPreview, ImportRow
 from bot.replies import edit_reply
 from bot.statuses import STATE_LABELS
-from bot.store import StatusRejected, StatusRepository, StatusUpdate
+from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -38,27 +38,40 @@ class PendingImport:
     user_id: int
     updates: list[StatusUpdate]
     created_at: datetime
-    # Set once recorded, so a second press (after a lost answer) says so instead of failing.
-    imported: int | None = None
+    # (work id, stars on the source's scale) and which service they came from.
+    ratings: list[tuple[int, float]] = field(default_factory=list)
+    source: str = ""
+    # Set once recorded (statuses, ratings), so a second press after a lost answer says so.
+    imported: tuple[int, int] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class PendingImports:
     """Previews waiting for confirmation, in memory: a restart simply asks the member to import again."""
 
-    def __init__(self, statuses: StatusRepository, clock: Clock) -> None:
+    def __init__(
+        self, statuses: StatusRepository, clock: Clock, reviews: ReviewRepository | None = None
+    ) -> None:
         self.statuses = statuses
         self.clock = clock
+        self.reviews = reviews
         self._pending: dict[str, PendingImport] = {}
 
-    def add(self, guild_id: int, user_id: int, updates: list[StatusUpdate]) -> str:
-        """Keep a preview's updates and return the token its buttons carry."""
+    def add(
+        self,
+        guild_id: int,
+        user_id: int,
+        updates: list[StatusUpdate],
+        ratings: list[tuple[int, float]] | None = None,
+        source: str = "",
+    ) -> str:
+        """Keep a preview's updates (and ratings) and return the token its buttons carry."""
         now = self.clock.now()
         for token, pending in list(self._pending.items()):
             if now - pending.created_at > IMPORT_TTL:
                 del self._pending[token]
         token = secrets.token_hex(8)
-        self._pending[token] = PendingImport(guild_id, user_id, updates, now)
+        self._pending[token] = PendingImport(guild_id, user_id, updates, now, list(ratings or []), source)
         return token
 
     def get(self, token: str, user_id: int) -> PendingImport | None:
@@ -82,19 +95,26 @@ class PendingImports:
             del self._pending[token]
         return len(tokens)
 
-    async def apply(self, token: str, pending: PendingImport) -> tuple[int, bool]:
-        """Record every update of a preview in one transaction, once; return how many and whether now.
+    async def apply(self, token: str, pending: PendingImport) -> tuple[int, int, bool]:
+        """Record a preview's statuses in one transaction, then its ratings, once.
 
-        A second call returns the first one's count without writing. A failed write leaves the
-        preview as it was, so the member can press again, unless the catalog changed under it.
+        Return (statuses, ratings, whether recorded now). A second call returns the first one's counts
+        without writing. A failed write leaves the preview as it was, so the member can press again,
+        unless the catalog changed under it.
         """
         async with pending.lock:  # two presses at once: the second waits and sees the first's result
             if pending.imported is not None:
-                return pending.imported, False
+                return (*pending.imported, False)
+            rated = 0
             try:
                 count = await self.statuses.set_many(
                     pending.guild_id, pending.user_id, pending.updates, source="import"
                 )
+                if pending.ratings and self.reviews is not None:
+                    # Written reviews are never overwritten; re-importing only refreshes imported ratings.
+                    rated = await self.reviews.import_ratings(
+                        pending.guild_id, pending.user_id, pending.ratings, pending.source
+                    )
             except (StatusRejected, sqlite3.IntegrityError) as exc:  # the catalog changed after the preview
                 self.drop(token)
                 raise UserError(
@@ -107,9 +127,9 @@ class PendingImports:
                     "I could not save the import just now, and nothing was imported. "
                     "Press **Import these** again in a moment."
                 ) from exc
-            pending.imported = count
-        log.info("Imported %d statuses in guild %s", count, pending.guild_id)
-        return count, True
+            pending.imported = (count, rated)
+        log.info("Imported %d statuses and %d ratings in guild %s", count, rated, pending.guild_id)
+        return count, rated, True
 
 
 def plan_import(
@@ -177,8 +197,12 @@ class ImportButton(
             raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
         # A busy database can take seconds; acknowledge the press first so Discord's deadline holds.
         await interaction.response.defer()
-        count, now = await imports.apply(self.token, pending)
+        count, rated, now = await imports.apply(self.token, pending)
         done = "Imported" if now else "Already imported"
+        ratings = f" and {rated} ratings (`/review list` shows them)" if rated else ""
         await edit_reply(
-            interaction, content=f"{done} {count} statuses. `/status show` lists them.", embeds=[], view=None
+            interaction,
+            content=f"{done} {count} statuses{ratings}. `/status show` lists them.",
+            embeds=[],
+            view=None,
         )

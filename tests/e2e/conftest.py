@@ -7,10 +7,13 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakediscord import FakeClock, FakeDiscord
+from fakediscord.pytest_plugin import require_validation
 
+from bot.__main__ import build_llm
 from bot.client import BookClubBot
 from bot.settings import Settings, load_settings
 from bot.store import Database, Store
@@ -30,11 +33,20 @@ class ErrorLog(logging.Handler):
 class BotHarness:
     """Starts (and restarts) the bot the way `__main__` does, against the emulator."""
 
-    def __init__(self, club: FakeDiscord, clock: FakeClock, db_path: Path) -> None:
+    def __init__(
+        self,
+        club: FakeDiscord,
+        clock: FakeClock,
+        db_path: Path,
+        *,
+        env: dict[str, str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.club = club
         self.clock = clock
         self.db_path = db_path
-        env = {"DISCORD_TOKEN": club.token, "DATABASE_PATH": str(db_path)}
+        self.options = options or {}
+        env = {**(env or {}), "DISCORD_TOKEN": club.token, "DATABASE_PATH": str(db_path)}
         # First start syncs to the dev guild; a restart runs as in production, with commands already registered
         # (Discord allows two bulk syncs a minute, and discord.py would wait out the bucket).
         self.dev_settings: Settings = load_settings({**env, "DEV_GUILD_ID": str(club.guild.id)})
@@ -62,7 +74,9 @@ class BotHarness:
         await db.migrate()
         self.store = Store.build(db, self.clock)
         settings = self.dev_settings if sync else self.production_settings
-        self.bot = BookClubBot(settings=settings, store=self.store, clock=self.clock)
+        self.bot = BookClubBot(
+            settings=settings, store=self.store, llm=build_llm(settings), clock=self.clock, **self.options
+        )
         self._stack = contextlib.AsyncExitStack()
         await self._stack.enter_async_context(self.club.run_bot(self.bot))
         await self.club.wait_for_commands()
@@ -95,8 +109,7 @@ async def club(clock: FakeClock) -> AsyncIterator[FakeDiscord]:
     """A running emulator with a validated API; any spec violation fails the test."""
     async with FakeDiscord(clock=clock) as fake:
         fake.connect_discord_py()
-        if fake.validation_skipped_reason:
-            print(f"\n[fakediscord] spec validation skipped: {fake.validation_skipped_reason}")
+        require_validation(fake)
         yield fake
         fake.assert_no_violations()
 
@@ -112,9 +125,23 @@ def error_log() -> AsyncIterator[ErrorLog]:
 
 
 @pytest.fixture
-async def harness(club: FakeDiscord, clock: FakeClock, tmp_path: Path) -> AsyncIterator[BotHarness]:
+def bot_env() -> dict[str, str]:
+    """Extra settings for the bot under test; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def bot_options() -> dict[str, Any]:
+    """Extra keyword arguments for the bot's constructor; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def harness(
+    club: FakeDiscord, clock: FakeClock, tmp_path: Path, bot_env: dict[str, str], bot_options: dict[str, Any]
+) -> AsyncIterator[BotHarness]:
     """The bot, started; stopped after the test."""
-    h = BotHarness(club, clock, tmp_path / "bookclub.sqlite3")
+    h = BotHarness(club, clock, tmp_path / "bookclub.sqlite3", env=bot_env, options=bot_options)
     await h.start()
     yield h
     await h.stop()

@@ -96,7 +96,9 @@ def option_strategy(live: LiveClub, option: dict[str, Any]) -> st.SearchStrategy
     if kind == 6:
         return st.sampled_from(list(live.actors.values()))
     if kind == 7:
-        return st.sampled_from(list(live.channels.values()))
+        allowed = option.get("channel_types")
+        fitting = [c for c in live.channels.values() if allowed is None or c.type in allowed]
+        return st.sampled_from(fitting) if fitting else st.nothing()
     if kind == 8:
         return st.sampled_from(list(live.roles.values()))
     if kind == 11:
@@ -131,6 +133,13 @@ def invocation(live: LiveClub, command: LeafCommand) -> st.SearchStrategy[tuple[
 async def test_any_input_is_answered_in_time_without_errors(
     live: LiveClub, command: LeafCommand, data: st.DataObject
 ) -> None:
+    unfillable = [
+        o["name"]
+        for o in command.options
+        if o.get("required") and o["type"] == 7 and option_strategy(live, o).is_empty
+    ]
+    if unfillable:
+        pytest.skip(f"the fuzz club has no channel of the types {unfillable} need")
     who, options = data.draw(invocation(live, command), label="invocation")
     before = len(live.errors.records)
     # Fails on its own if the bot misses Discord's 3 s deadline or defers and never follows up.

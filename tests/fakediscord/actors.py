@@ -318,8 +318,20 @@ class Actor:
             if value.parent_id:
                 data["parent_id"] = str(value.parent_id)
             if value.is_thread:
+                # The API spec types resolved channels as full objects (ThreadResponse in
+                # ResolvedObjectsResponse.channels): a thread carries its owner and counts, which
+                # discord.py's AppCommandThread reads.
                 full = payloads.channel(world, value)
-                data["thread_metadata"] = full["thread_metadata"]
+                for key in (
+                    "thread_metadata",
+                    "owner_id",
+                    "message_count",
+                    "member_count",
+                    "rate_limit_per_user",
+                    "total_message_sent",
+                    "applied_tags",
+                ):
+                    data[key] = full[key]
             resolved.setdefault("channels", {})[str(value.id)] = data
             return str(value.id)
         if t == 11:
@@ -342,7 +354,7 @@ class Actor:
         """Click the button with this label or custom_id; return the bot's answer."""
         stored = self._stored(message)
         self._check_can_interact(stored)
-        msg = Message(self.club, stored)
+        msg = Message(self.club.world, stored)
         b = msg.button(button)
         if b.disabled:
             raise AssertionError(f"button {button!r} is disabled")
@@ -367,7 +379,7 @@ class Actor:
         """Pick `values` (option values or labels; actors/roles/channels for entity selects) in a select."""
         stored = self._stored(message)
         self._check_can_interact(stored)
-        msg = Message(self.club, stored)
+        msg = Message(self.club.world, stored)
         sel = next((s for s in msg.selects if select in (s.custom_id, s.placeholder)), None)
         if sel is None:
             raise AssertionError(f"no select {select!r}; selects: {[s.custom_id for s in msg.selects]}")
@@ -559,7 +571,7 @@ class Actor:
                 await self.club.thread_add(channel, self.id)
         stored = self.club.messages.build(channel, self.id, body, files=list(files))
         await self.club.dispatch_message_create(stored)
-        return Message(self.club, stored)
+        return Message(self.club.world, stored)
 
     async def dm_bot(self, content: str) -> Message:
         """Send the bot a direct message."""
@@ -575,7 +587,7 @@ class Actor:
         if int(stored.payload["author"]["id"]) != self.id:
             raise AssertionError("members can only edit their own messages")
         self.club.messages.edit(stored, {"content": content})
-        await self.club.dispatch("MESSAGE_UPDATE", stored.payload)
+        await self.club.events.message_updated(stored)
 
     async def delete(self, message: Message) -> None:
         """Delete one of this member's messages."""
@@ -605,11 +617,26 @@ class Actor:
         await self.club.thread_remove(thread, self.id)
 
     async def mark_interested(self, event: dict[str, Any]) -> None:
-        """Click "Interested" on a scheduled event."""
+        """Click "Interested" on a scheduled event (only one this member can see)."""
+        await self._interest(event, add=True)
+
+    async def unmark_interested(self, event: dict[str, Any]) -> None:
+        """Take back "Interested" on a scheduled event."""
+        await self._interest(event, add=False)
+
+    async def _interest(self, event: dict[str, Any], *, add: bool) -> None:
         eid = int(event["id"])
-        self.club.guild.event_users.setdefault(eid, set()).add(self.id)
+        if not self.club.scheduled.visible_to(event, self.id):
+            raise AssertionError(f"{self.name} cannot see the event {event.get('name')!r}")
+        users = self.club.guild.event_users.setdefault(eid, set())
+        if (self.id in users) == add:
+            return
+        if add:
+            users.add(self.id)
+        else:
+            users.discard(self.id)
         await self.club.dispatch(
-            "GUILD_SCHEDULED_EVENT_USER_ADD",
+            "GUILD_SCHEDULED_EVENT_USER_ADD" if add else "GUILD_SCHEDULED_EVENT_USER_REMOVE",
             {
                 "guild_scheduled_event_id": str(eid),
                 "user_id": str(self.id),
@@ -711,9 +738,9 @@ class Actor:
                     f"the bot deferred {rec.label} but sent nothing within {followup_timeout:g} s"
                 ) from None
         if rec.original_id is not None and (rt != CallbackType.DEFERRED_UPDATE_MESSAGE or rec.edits):
-            reply.message = Message(club, world.messages[rec.original_id])
+            reply.message = Message(club.world, world.messages[rec.original_id])
         reply.followup_source = lambda: [
-            Message(club, world.messages[m]) for m in rec.followup_ids if m != rec.original_id
+            Message(club.world, world.messages[m]) for m in rec.followup_ids if m != rec.original_id
         ]
         if reply.message is None and reply.followups:
             reply.message = reply.followups[0]

@@ -140,6 +140,26 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
             await club.dispatch("MESSAGE_CREATE", stored.payload)
         return _json({"sent": count, "seconds": time.perf_counter() - started})
 
+    async def vote(request: web.Request) -> web.Response:
+        # Each member votes for every listed answer (or removes those votes with "unvote": true), one
+        # after another, as fast as the emulator can dispatch the MESSAGE_POLL_VOTE_* events.
+        body = await body_of(request)
+        mid = int(body["message_id"])
+        answers = list(body.get("answers") or [1])
+        sent, errors = 0, []
+        started = time.perf_counter()
+        for actor in actors(body):
+            for answer in answers:
+                try:
+                    if body.get("unvote"):
+                        await actor.unvote(mid, answer)
+                    else:
+                        await actor.vote(mid, answer)
+                    sent += 1
+                except AssertionError as exc:
+                    errors.append(str(exc))
+        return _json({"sent": sent, "errors": errors[:20], "seconds": time.perf_counter() - started})
+
     async def advance(request: web.Request) -> web.Response:
         body = await body_of(request)
         await club.clock.advance(float(body.get("seconds", 0)))
@@ -187,6 +207,7 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
     app.router.add_get("/_control/requests", requests_log)
     app.router.add_get("/_control/messages", messages)
     app.router.add_post("/_control/flood", flood)
+    app.router.add_post("/_control/vote", vote)
     app.router.add_post("/_control/advance", advance)
     app.router.add_post("/_control/rate_limits", rate_limits)
     app.router.add_post("/_control/fault", fault)

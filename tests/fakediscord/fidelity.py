@@ -40,8 +40,8 @@ class Validator(Protocol):
 class RecordedViolation:
     """A spec violation seen by the emulator.
 
-    `source` is "request" (the bot sent something Discord rejects), "response" or "gateway" (the
-    emulator itself sent something off-spec: an emulator bug).
+    `source` is "request" or "bot-gateway" (the bot sent something Discord rejects), "response" or "gateway"
+    (the emulator itself sent something off-spec: an emulator bug).
     """
 
     source: str
@@ -54,7 +54,9 @@ class RecordedViolation:
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}" if self.method else self.path
-        blame = "the bot sent" if self.source == "request" else "fakediscord sent (emulator bug)"
+        blame = (
+            "the bot sent" if self.source in ("request", "bot-gateway") else "fakediscord sent (emulator bug)"
+        )
         return f"[{self.source}] {blame} {where}: {self.field or '<root>'}: {self.message} ({self.code})"
 
 
@@ -199,6 +201,37 @@ def normalise_request(template: str, body: Any) -> Any:
 def normalise_response(template: str, body: Any) -> Any:
     """Apply the same spec-gap allowances to a response before validating it (see normalise_request)."""
     return _without_media_channel_type(body) if "/commands" in template else body
+
+
+# Fields a resolved thread option carries beyond the gateway schema's partial channel. Discord's OpenAPI
+# spec types ResolvedObjectsResponse.channels as full ThreadResponse objects, and discord.py's
+# AppCommandThread reads owner_id and the counts; the gateway schema lists only the partial fields.
+_RESOLVED_THREAD_EXTRAS = (
+    "owner_id",
+    "message_count",
+    "member_count",
+    "rate_limit_per_user",
+    "total_message_sent",
+    "applied_tags",
+)
+
+
+def normalise_gateway(frame: dict[str, Any]) -> dict[str, Any]:
+    """Drop the full-thread fields of resolved thread options before checking a frame against the gateway schema."""
+    if frame.get("t") != "INTERACTION_CREATE":
+        return frame
+    channels = (((frame.get("d") or {}).get("data") or {}).get("resolved") or {}).get("channels")
+    if not channels:
+        return frame
+    trimmed = {
+        cid: {k: v for k, v in ch.items() if k not in _RESOLVED_THREAD_EXTRAS}
+        if "thread_metadata" in ch
+        else ch
+        for cid, ch in channels.items()
+    }
+    d = dict(frame["d"])
+    d["data"] = {**d["data"], "resolved": {**d["data"]["resolved"], "channels": trimmed}}
+    return {**frame, "d": d}
 
 
 def _without_media_channel_type(value: Any) -> Any:

@@ -9,14 +9,13 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from . import payloads
-
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+from .changes import Changes
+from .world import World
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,8 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_SCHEDULED_EVENT_CREATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "GUILD_SCHEDULED_EVENT_UPDATE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "GUILD_SCHEDULED_EVENT_DELETE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_USER_ADD": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
+    "GUILD_SCHEDULED_EVENT_USER_REMOVE": (GUILD_SCHEDULED_EVENTS, GUILD_SCHEDULED_EVENTS),
     "CHANNEL_CREATE": (GUILDS, GUILDS),
     "CHANNEL_UPDATE": (GUILDS, GUILDS),
     "CHANNEL_DELETE": (GUILDS, GUILDS),
@@ -61,7 +62,11 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_ROLE_CREATE": (GUILDS, GUILDS),
     "GUILD_ROLE_UPDATE": (GUILDS, GUILDS),
 }
-_CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
+# Opcodes a client may send (Opcodes and Status Codes, "Gateway Opcodes", client "Send").
+_CLIENT_OPCODES = {1, 2, 3, 4, 6, 8, 31, 43}
+# Identify Structure: required fields and connection properties.
+_IDENTIFY_REQUIRED = ("token", "properties", "intents")
+_IDENTIFY_PROPERTIES = ("os", "browser", "device")
 
 
 @dataclass
@@ -86,8 +91,19 @@ class Session:
 class Gateway:
     """Serve the gateway websocket for one bot user (single shard)."""
 
-    def __init__(self, club: FakeDiscord, *, heartbeat_interval_ms: int = 41250) -> None:
-        self.club = club
+    def __init__(
+        self,
+        world: World,
+        changes: Changes,
+        *,
+        token: str,
+        port: Callable[[], int],
+        heartbeat_interval_ms: int = 41250,
+    ) -> None:
+        self.world = world
+        self.changes = changes
+        self.token = token
+        self._port = port
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.session: Session | None = None
         self.identify_payload: dict[str, Any] | None = None
@@ -97,6 +113,8 @@ class Gateway:
         self.allowed_intents = PRIVILEGED
         self.member_limit_in_guild_create: int | None = None
         self.frame_check: Callable[[dict[str, Any]], None] | None = None
+        # Called with (close code, reason) when the bot breaks the gateway protocol; the server records it.
+        self.on_violation: Callable[[int, str], None] | None = None
         self.received: list[dict[str, Any]] = []
         self._ready = asyncio.Event()
         self._listeners: list[Callable[[dict[str, Any]], Awaitable[None] | None]] = []
@@ -110,7 +128,7 @@ class Gateway:
     @property
     def url(self) -> str:
         """Return the websocket URL discord.py connects to."""
-        return f"ws://127.0.0.1:{self.club.port}/gateway/"
+        return f"ws://127.0.0.1:{self._port()}/gateway/"
 
     @property
     def connected(self) -> bool:
@@ -211,23 +229,24 @@ class Gateway:
         return bool(sess.intents & bit)
 
     def _strip_content(self, sess: Session, event: str, data: dict[str, Any]) -> dict[str, Any]:
-        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or sess.intents & MESSAGE_CONTENT:
+        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
             return data
-        me = str(self.club.world.bot_user.id)
-        author = (data.get("author") or {}).get("id")
-        if (
-            author == me
-            or not data.get("guild_id")
-            or any(u.get("id") == me for u in data.get("mentions", []))
-        ):
-            return data
-        out = dict(data)
-        for key in _CONTENT_FIELDS:
-            if key == "poll":
-                out.pop(key, None)
-            elif key in out:
-                out[key] = "" if key == "content" else []
-        return out
+        # Gateway dispatches carry content only when the bot asked for the intent in IDENTIFY (API v10).
+        return payloads.message_for_app(self.world, data, content_intent=bool(sess.intents & MESSAGE_CONTENT))
+
+    def app_has_message_content(self) -> bool:
+        """Tell whether the app holds the Message Content intent, which decides content in REST responses.
+
+        Discord decides REST by the app's settings in the Developer Portal (change log, "Message Content is a
+        Privileged Intent"). The emulator takes those settings to be what the bot identified with, within
+        `allowed_intents`: an operator switches on what the bot asks for, and asking for more closes 4014.
+        """
+        sess = self.session
+        return (
+            sess is not None
+            and bool(sess.intents & MESSAGE_CONTENT)
+            and bool(self.allowed_intents & MESSAGE_CONTENT)
+        )
 
     async def _send(self, ws: web.WebSocketResponse | None, frame: dict[str, Any]) -> None:
         if self.frame_check is not None:
@@ -249,13 +268,25 @@ class Gateway:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            frame = json.loads(msg.data)
+            try:
+                frame = json.loads(msg.data)
+            except ValueError:
+                frame = None
+            if not isinstance(frame, dict):
+                await self._refuse(
+                    ws, 4002, "Error while decoding payload.", "a frame that is not a JSON object"
+                )
+                break
             self.received.append(frame)
             for listener in list(self._listeners):
                 res = listener(frame)
                 if asyncio.iscoroutine(res):
                     await res
             op, d = frame.get("op"), frame.get("d")
+            problem = self._protocol_problem(op, d, authenticated=mine is not None)
+            if problem is not None:
+                await self._refuse(ws, *problem)
+                break
             if op == 1:
                 if not self.drop_heartbeat_ack:
                     await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
@@ -271,10 +302,39 @@ class Gateway:
             mine.ws = None
         return ws
 
+    def _protocol_problem(self, op: Any, d: Any, *, authenticated: bool) -> tuple[int, str, str] | None:
+        """Return (close code, Discord's reason, what was wrong) when a client frame breaks the protocol.
+
+        Close codes from Opcodes and Status Codes, "Gateway Close Event Codes": 4001 Unknown opcode,
+        4002 Decode error (an invalid payload, such as an IDENTIFY without its required fields),
+        4003 Not authenticated (a payload before identifying), 4005 Already authenticated.
+        """
+        if op not in _CLIENT_OPCODES:
+            return 4001, "Unknown opcode.", f"unknown opcode {op!r}"
+        if op == 2:
+            if authenticated:
+                return 4005, "Already authenticated.", "a second IDENTIFY on one connection"
+            d = d if isinstance(d, dict) else {}
+            props = d.get("properties") if isinstance(d.get("properties"), dict) else {}
+            missing = [k for k in _IDENTIFY_REQUIRED if k not in d]
+            missing += [
+                f"properties.{k}" for k in _IDENTIFY_PROPERTIES if "properties" in d and k not in props
+            ]
+            if missing:
+                return 4002, "Error while decoding payload.", f"IDENTIFY without {', '.join(missing)}"
+        elif op in (3, 4, 8, 31, 43) and not authenticated:
+            return 4003, "Not authenticated.", f"opcode {op} before IDENTIFY"
+        return None
+
+    async def _refuse(self, ws: web.WebSocketResponse, code: int, reason: str, what: str) -> None:
+        if self.on_violation is not None:
+            self.on_violation(code, what)
+        await ws.close(code=code, message=reason.encode())
+
     async def _identify(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
-        if d.get("token") != self.club.token:
+        if d.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
         intents = int(d.get("intents", 0))
@@ -285,7 +345,7 @@ class Gateway:
         self.identify_count += 1
         sess = Session(session_id=secrets.token_hex(16), intents=intents, ws=ws, transport=request.transport)
         self.session = sess
-        world = self.club.world
+        world = self.world
         await self.dispatch(
             "READY",
             {
@@ -323,14 +383,14 @@ class Gateway:
                 ),
             )
         self._ready.set()
-        self.club.notify()
+        self.changes.notify()
         return sess
 
     async def _resume(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
         sess = self.session
-        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.club.token:
+        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.token:
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resume_count += 1
@@ -344,7 +404,7 @@ class Gateway:
         return sess
 
     async def _member_chunks(self, d: dict[str, Any]) -> None:
-        world = self.club.world
+        world = self.world
         guild = world.guilds.get(int(d.get("guild_id") or 0))
         if guild is None:
             return

@@ -6,16 +6,11 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import payloads
-from .errors import DiscordHTTPError, bad_request, unknown
-from .messages import EPHEMERAL, LOADING
-from .rest import RestRequest, RestResponse, Router
-from .world import Channel, StoredMessage
-
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+from .events import Events
+from .world import Channel, StoredMessage, World
 
 
 class InteractionType:
@@ -71,34 +66,14 @@ class InteractionRecord:
 
 
 class InteractionService:
-    """Create interactions on behalf of members and serve the bot's answers."""
+    """Create interactions on behalf of members and remember what the bot did with each."""
 
-    def __init__(self, club: FakeDiscord, router: Router, *, deadline: float = 3.0) -> None:
-        self.club = club
+    def __init__(self, world: World, events: Events, *, deadline: float = 3.0) -> None:
+        self.world = world
+        self.events = events
         self.deadline = deadline
         self.records: dict[int, InteractionRecord] = {}
-        self._by_token: dict[str, InteractionRecord] = {}
-        r = router.add
-        r("POST", "/interactions/{interaction_id}/{interaction_token}/callback", self.callback, auth=False)
-        r("POST", "/webhooks/{webhook_id}/{webhook_token}", self.followup, auth=False)
-        r(
-            "GET",
-            "/webhooks/{webhook_id}/{webhook_token}/messages/{message_ref}",
-            self.get_message,
-            auth=False,
-        )
-        r(
-            "PATCH",
-            "/webhooks/{webhook_id}/{webhook_token}/messages/{message_ref}",
-            self.edit_message,
-            auth=False,
-        )
-        r(
-            "DELETE",
-            "/webhooks/{webhook_id}/{webhook_token}/messages/{message_ref}",
-            self.delete_message,
-            auth=False,
-        )
+        self.by_token: dict[str, InteractionRecord] = {}
 
     # -- creation (member side) -------------------------------------------------------------------------
     async def create(
@@ -113,7 +88,7 @@ class InteractionService:
         trigger_id: int | None = None,
     ) -> InteractionRecord:
         """Build an interaction, remember it and dispatch INTERACTION_CREATE."""
-        world = self.club.world
+        world = self.world
         iid = world.new_id()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         guild = world.guild_of(channel)
@@ -129,7 +104,7 @@ class InteractionService:
             "locale": "en-US",
             "app_permissions": str(world.permissions_in(channel, world.bot_user.id)),
             "entitlements": [],
-            "attachment_size_limit": 26214400,
+            "attachment_size_limit": guild.attachment_size_limit if guild else 10 * 1024 * 1024,
         }
         if guild is not None:
             payload.update(
@@ -168,102 +143,13 @@ class InteractionService:
             trigger_id=trigger_id,
         )
         self.records[iid] = rec
-        self._by_token[token] = rec
-        await self.club.dispatch("INTERACTION_CREATE", payload)
+        self.by_token[token] = rec
+        await self.events.dispatch("INTERACTION_CREATE", payload)
         return rec
 
-    # -- the bot's side ---------------------------------------------------------------------------------
-    def _record(self, req: RestRequest, key: str) -> InteractionRecord:
-        rec = self._by_token.get(req.params[key])
-        if rec is None:
-            raise unknown("webhook")
-        return rec
-
-    async def callback(self, req: RestRequest) -> Any:
-        """POST /interactions/{id}/{token}/callback."""
-        rec = self.records.get(req.int_param("interaction_id"))
-        if rec is None or rec.token != req.params["interaction_token"]:
-            raise unknown("interaction")
-        if time.monotonic() - rec.created_real > self.deadline:
-            rec.late_callbacks += 1
-            self.club.notify()
-            raise unknown("interaction")
-        if rec.responded:
-            raise bad_request(40060, "Interaction has already been acknowledged.")
-        body = req.json()
-        rtype = int(body.get("type", 0))
-        data = body.get("data") or {}
-        messages = self.club.messages
-        world = self.club.world
-        channel = world.channels[rec.channel_id]
-        resource: dict[str, Any] = {"type": rtype}
-        result: dict[str, Any] = {"interaction": {"id": str(rec.id), "type": rec.type}}
-        if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.DEFERRED_CHANNEL_MESSAGE):
-            if rec.type == InteractionType.AUTOCOMPLETE:
-                raise bad_request(50035, "Invalid Form Body")
-            flags = int(data.get("flags") or 0)
-            ephemeral = bool(flags & EPHEMERAL)
-            if rtype == CallbackType.DEFERRED_CHANNEL_MESSAGE:
-                flags |= LOADING
-            extra = {
-                "type": 20
-                if rec.type == InteractionType.APPLICATION_COMMAND
-                else 19
-                if rec.message_id
-                else 0,
-                "application_id": str(world.bot_user.id),
-                "webhook_id": str(world.bot_user.id),
-                "interaction_metadata": self._metadata(rec),
-            }
-            if rec.type == InteractionType.MESSAGE_COMPONENT and rec.message_id:
-                extra["type"] = 0
-            stored = messages.build(
-                channel,
-                world.bot_user.id,
-                {**data, "flags": flags},
-                files=req.files,
-                ephemeral_for=rec.user_id if ephemeral else None,
-                extra=extra,
-            )
-            rec.original_id = stored.id
-            result["interaction"].update(
-                response_message_id=str(stored.id),
-                response_message_loading=rtype == CallbackType.DEFERRED_CHANNEL_MESSAGE,
-                response_message_ephemeral=ephemeral,
-            )
-            resource["message"] = stored.payload
-            if not ephemeral:
-                await self.club.dispatch_message_create(stored)
-        elif rtype in (CallbackType.UPDATE_MESSAGE, CallbackType.DEFERRED_UPDATE_MESSAGE):
-            if rec.message_id is None:
-                raise bad_request(40004, "Interaction type does not support this response")
-            target = world.messages[rec.message_id]
-            rec.original_id = target.id
-            if rtype == CallbackType.UPDATE_MESSAGE:
-                messages.edit(target, data, files=req.files)
-                if target.ephemeral_for is None:
-                    await self.club.dispatch("MESSAGE_UPDATE", target.payload)
-                resource["message"] = target.payload
-        elif rtype == CallbackType.AUTOCOMPLETE_RESULT:
-            if rec.type != InteractionType.AUTOCOMPLETE:
-                raise bad_request(40004, "Interaction type does not support this response")
-        elif rtype == CallbackType.MODAL:
-            if rec.type in (InteractionType.MODAL_SUBMIT, InteractionType.AUTOCOMPLETE):
-                raise bad_request(40004, "Interaction type does not support this response")
-        else:
-            raise bad_request(50035, "Invalid Form Body")
-        rec.response_type = rtype
-        rec.response = body
-        result["interaction"]["activity_instance_id"] = None
-        if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.UPDATE_MESSAGE):
-            result["resource"] = resource
-        self.club.notify()
-        if req.query.get("with_response") in ("1", "true", "True"):
-            return result
-        return None
-
-    def _metadata(self, rec: InteractionRecord) -> dict[str, Any]:
-        world = self.club.world
+    def metadata(self, rec: InteractionRecord) -> dict[str, Any]:
+        """Return the message's interaction_metadata for an interaction."""
+        world = self.world
         md: dict[str, Any] = {
             "id": str(rec.id),
             "type": rec.type,
@@ -275,7 +161,7 @@ class InteractionService:
         if rec.type == InteractionType.MODAL_SUBMIT:
             trigger = self.records.get(rec.trigger_id or 0)
             md["triggering_interaction_metadata"] = (
-                self._metadata(trigger)
+                self.metadata(trigger)
                 if trigger is not None
                 else {
                     "id": str(rec.id),
@@ -285,90 +171,3 @@ class InteractionService:
                 }
             )
         return md
-
-    def _live_token(self, rec: InteractionRecord) -> None:
-        # Discord answers an expired interaction token with 401 50027, not 10062 (discord-api-docs#6851).
-        if self.club.clock.now() - rec.created_at > TOKEN_LIFETIME:
-            raise DiscordHTTPError(401, 50027, "Invalid Webhook Token")
-
-    def _target(self, rec: InteractionRecord, ref: str) -> StoredMessage:
-        world = self.club.world
-        if ref == "@original":
-            if not rec.responded or rec.original_id is None:
-                raise unknown("message")
-            return world.messages[rec.original_id]
-        mid = int(ref)
-        if mid != rec.original_id and mid not in rec.followup_ids:
-            raise unknown("message")
-        msg = world.messages.get(mid)
-        if msg is None or msg.deleted:
-            raise unknown("message")
-        return msg
-
-    async def followup(self, req: RestRequest) -> Any:
-        """POST /webhooks/{app}/{token}: a follow-up message."""
-        rec = self._record(req, "webhook_token")
-        self._live_token(rec)
-        if not rec.responded:
-            raise unknown("webhook")
-        body = req.json()
-        world = self.club.world
-        channel = world.channels[rec.channel_id]
-        ephemeral = bool(int(body.get("flags") or 0) & EPHEMERAL)
-        # The first follow-up after a deferral replaces the "thinking" original.
-        if (
-            rec.response_type == CallbackType.DEFERRED_CHANNEL_MESSAGE
-            and rec.original_id is not None
-            and world.messages[rec.original_id].payload["flags"] & LOADING
-        ):
-            stored = world.messages[rec.original_id]
-            self.club.messages.edit(stored, {**body, "flags": int(body.get("flags") or 0)}, files=req.files)
-            rec.edits += 1
-            if stored.ephemeral_for is None:
-                await self.club.dispatch("MESSAGE_UPDATE", stored.payload)
-        else:
-            extra = {
-                "application_id": str(world.bot_user.id),
-                "webhook_id": str(world.bot_user.id),
-                "interaction_metadata": self._metadata(rec),
-            }
-            stored = self.club.messages.build(
-                channel,
-                world.bot_user.id,
-                body,
-                files=req.files,
-                ephemeral_for=rec.user_id if ephemeral else None,
-                extra=extra,
-            )
-            if not ephemeral:
-                await self.club.dispatch_message_create(stored)
-        rec.followup_ids.append(stored.id)
-        self.club.notify()
-        wait = req.query.get("wait") in ("true", "1", "True")
-        return stored.payload if wait else RestResponse(204)
-
-    async def get_message(self, req: RestRequest) -> Any:
-        """GET /webhooks/{app}/{token}/messages/{id|@original}."""
-        rec = self._record(req, "webhook_token")
-        self._live_token(rec)
-        return self._target(rec, req.params["message_ref"]).payload
-
-    async def edit_message(self, req: RestRequest) -> Any:
-        """PATCH /webhooks/{app}/{token}/messages/{id|@original}."""
-        rec = self._record(req, "webhook_token")
-        self._live_token(rec)
-        msg = self._target(rec, req.params["message_ref"])
-        self.club.messages.edit(msg, req.json(), files=req.files)
-        rec.edits += 1
-        if msg.ephemeral_for is None:
-            await self.club.dispatch("MESSAGE_UPDATE", msg.payload)
-        self.club.notify()
-        return msg.payload
-
-    async def delete_message(self, req: RestRequest) -> Any:
-        """DELETE /webhooks/{app}/{token}/messages/{id|@original}."""
-        rec = self._record(req, "webhook_token")
-        self._live_token(rec)
-        msg = self._target(rec, req.params["message_ref"])
-        await self.club.delete_message(msg)
-        return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import payloads
+from .errors import DiscordHTTPError, bad_request, form_error
+from .events import Events
 from .permissions import FLAGS
 from .world import (
     MENTION_ROLE,
@@ -19,11 +22,11 @@ from .world import (
     World,
 )
 
-if TYPE_CHECKING:
-    from .server import FakeDiscord
-
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+# "The maximum request size when sending a message is 25 MiB" (Message resource, Create Message, Limitations).
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
+MAX_ATTACHMENTS = 10
 EDITABLE_FIELDS = ("content", "embeds", "components", "flags", "attachments", "allowed_mentions")
 
 
@@ -37,15 +40,12 @@ class Upload:
 
 
 class MessageService:
-    """Turn request bodies into stored messages and keep their payloads current."""
+    """Turn request bodies into stored messages, keep their payloads current, delete them, react to them."""
 
-    def __init__(self, club: FakeDiscord) -> None:
-        self.club = club
-
-    @property
-    def world(self) -> World:
-        """Return the world."""
-        return self.club.world
+    def __init__(self, world: World, events: Events, cdn_base: Callable[[], str]) -> None:
+        self.world = world
+        self.events = events
+        self._cdn_base = cdn_base  # the loopback CDN's base URL, known once the server listens
 
     # -- creation ---------------------------------------------------------------------------------------
     def build(
@@ -94,8 +94,11 @@ class MessageService:
         stored = StoredMessage(payload, ephemeral_for=ephemeral_for)
         ref = body.get("message_reference")
         replied_author: int | None = None
-        if ref and ref.get("message_id") and int(ref.get("type", 0) or 0) == 0:
-            target = world.messages.get(int(ref["message_id"]))
+        target = world.messages.get(int(ref["message_id"])) if ref and ref.get("message_id") else None
+        if target is not None and (target.deleted or target.ephemeral_for is not None):
+            target = None
+        # A reply to a missing message with fail_if_not_exists false is sent "as a normal (non-reply) message".
+        if ref and ref.get("message_id") and int(ref.get("type", 0) or 0) == 0 and target is not None:
             payload["type"] = 19
             payload["message_reference"] = {
                 "type": 0,
@@ -103,15 +106,14 @@ class MessageService:
                 "channel_id": str(ref.get("channel_id") or channel.id),
                 **({"guild_id": str(channel.guild_id)} if channel.guild_id else {}),
             }
-            if target is not None:
-                payload["referenced_message"] = payloads.nested_message(target.payload)
-                replied_author = int(target.payload["author"]["id"])
+            payload["referenced_message"] = payloads.nested_message(target.payload)
+            replied_author = int(target.payload["author"]["id"])
         if files:
             payload["attachments"] = [self.store_attachment(channel, f, body, i) for i, f in enumerate(files)]
         elif body.get("attachments"):
             payload["attachments"] = [a for a in body["attachments"] if "url" in a]
         if body.get("poll"):
-            self._attach_poll(stored, body["poll"])
+            self.attach_poll(stored, body["poll"])
         if extra:
             payload.update(extra)
         self.resolve_mentions(stored, channel, author_id, body.get("allowed_mentions"), replied_author)
@@ -124,7 +126,7 @@ class MessageService:
         """Keep an uploaded file on the loopback CDN and return its attachment object."""
         aid = self.world.new_id()
         self.world.attachments[aid] = Attachment(aid, upload.filename, upload.data, upload.content_type)
-        url = f"{self.club.http_base}/attachments/{channel.id}/{aid}/{upload.filename}"
+        url = f"{self._cdn_base()}/attachments/{channel.id}/{aid}/{upload.filename}"
         desc = None
         for a in (body or {}).get("attachments") or []:
             if str(a.get("id")) == str(index):
@@ -141,7 +143,8 @@ class MessageService:
             out["description"] = desc
         return out
 
-    def _attach_poll(self, stored: StoredMessage, poll: dict[str, Any]) -> None:
+    def attach_poll(self, stored: StoredMessage, poll: dict[str, Any]) -> None:
+        """Give a message its poll (on creation, or when a deferred response is first filled in)."""
         now = self.world.clock.now()
         hours = int(poll.get("duration") or 24)
         answers: list[dict[str, Any]] = [
@@ -173,10 +176,51 @@ class MessageService:
             "answer_counts": [c for c in counts if c["count"] or stored.poll.finalized],
         }
 
+    # -- Discord's refusals -----------------------------------------------------------------------------
+    def check_body(
+        self, channel: Channel, body: dict[str, Any], files: list[Upload], size: int, *, creating: bool
+    ) -> None:
+        """Refuse a create/edit-message body as Discord does (limits that the OpenAPI file does not carry)."""
+        if size > MAX_REQUEST_BYTES:
+            raise DiscordHTTPError(413, 40005, "Request entity too large")
+        guild = self.world.guild_of(channel)
+        limit = guild.attachment_size_limit if guild else 10 * 1024 * 1024
+        if any(len(f.data) > limit for f in files):
+            # Uploading Files: "The file upload size limit applies to each file in a request."
+            raise DiscordHTTPError(413, 40005, "Request entity too large")
+        if len(files) > MAX_ATTACHMENTS or len(body.get("attachments") or []) > MAX_ATTACHMENTS:
+            raise form_error("attachments", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+        allowed = body.get("allowed_mentions") or {}
+        for kind in ("users", "roles"):
+            # Allowed mentions: `parse` is "mutually exclusive" with `users`/`roles`; both is a validation error.
+            if kind in (allowed.get("parse") or []) and allowed.get(kind):
+                raise form_error(
+                    f"allowed_mentions.{kind}",
+                    "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                    f'parse:["{kind}"] and {kind}: [ids] are mutually exclusive.',
+                )
+        for path, c in _walk_with_paths(body.get("components") or [], "components"):
+            # A button other than premium (style 6) shows a label or an emoji; Discord answered a label-less
+            # one with "label: This field is required" (discordjs/discord.js#5675); emoji-only is accepted.
+            if c.get("type") == 2 and c.get("style") != 6 and not c.get("label") and not c.get("emoji"):
+                raise form_error(f"{path}.label", "BASE_TYPE_REQUIRED", "This field is required")
+        ref = body.get("message_reference") or {}
+        if creating and ref.get("message_id") and int(ref.get("type", 0) or 0) == 0:
+            target = self.world.messages.get(int(ref["message_id"]))
+            missing = target is None or target.deleted or target.ephemeral_for is not None
+            # Message Reference: fail_if_not_exists "default true": error instead of sending a plain message.
+            if missing and ref.get("fail_if_not_exists", True) is not False:
+                raise form_error("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
+
     # -- editing ----------------------------------------------------------------------------------------
     def edit(self, stored: StoredMessage, body: dict[str, Any], *, files: list[Upload] | None = None) -> None:
-        """Apply an edit-message body."""
+        """Apply an edit-message body (a deferred response's first fill-in may carry a poll)."""
         payload = stored.payload
+        if stored.poll is not None:
+            # Poll resource: "After creation, the poll message cannot be edited." (520003)
+            raise bad_request(520003, "Cannot edit a poll message")
+        if body.get("poll") and payload["flags"] & LOADING:
+            self.attach_poll(stored, body["poll"])
         if "content" in body:
             payload["content"] = body["content"] or ""
         if "components" in body:
@@ -184,8 +228,10 @@ class MessageService:
         if "embeds" in body:
             payload["embeds"] = _embeds(body["embeds"])
         if "flags" in body and body["flags"] is not None:
+            # Visibility is fixed when a message is created: the first follow-up after a deferral fills in the
+            # deferred message and takes its visibility whatever flags it asks for (as Discord does).
             keep = payload["flags"] & EPHEMERAL
-            payload["flags"] = int(body["flags"]) | keep
+            payload["flags"] = (int(body["flags"]) & ~EPHEMERAL) | keep
         payload["flags"] &= ~LOADING
         if "attachments" in body or files:
             channel = self.world.channels[stored.channel_id]
@@ -262,6 +308,90 @@ class MessageService:
         payload["mentions"] = mention_objs
         payload["mention_roles"] = [str(r) for r in roles]
         payload["mention_everyone"] = everyone
+
+    # -- deletion and reactions -------------------------------------------------------------------------
+    async def delete(self, stored: StoredMessage) -> None:
+        """Delete a message and tell the bot."""
+        stored.deleted = True
+        if stored.ephemeral_for is None:
+            data: dict[str, Any] = {"id": str(stored.id), "channel_id": str(stored.channel_id)}
+            if stored.payload.get("guild_id"):
+                data["guild_id"] = stored.payload["guild_id"]
+            await self.events.dispatch("MESSAGE_DELETE", data)
+        self.events.notify()
+
+    async def react(self, stored: StoredMessage, user_id: int, emoji: str) -> None:
+        """Add a reaction by `user_id`."""
+        users = stored.reactions.setdefault(emoji, [])
+        if user_id in users:
+            return
+        users.append(user_id)
+        self._render_reactions(stored)
+        data = self._reaction_event(stored, user_id, emoji)
+        guild = self.world.guild_of(self.world.channels[stored.channel_id])
+        if guild is not None and user_id in guild.members:
+            data["member"] = payloads.member(guild.members[user_id])
+        data["message_author_id"] = stored.payload["author"]["id"]
+        await self.events.dispatch("MESSAGE_REACTION_ADD", data)
+
+    async def unreact(self, stored: StoredMessage, user_id: int, emoji: str) -> None:
+        """Remove a reaction by `user_id`."""
+        users = stored.reactions.get(emoji, [])
+        if user_id not in users:
+            return
+        users.remove(user_id)
+        if not users:
+            del stored.reactions[emoji]
+        self._render_reactions(stored)
+        await self.events.dispatch("MESSAGE_REACTION_REMOVE", self._reaction_event(stored, user_id, emoji))
+
+    def _reaction_event(self, stored: StoredMessage, user_id: int, emoji: str) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(stored.channel_id),
+            "message_id": str(stored.id),
+            "emoji": emoji_object(emoji),
+            "burst": False,
+            "type": 0,
+        }
+        if stored.payload.get("guild_id"):
+            data["guild_id"] = stored.payload["guild_id"]
+        return data
+
+    def _render_reactions(self, stored: StoredMessage) -> None:
+        me = self.world.bot_user.id
+        stored.payload["reactions"] = [
+            {
+                "emoji": emoji_object(e),
+                "count": len(u),
+                "count_details": {"burst": 0, "normal": len(u)},
+                "me": me in u,
+                "me_burst": False,
+                "burst_colors": [],
+            }
+            for e, u in stored.reactions.items()
+        ]
+
+
+def emoji_object(key: str) -> dict[str, Any]:
+    """Turn "👍" or "name:123" into an emoji object."""
+    if ":" in key:
+        name, _, eid = key.rpartition(":")
+        return {"id": eid, "name": name.lstrip("<a:").lstrip(":"), "animated": False}
+    return {"id": None, "name": key}
+
+
+def _walk_with_paths(items: list[dict[str, Any]], prefix: str) -> list[tuple[str, dict[str, Any]]]:
+    """Return every component with its form-error path (`components.0.components.1`)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for i, c in enumerate(items):
+        path = f"{prefix}.{i}"
+        out.append((path, c))
+        out += _walk_with_paths(c.get("components") or [], f"{path}.components")
+        for key in ("accessory", "component"):
+            if isinstance(c.get(key), dict):
+                out.append((f"{path}.{key}", c[key]))
+    return out
 
 
 def number_components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

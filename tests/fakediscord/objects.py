@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .messages import EPHEMERAL, LOADING
-from .world import StoredMessage
-
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+from .messages import LOADING
+from .world import StoredMessage, World
 
 
 @dataclass(frozen=True)
@@ -119,8 +116,8 @@ def components_text(components: list[dict[str, Any]]) -> str:
 class Message:
     """A message as members see it; re-reads the emulator so it stays current after edits."""
 
-    def __init__(self, club: FakeDiscord, stored: StoredMessage) -> None:
-        self._club = club
+    def __init__(self, world: World, stored: StoredMessage) -> None:
+        self._world = world
         self._stored = stored
 
     # identity
@@ -137,7 +134,7 @@ class Message:
     @property
     def channel(self) -> Any:
         """Return the channel (world Channel)."""
-        return self._club.world.channels[self.channel_id]
+        return self._world.channels[self.channel_id]
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -168,7 +165,7 @@ class Message:
     @property
     def from_bot(self) -> bool:
         """Tell whether the bot wrote it."""
-        return self.author_id == self._club.world.bot_user.id
+        return self.author_id == self._world.bot_user.id
 
     @property
     def embeds(self) -> list[dict[str, Any]]:
@@ -242,8 +239,8 @@ class Message:
 
     @property
     def ephemeral(self) -> bool:
-        """Tell whether only the invoker sees it."""
-        return bool(self.flags & EPHEMERAL)
+        """Tell whether only the invoker sees it (what members see, not just the flag the bot asked for)."""
+        return self.stored.ephemeral_for is not None
 
     @property
     def loading(self) -> bool:
@@ -273,7 +270,7 @@ class Message:
     def attachment_bytes(self, index: int = 0) -> bytes:
         """Return an attachment's stored bytes."""
         att = self.attachments[index]
-        return self._club.world.attachments[int(att["id"])].data
+        return self._world.attachments[int(att["id"])].data
 
     @property
     def reply_to(self) -> int | None:
@@ -289,7 +286,7 @@ class Message:
     @property
     def pinged(self) -> list[str]:
         """Return the usernames of everybody this message notified (after allowed_mentions)."""
-        users = self._club.world.users
+        users = self._world.users
         return sorted(users[u].name for u in self._stored.pinged)
 
     @property
@@ -320,7 +317,7 @@ class Message:
     @property
     def thread(self) -> Any:
         """Return the thread started from this message, or None."""
-        ch = self._club.world.channels.get(self.id)
+        ch = self._world.channels.get(self.id)
         return ch if ch is not None and ch.is_thread else None
 
     @property

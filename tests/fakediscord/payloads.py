@@ -135,7 +135,10 @@ def channel(world: World, ch: Channel, *, for_user: int | None = None) -> dict[s
             out["member"] = thread_member(world, ch, for_user)
     else:
         out["permission_overwrites"] = overwrites(ch)
-        out["topic"] = ch.topic
+        if ch.type in (ChannelType.GUILD_VOICE, ChannelType.GUILD_STAGE_VOICE):
+            out.update({"bitrate": 64000, "user_limit": 0, "rtc_region": None})
+        else:
+            out["topic"] = ch.topic
         if ch.type == ChannelType.GUILD_FORUM:
             out.update(
                 {
@@ -187,7 +190,9 @@ def guild_create(
         "presences": [],
         "voice_states": [],
         "stage_instances": [],
-        "guild_scheduled_events": [event_for_gateway(e) for e in g.scheduled_events.values()],
+        "guild_scheduled_events": [
+            event_for_gateway(e) for e in g.scheduled_events.values() if _event_visible_to_bot(world, e)
+        ],
         "soundboard_sounds": [],
         "embedded_activities": [],
         "activity_instances": [],
@@ -244,7 +249,18 @@ def guild_fields(world: World, g: Guild) -> dict[str, Any]:
 
 def nested_message(payload: dict[str, Any]) -> dict[str, Any]:
     """Return a message as Discord nests it (referenced, resolved, interaction.message): no guild_id/member."""
-    return {k: v for k, v in payload.items() if k not in ("guild_id", "member", "referenced_message")}
+    nested = {k: v for k, v in payload.items() if k not in ("guild_id", "member", "referenced_message")}
+    if nested.get("mentions"):
+        # Only gateway MESSAGE_CREATE/UPDATE give mentioned users a partial `member`; the message object
+        # nested elsewhere has plain users (Discord's OpenAPI MessageResponse.mentions: UserResponse).
+        nested["mentions"] = [{k: v for k, v in m.items() if k != "member"} for m in nested["mentions"]]
+    return nested
+
+
+def _event_visible_to_bot(world: World, event: dict[str, Any]) -> bool:
+    """Tell whether the bot may see an event: a channel event needs VIEW_CHANNEL on its channel."""
+    ch = world.channels.get(int(event["channel_id"])) if event.get("channel_id") else None
+    return ch is None or world.can_see(ch, world.bot_user.id)
 
 
 def event_for_gateway(event: dict[str, Any]) -> dict[str, Any]:
@@ -295,3 +311,43 @@ def all_permissions() -> str:
 
 def _sid(value: int | None) -> str | None:
     return str(value) if value is not None else None
+
+
+# Fields the Message Content privileged intent guards. Discord API docs, events/gateway.mdx "Message Content
+# Intent" and resources/message.mdx (message object, note [2]): without the intent an app gets empty
+# `content`, `embeds`, `attachments` and `components`, and no `poll` at all, "across the APIs" (gateway
+# dispatches and REST responses alike), except for messages the app sent, DMs with the app, messages that
+# mention the app, and the message a message context menu command targets (the interaction's resolved
+# message, which is never passed through here).
+_CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
+
+
+def message_for_app(world: World, payload: dict[str, Any], *, content_intent: bool) -> dict[str, Any]:
+    """Return a message as the bot receives it, blanked when it lacks the Message Content intent."""
+    if content_intent:
+        return payload
+    out = payload
+    ref = payload.get("referenced_message")
+    if ref:
+        # The replied-to message is a message object of its own: the same rule applies to it.
+        out = {**payload, "referenced_message": message_for_app(world, ref, content_intent=False)}
+    if _content_exempt(world, payload):
+        return out
+    out = dict(out)
+    for key in _CONTENT_FIELDS:
+        if key == "poll":
+            out.pop(key, None)
+        elif key in out:
+            out[key] = "" if key == "content" else []
+    return out
+
+
+def _content_exempt(world: World, payload: dict[str, Any]) -> bool:
+    """Tell whether the bot sees this message's content without the intent (its own, a DM, a mention)."""
+    me = str(world.bot_user.id)
+    if (payload.get("author") or {}).get("id") == me:
+        return True
+    if any(u.get("id") == me for u in payload.get("mentions") or []):
+        return True
+    ch = world.channels.get(int(payload["channel_id"])) if payload.get("channel_id") else None
+    return ch is not None and ch.type == ChannelType.DM

@@ -88,14 +88,22 @@ DEFAULT_EVERYONE = [
     "use_external_apps",
     "request_to_speak",
 ]
-DEFAULT_BOT = [
-    *DEFAULT_EVERYONE,
-    "manage_messages",
+# The bot's managed role: what README's invite link grants ("Create the Discord application", step 3).
+# Keep equal to README's invite list. The bot's effective permissions add @everyone's, as in Discord.
+BOT_INVITE_PERMISSIONS = [
+    "view_channel",
+    "send_messages",
+    "send_messages_in_threads",
+    "create_public_threads",
+    "create_private_threads",
     "manage_threads",
-    "manage_events",
+    "embed_links",
+    "attach_files",
+    "read_message_history",
+    "manage_messages",
     "create_events",
-    "pin_messages",
 ]
+DEFAULT_BOT = BOT_INVITE_PERMISSIONS
 
 # Permissions that only make sense guild-wide; channel overwrites never grant or strip them.
 _TEXT_ONLY_DENIED_WITHOUT_SEND = ("send_tts_messages", "mention_everyone", "embed_links", "attach_files")

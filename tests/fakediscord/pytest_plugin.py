@@ -3,8 +3,9 @@
 - `fake_clock`: a FakeClock at 2026-11-01 12:00 UTC.
 - `club`: a running FakeDiscord on that clock, pointed at by discord.py, rate limits off unless asked;
   teardown fails the test on any spec violation or unimplemented route. Options come from the marker
-  `@pytest.mark.club(rate_limits=True, allow_violations=True, ...)`; when the spec folder is absent the
-  reason is printed and validation is skipped.
+  `@pytest.mark.club(rate_limits=True, allow_violations=True, ...)`. Validation runs against the pinned spec
+  copy; if it cannot run (the copy is missing, or $FAKEDISCORD_SPEC_DIR points at a bad copy) the test fails,
+  unless the marker switched it off on purpose with `validate=False`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ import pytest
 from .clock import FakeClock
 from .server import FakeDiscord
 
-__all__ = ["club", "fake_clock"]
+__all__ = ["club", "fake_clock", "require_validation"]
+
+
+def require_validation(fake: FakeDiscord) -> None:
+    """Fail the test when spec validation is not running (it must not switch off silently)."""
+    if fake.validator is None:
+        pytest.fail(
+            f"[fakediscord] spec validation is unavailable: {fake.validation_skipped_reason}. "
+            "Tests run only with validation on; restore tests/fakediscord/spec_data or fix $FAKEDISCORD_SPEC_DIR.",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -35,8 +46,8 @@ async def club(fake_clock: FakeClock, request: pytest.FixtureRequest) -> AsyncIt
     options.setdefault("rate_limits", False)
     async with FakeDiscord(clock=fake_clock, **options) as fake:
         fake.connect_discord_py()
-        if fake.validation_skipped_reason:
-            print(f"\n[fakediscord] {fake.validation_skipped_reason}")
+        if options.get("validate") is not False:
+            require_validation(fake)
         yield fake
         if not allow_violations:
             fake.assert_no_violations()

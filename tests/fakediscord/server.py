@@ -14,16 +14,19 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import payloads
+from . import payloads, routes
 from . import permissions as perm
+from .changes import Changes
 from .clock import FakeClock
 from .errors import DiscordHTTPError
+from .events import Events
 from .faults import HttpFault
 from .fidelity import (
     RecordedViolation,
     Validator,
     invalid_form_body,
     load_validator,
+    normalise_gateway,
     normalise_request,
     normalise_response,
     record,
@@ -31,8 +34,12 @@ from .fidelity import (
 from .gateway import GUILD_MEMBERS, Gateway
 from .interactions import InteractionService
 from .messages import MessageService, Upload
+from .polls import PollService
 from .ratelimit import RateLimiter, Verdict
-from .rest import RestApi, RestRequest, RestResponse, Router, guess_template
+from .routes.interactions import InteractionRoutes
+from .routing import RestRequest, RestResponse, Router, guess_template
+from .scheduled_events import ScheduledEventService
+from .threads import ThreadService
 from .world import Channel, ChannelType, Guild, Member, Overwrite, Role, StoredMessage, World
 
 log = logging.getLogger(__name__)
@@ -121,10 +128,32 @@ class FakeDiscord:
             else None
         )
         self.router = Router()
-        self.rest = RestApi(self, self.router)
-        self.interactions = InteractionService(self, self.router, deadline=interaction_deadline)
-        self.messages = MessageService(self)
-        self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
+        self.changes = Changes()
+        self.gateway = Gateway(
+            self.world,
+            self.changes,
+            token=self.token,
+            port=lambda: self.port,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+        )
+        self.events = Events(self.world, self.gateway, self.changes, serving=lambda: self._runner is not None)
+        self.messages = MessageService(self.world, self.events, cdn_base=lambda: self.http_base)
+        self.threads = ThreadService(self.world, self.events)
+        self.polls = PollService(self.world, self.events, self.messages)
+        self.scheduled = ScheduledEventService(self.world, self.events)
+        self.interactions = InteractionService(self.world, self.events, deadline=interaction_deadline)
+        routes.mount(
+            self.router,
+            world=self.world,
+            events=self.events,
+            messages=self.messages,
+            threads=self.threads,
+            polls=self.polls,
+            scheduled=self.scheduled,
+            gateway_url=lambda: self.gateway.url,
+            content_intent=self.gateway.app_has_message_content,
+        )
+        InteractionRoutes(self.world, self.events, self.messages, self.interactions).register(self.router)
         self.ratelimiter = RateLimiter(enabled=rate_limits)
         self.faults: list[HttpFault] = []
         self.requests: list[RequestRecord] = []
@@ -134,9 +163,7 @@ class FakeDiscord:
         self.violations: list[RecordedViolation] = []
         self.validator, self.validation_skipped_reason = load_validator(validate)
         self.gateway.frame_check = self._check_frame if self.validator else None
-        self._changed = asyncio.Event()
-        self._inflight = 0
-        self._last_activity = time.monotonic()
+        self.gateway.on_violation = self._gateway_violation
         self._runner: web.AppRunner | None = None
         self._restore: list[Callable[[], None]] = []
         self._actors: dict[int, Any] = {}
@@ -277,8 +304,7 @@ class FakeDiscord:
     # -- change notification ----------------------------------------------------------------------------
     def notify(self) -> None:
         """Wake everybody waiting in `wait_until`."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        self.changes.notify()
 
     async def wait_until(
         self,
@@ -288,246 +314,75 @@ class FakeDiscord:
         what: str = "a condition",
     ) -> Any:
         """Wait until `predicate()` is truthy (re-checked after every emulator change); return its value."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            remaining = end - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+        return await self.changes.wait_until(predicate, timeout=timeout, what=what)
 
     async def settle(self, quiet: float = 0.02, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a test-facing deadline
         """Wait until the bot has no REST call in flight and has been quiet for `quiet` seconds."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        await asyncio.sleep(0)
-        while loop.time() < end:
-            idle_for = time.monotonic() - self._last_activity
-            if self._inflight == 0 and idle_for >= quiet:
-                return
-            await asyncio.sleep(max(quiet - idle_for, 0.005))
+        await self.changes.settle(quiet, timeout)
 
     # -- gateway helpers used by services ---------------------------------------------------------------
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway DISPATCH to the bot."""
-        self._last_activity = time.monotonic()
-        await self.gateway.dispatch(event, data)
-        self.notify()
+        await self.events.dispatch(event, data)
 
     def dispatch_soon(self, event: str, data: dict[str, Any]) -> None:
         """Queue a DISPATCH from synchronous code; it still reaches the bot before anything done later."""
-        self._last_activity = time.monotonic()
-        if self._runner is not None:
-            self.gateway.enqueue(event, data)
+        self.events.dispatch_soon(event, data)
 
     async def dispatch_message_create(self, stored: StoredMessage) -> None:
         """Dispatch MESSAGE_CREATE unless the bot cannot see the channel."""
-        self.notify()
-        if stored.ephemeral_for is not None:
-            return
-        ch = self.world.channels.get(stored.channel_id)
-        if ch is not None and not self.world.can_see(ch, self.world.bot_user.id):
-            return
-        await self.dispatch("MESSAGE_CREATE", stored.payload)
+        await self.events.message_created(stored)
 
     async def delete_message(self, stored: StoredMessage) -> None:
         """Delete a message and tell the bot."""
-        stored.deleted = True
-        if stored.ephemeral_for is None:
-            data: dict[str, Any] = {"id": str(stored.id), "channel_id": str(stored.channel_id)}
-            if stored.payload.get("guild_id"):
-                data["guild_id"] = stored.payload["guild_id"]
-            await self.dispatch("MESSAGE_DELETE", data)
-        self.notify()
+        await self.messages.delete(stored)
 
     async def react(self, stored: StoredMessage, user_id: int, emoji: str) -> None:
         """Add a reaction by `user_id`."""
-        users = stored.reactions.setdefault(emoji, [])
-        if user_id in users:
-            return
-        users.append(user_id)
-        self._render_reactions(stored)
-        data = self._reaction_event(stored, user_id, emoji)
-        guild = self.world.guild_of(self.world.channels[stored.channel_id])
-        if guild is not None and user_id in guild.members:
-            data["member"] = payloads.member(guild.members[user_id])
-        data["message_author_id"] = stored.payload["author"]["id"]
-        await self.dispatch("MESSAGE_REACTION_ADD", data)
+        await self.messages.react(stored, user_id, emoji)
 
     async def unreact(self, stored: StoredMessage, user_id: int, emoji: str) -> None:
         """Remove a reaction by `user_id`."""
-        users = stored.reactions.get(emoji, [])
-        if user_id not in users:
-            return
-        users.remove(user_id)
-        if not users:
-            del stored.reactions[emoji]
-        self._render_reactions(stored)
-        await self.dispatch("MESSAGE_REACTION_REMOVE", self._reaction_event(stored, user_id, emoji))
-
-    def _reaction_event(self, stored: StoredMessage, user_id: int, emoji: str) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "user_id": str(user_id),
-            "channel_id": str(stored.channel_id),
-            "message_id": str(stored.id),
-            "emoji": _emoji(emoji),
-            "burst": False,
-            "type": 0,
-        }
-        if stored.payload.get("guild_id"):
-            data["guild_id"] = stored.payload["guild_id"]
-        return data
-
-    def _render_reactions(self, stored: StoredMessage) -> None:
-        me = self.world.bot_user.id
-        stored.payload["reactions"] = [
-            {
-                "emoji": _emoji(e),
-                "count": len(u),
-                "count_details": {"burst": 0, "normal": len(u)},
-                "me": me in u,
-                "me_burst": False,
-                "burst_colors": [],
-            }
-            for e, u in stored.reactions.items()
-        ]
+        await self.messages.unreact(stored, user_id, emoji)
 
     async def open_thread(
-        self,
-        parent: Channel,
-        owner_id: int,
-        name: str,
-        ttype: int,
-        *,
-        auto_archive_duration: int = 1440,
-        thread_id: int | None = None,
-        invitable: bool = True,
-        applied_tags: list[int] | None = None,
-        announce: bool = True,
+        self, parent: Channel, owner_id: int, name: str, ttype: int, **options: Any
     ) -> Channel:
         """Create a thread (owner joins it) and dispatch THREAD_CREATE when the bot may see it."""
-        guild = self.world.guild_of(parent)
-        th = self.world.add_channel(
-            guild,
-            name,
-            ttype,
-            id=thread_id,
-            parent_id=parent.id,
-            owner_id=owner_id,
-            auto_archive_duration=auto_archive_duration,
-            invitable=invitable,
-            applied_tags=applied_tags or [],
-        )
-        th.thread_members[owner_id] = self.clock.now()
-        if announce and self.world.can_see(th, self.world.bot_user.id):
-            await self.dispatch(
-                "THREAD_CREATE",
-                {**payloads.channel(self.world, th, for_user=self.world.bot_user.id), "newly_created": True},
-            )
-        self.notify()
-        return th
+        return await self.threads.open(parent, owner_id, name, ttype, **options)
 
     async def thread_add(self, th: Channel, user_id: int) -> None:
         """Add a thread member and dispatch THREAD_MEMBERS_UPDATE."""
-        if user_id in th.thread_members:
-            return
-        th.thread_members[user_id] = self.clock.now()
-        me = self.world.bot_user.id
-        if user_id == me and th.type == ChannelType.PRIVATE_THREAD:
-            await self.dispatch("THREAD_CREATE", payloads.channel(self.world, th, for_user=me))
-        added = {**payloads.thread_member(self.world, th, user_id)}
-        guild = self.world.guild_of(th)
-        if guild is not None and user_id in guild.members:
-            added["member"] = payloads.member(guild.members[user_id])
-        await self.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(th.id),
-                "guild_id": str(th.guild_id),
-                "member_count": min(len(th.thread_members), 50),
-                "added_members": [added],
-            },
-        )
+        await self.threads.add_member(th, user_id)
 
     async def thread_remove(self, th: Channel, user_id: int) -> None:
         """Remove a thread member and dispatch THREAD_MEMBERS_UPDATE."""
-        if th.thread_members.pop(user_id, None) is None:
-            return
-        await self.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(th.id),
-                "guild_id": str(th.guild_id),
-                "member_count": min(len(th.thread_members), 50),
-                "removed_member_ids": [str(user_id)],
-            },
-        )
+        await self.threads.remove_member(th, user_id)
 
     async def finalize_poll(self, stored: StoredMessage) -> None:
         """End a poll: final counts in a MESSAGE_UPDATE, then the POLL_RESULT system message."""
-        assert stored.poll is not None
-        stored.poll.finalized = True
-        now = self.clock.now()
-        if stored.poll.expiry > now:
-            stored.poll.expiry = now
-            stored.payload["poll"]["expiry"] = payloads.iso(now)
-        self.messages.refresh_poll(stored)
-        await self.dispatch("MESSAGE_UPDATE", stored.payload)
-        channel = self.world.channels[stored.channel_id]
-        counts = stored.poll.counts()
-        total = sum(c["count"] for c in counts)
-        best = max(counts, key=lambda c: c["count"]) if counts else None
-        fields = [
-            {
-                "name": "poll_question_text",
-                "value": stored.payload["poll"]["question"].get("text", ""),
-                "inline": False,
-            },
-            {"name": "total_votes", "value": str(total), "inline": False},
-        ]
-        if best and best["count"] and sum(1 for c in counts if c["count"] == best["count"]) == 1:
-            answer = next(a for a in stored.payload["poll"]["answers"] if a["answer_id"] == best["id"])
-            fields += [
-                {"name": "victor_answer_id", "value": str(best["id"]), "inline": False},
-                {
-                    "name": "victor_answer_text",
-                    "value": answer["poll_media"].get("text", ""),
-                    "inline": False,
-                },
-                {"name": "victor_answer_votes", "value": str(best["count"]), "inline": False},
-            ]
-        result = self.messages.build(
-            channel,
-            int(stored.payload["author"]["id"]),
-            {
-                "embeds": [{"type": "poll_result", "fields": fields}],
-                "message_reference": {"message_id": str(stored.id), "channel_id": str(channel.id), "type": 0},
-            },
-            extra={"type": 46},
-        )
-        await self.dispatch_message_create(result)
+        await self.polls.finalize(stored)
 
     async def _on_tick(self, now: datetime) -> None:
-        for stored in self.world.poll_messages_due(now):
-            await self.finalize_poll(stored)
-        me = self.world.bot_user.id
-        for th in self.world.threads_due_to_archive(now):
-            th.archived = True
-            if self.world.can_see(th, me):
-                await self.dispatch("THREAD_UPDATE", payloads.channel(self.world, th, for_user=me))
+        await self.polls.expire_due(now)
+        await self.threads.archive_idle(now)
+        await self.scheduled.advance_external(now)
 
     # -- validation -------------------------------------------------------------------------------------
     def _check_frame(self, frame: dict[str, Any]) -> None:
         assert self.validator is not None
-        found = self.validator.check_gateway(frame)
+        found = self.validator.check_gateway(normalise_gateway(frame))
         if found:
             self.violations.extend(
                 record("gateway", "", f"gateway {frame.get('t') or frame.get('op')}", found)
             )
+
+    def _gateway_violation(self, code: int, what: str) -> None:
+        self.violations.append(
+            RecordedViolation(
+                "bot-gateway", "", "gateway", "", f"{what}: closed with {code}", str(code), time.time()
+            )
+        )
 
     def assert_no_violations(self) -> None:
         """Fail if any request, response or gateway frame broke Discord's spec, or hit a route the emulator lacks."""
@@ -615,15 +470,15 @@ class FakeDiscord:
         return None, []
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        self._inflight += 1
-        self._last_activity = time.monotonic()
+        self.changes.inflight += 1
+        self.changes.touch()
         started = time.monotonic()
         try:
             return await self._serve(request, started)
         finally:
-            self._inflight -= 1
-            self._last_activity = time.monotonic()
-            self.notify()
+            self.changes.inflight -= 1
+            self.changes.touch()
+            self.changes.notify()
 
     async def _serve(self, request: web.Request, started: float) -> web.StreamResponse:
         method = request.method
@@ -693,7 +548,8 @@ class FakeDiscord:
         if verdict.limited:
             rejected = True
             return finish(429, verdict.body, verdict.headers)
-        req = RestRequest(method, path, route.template, params, request.query, body, files)
+        size = request.content_length or sum(len(f.data) for f in files) + len(json.dumps(body or {}))
+        req = RestRequest(method, path, route.template, params, request.query, body, files, size=size)
         try:
             result = await route.handler(req)
         except DiscordHTTPError as exc:
@@ -817,6 +673,12 @@ class FakeDiscord:
             name, ChannelType.GUILD_TEXT, topic=topic, private=private, visible_to=visible_to, guild=guild
         )
 
+    def voice_channel(self, name: str, *, stage: bool = False, guild: Guild | None = None) -> Channel:
+        """Return the voice (or, with `stage`, stage) channel `name`, creating it."""
+        return self._channel(
+            name, ChannelType.GUILD_STAGE_VOICE if stage else ChannelType.GUILD_VOICE, guild=guild
+        )
+
     def forum_channel(self, name: str, *, tags: Iterable[str] = (), guild: Guild | None = None) -> Channel:
         """Return the forum channel `name`, creating it with `tags`."""
         ch = self._channel(name, ChannelType.GUILD_FORUM, guild=guild)
@@ -902,7 +764,7 @@ class FakeDiscord:
         from .objects import Message
 
         return [
-            Message(self, m)
+            Message(self.world, m)
             for m in self.world.channel_history(channel.id)
             if include_ephemeral or m.ephemeral_for is None
         ]
@@ -913,7 +775,7 @@ class FakeDiscord:
 
         me = str(self.world.bot_user.id)
         return [
-            Message(self, m)
+            Message(self.world, m)
             for m in sorted(self.world.messages.values(), key=lambda m: m.id)
             if not m.deleted
             and m.payload["author"]["id"] == me
@@ -938,7 +800,7 @@ class FakeDiscord:
                 or m.ephemeral_for == member.id
                 or (ch is not None and ch.type == ChannelType.DM and member.id in ch.recipient_ids)
             ):
-                return Message(self, m)
+                return Message(self.world, m)
         return None
 
     def pings_of(self, member: Any) -> list[Any]:
@@ -946,7 +808,7 @@ class FakeDiscord:
         from .objects import Message
 
         return [
-            Message(self, m)
+            Message(self.world, m)
             for m in sorted(self.world.messages.values(), key=lambda m: m.id)
             if member.id in m.pinged and not m.deleted
         ]
@@ -955,7 +817,7 @@ class FakeDiscord:
         """Return everything `member` can see (see visibility.View)."""
         from .visibility import what_member_sees
 
-        return what_member_sees(self, member.id)
+        return what_member_sees(self.world, member.id)
 
     def text_member_sees(self, member: Any, *, reveal_spoilers: bool = True) -> str:
         """Return all text visible to `member`, joined by newlines (for `assert "twist" not in ...`).
@@ -988,11 +850,3 @@ class FakeDiscord:
     def member_of(self, user_id: int) -> Member | None:
         """Return the guild member for a user id."""
         return self.guild.members.get(user_id)
-
-
-def _emoji(key: str) -> dict[str, Any]:
-    """Turn "👍" or "name:123" into an emoji object."""
-    if ":" in key:
-        name, _, eid = key.rpartition(":")
-        return {"id": eid, "name": name.lstrip("<a:").lstrip(":"), "animated": False}
-    return {"id": None, "name": key}

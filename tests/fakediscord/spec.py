@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import lzma
 import os
 import re
 import unicodedata
@@ -95,26 +96,39 @@ class Violation:
 # ---------------------------------------------------------------------------------------------- locating
 
 
+PINNED_DIR = Path(__file__).resolve().parent / "spec_data"
+
+
+def _spec_file(spec_dir: Path, name: str) -> Path | None:
+    """Return `name` in spec_dir, plain or xz-compressed, or None."""
+    for cand in (spec_dir / name, spec_dir / f"{name}.xz"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def read_spec_json(spec_dir: Path | str, name: str) -> Any:
+    """Load one spec file (plain or .xz) from spec_dir."""
+    path = _spec_file(Path(spec_dir), name)
+    if path is None:
+        raise FileNotFoundError(f"{name} not in {spec_dir}")
+    raw = lzma.decompress(path.read_bytes()) if path.suffix == ".xz" else path.read_bytes()
+    return json.loads(raw.decode("utf-8"))
+
+
 def spec_dir_or_reason(start: Path | None = None) -> tuple[Path | None, str]:
-    """Return (spec dir, "") or (None, why it is missing); honours $FAKEDISCORD_SPEC_DIR."""
+    """Return (spec dir, "") or (None, why it is missing).
+
+    The pinned copy in fakediscord/spec_data is the default; $FAKEDISCORD_SPEC_DIR only points at another copy.
+    `start` is accepted for compatibility and ignored: validation never depends on what sits beside the repo.
+    """
     env = os.environ.get(ENV_VAR)
-    if env:
-        cand = Path(env).expanduser()
-        missing = [f for f in SPEC_FILES if not (cand / f).is_file()]
-        if missing:
-            return None, f"${ENV_VAR}={env} lacks {', '.join(missing)}"
-        return cand.resolve(), ""
-    here = (start or Path(__file__)).resolve()
-    looked: list[str] = []
-    for parent in [here, *here.parents]:
-        cand = parent / "shared" / "discord-spec"
-        looked.append(str(cand))
-        if all((cand / f).is_file() for f in SPEC_FILES):
-            return cand, ""
-    return None, (
-        f"Discord spec not found: set ${ENV_VAR} or put shared/discord-spec/ beside the repo "
-        f"(looked in {', '.join(looked[:4])}{', ...' if len(looked) > 4 else ''})"
-    )
+    cand = Path(env).expanduser() if env else PINNED_DIR
+    missing = [f for f in SPEC_FILES if _spec_file(cand, f) is None]
+    if missing:
+        where = f"${ENV_VAR}={env}" if env else f"the pinned copy {cand}"
+        return None, f"{where} lacks {', '.join(missing)} (restore tests/fakediscord/spec_data from git)"
+    return cand.resolve(), ""
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -176,7 +190,7 @@ class _OpenAPIBundle:
 @cache
 def _load_openapi(spec_dir: str) -> _OpenAPIBundle:
     """Load openapi.json once per process (the spec self-check is skipped: it costs ~6 s)."""
-    spec = json.loads((Path(spec_dir) / "openapi.json").read_text(encoding="utf-8"))
+    spec = read_spec_json(spec_dir, "openapi.json")
     api = OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
     return _OpenAPIBundle(api=api, routes=_build_routes(spec))
 
@@ -364,7 +378,7 @@ class _GatewaySchema:
 @cache
 def _load_gateway(spec_dir: str) -> _GatewaySchema:
     """Load gateway.schema.json once per process."""
-    schema = json.loads((Path(spec_dir) / "gateway.schema.json").read_text(encoding="utf-8"))
+    schema = read_spec_json(spec_dir, "gateway.schema.json")
     return _GatewaySchema(schema)
 
 

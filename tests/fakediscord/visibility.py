@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .objects import Message
-from .world import Channel, ChannelType
-
-if TYPE_CHECKING:
-    from .server import FakeDiscord
+from .world import Channel, ChannelType, World
 
 
 @dataclass
@@ -63,9 +60,8 @@ def hide_spoilers(text: str) -> str:
     return SPOILER.sub("||▒▒▒||", text)
 
 
-def what_member_sees(club: FakeDiscord, user_id: int) -> View:
+def what_member_sees(world: World, user_id: int) -> View:
     """Compute a member's view of the whole emulated Discord."""
-    world = club.world
     view = View()
     readable: set[int] = set()
     for ch in world.channels.values():
@@ -84,11 +80,20 @@ def what_member_sees(club: FakeDiscord, user_id: int) -> View:
             continue
         if stored.ephemeral_for is not None:
             if stored.ephemeral_for == user_id:
-                view.messages.append(Message(club, stored))
+                view.messages.append(Message(world, stored))
             continue
         if stored.channel_id in readable:
-            view.messages.append(Message(club, stored))
+            view.messages.append(Message(world, stored))
     for guild in world.guilds.values():
         if user_id in guild.members:
-            view.events.extend(guild.scheduled_events.values())
+            # Guild Scheduled Event permissions: a STAGE_INSTANCE or VOICE event needs VIEW_CHANNEL on its channel.
+            view.events.extend(
+                e
+                for e in guild.scheduled_events.values()
+                if not e.get("channel_id")
+                or (
+                    int(e["channel_id"]) in world.channels
+                    and world.can_see(world.channels[int(e["channel_id"])], user_id)
+                )
+            )
     return view

@@ -20,6 +20,7 @@ class ChannelType:
     GUILD_TEXT = 0
     DM = 1
     GUILD_VOICE = 2
+    GUILD_STAGE_VOICE = 13
     GUILD_CATEGORY = 4
     GUILD_ANNOUNCEMENT = 5
     PUBLIC_THREAD = 11
@@ -199,6 +200,8 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     scheduled_events: dict[int, dict[str, Any]] = field(default_factory=dict)
     event_users: dict[int, set[int]] = field(default_factory=dict)
+    # Per-file upload limit: "The default limit is 10 MiB", higher with boosts (Reference, Uploading Files).
+    attachment_size_limit: int = 10 * 1024 * 1024
 
     @property
     def everyone(self) -> Role:

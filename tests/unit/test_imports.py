@@ -76,7 +76,7 @@ def letterboxd_export_zip() -> bytes:
             "diary.csv": fixture("letterboxd_diary.csv"),
             "watched.csv": fixture("letterboxd_watched.csv"),
             "watchlist.csv": fixture("letterboxd_watchlist.csv"),
-            "ratings.csv": "Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Invented Ratings Only,2001,https://boxd.it/r1,5\n",
+            "ratings.csv": "Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Frankenstein,1931,https://boxd.it/r1,3.5\n",
             "reviews.csv": "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n",
             "profile.csv": "Date Joined,Username,Given Name\n2020-01-01,someone,Some\n",
             "deleted/diary.csv": "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n"
@@ -265,7 +265,9 @@ def test_letterboxd_export_zip_merges_diary_watched_and_watchlist() -> None:
     nosferatu = parsed.rows[0]
     assert nosferatu.finished_at == date(2024, 10, 31) and nosferatu.rating == 4.5
     titles = {row.title for row in parsed.rows}
-    assert not titles & {"Invented Ratings Only", "Invented Deleted Film", "Invented Liked Film"}
+    assert not titles & {"Invented Deleted Film", "Invented Liked Film"}
+    # ratings.csv gives a watched film its current rating.
+    assert next(row for row in parsed.rows if row.title == "Frankenstein").rating == 3.5
 
 
 def test_letterboxd_zip_of_a_re_zipped_folder() -> None:
@@ -410,9 +412,14 @@ def test_plain_text_is_an_unknown_header() -> None:
     assert "doesn't look like" in error_for("notes.txt", b"Just some notes about books I liked.\n")
 
 
-def test_letterboxd_ratings_file_is_explained() -> None:
-    data = b"Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Metropolis,1927,u,4\n"
-    assert "ratings" in error_for("ratings.csv", data)
+def test_letterboxd_ratings_file_is_imported_as_watched_and_rated() -> None:
+    data = b"Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Metropolis,1927,u,4\n2024-01-02,Sunrise,1927,v,3.5\n"
+    parsed = parse_upload("ratings.csv", data)
+    assert parsed.format is ImportFormat.LETTERBOXD
+    assert [(r.title, r.year, r.state, r.rating) for r in parsed.rows] == [
+        ("Metropolis", 1927, State.WATCHED, 4.0),
+        ("Sunrise", 1927, State.WATCHED, 3.5),
+    ]
 
 
 def test_too_many_rows() -> None:

@@ -15,7 +15,8 @@ BOB = 1566874533888131999
 
 # Integer columns named like these hold other things' ids, never a member's.
 NOT_A_MEMBER_ID = re.compile(
-    r"(^id|guild_id|channel_id|message_id|thread_id|work_id|role_id|poll_id|discussion_id|book_id|adaptation_id)$"
+    r"(^id|guild_id|channel_id|message_id|thread_id|work_id|role_id|poll_id|discussion_id|book_id|adaptation_id"
+    r"|event_id|nomination_id|round_id|summary_id)$"
 )
 MEMBER_ID = re.compile(r"(_id|_by)$")
 
@@ -71,14 +72,14 @@ async def seed(store, user_id: int, secret: str) -> None:
     await store.statuses.set(GUILD, user_id, StatusUpdate(work, State.READ), source="command")
     async with store.db.transaction() as tx:
         await tx.execute(
-            "INSERT INTO reviews (guild_id, work_id, author_id, rating, body, created_at, updated_at)"
-            " VALUES (?, ?, ?, 4, ?, 'now', 'now')",
+            "INSERT INTO reviews (guild_id, work_id, kind, author_id, rating, body, created_at, updated_at)"
+            " VALUES (?, ?, 'member', ?, 4, ?, 'now', 'now')",
             (GUILD, work, user_id, f"My own words: {secret}"),
         )
         await tx.execute(
-            "INSERT INTO summaries (guild_id, thread_id, spoiler_scope, model, body, created_at)"
-            " VALUES (?, 1, 'none', 'm', ?, 'now')",
-            (GUILD, f"<@{user_id}> thinks the ending is rushed."),
+            "INSERT INTO summaries (guild_id, thread_id, spoiler_scope, model, body, last_message_id,"
+            " message_count, created_at, updated_at) VALUES (?, ?, 'none', 'm', ?, 1, 1, 'now', 'now')",
+            (GUILD, user_id % 1000, f"<@{user_id}> thinks the ending is rushed."),
         )
         await tx.execute(
             "INSERT INTO timers (guild_id, event, key, due_at, payload, created_at)"

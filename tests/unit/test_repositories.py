@@ -50,12 +50,13 @@ async def seed_member_data(store, user_id):
         GUILD, NewWork(WorkKind.BOOK, f"Book {user_id}"), approved=False, suggested_by=user_id
     )
     await store.statuses.set(GUILD, user_id, StatusUpdate(work, State.READ), source="command")
-    async with store.db.transaction() as tx:  # reviews have no repository yet
-        await tx.execute(
-            "INSERT INTO reviews (guild_id, work_id, author_id, rating, created_at, updated_at)"
-            " VALUES (?, ?, ?, 4, 'now', 'now')",
-            (GUILD, work, user_id),
-        )
+    from bot.store import NewFeatured
+
+    await store.reviews.save_member_review(GUILD, work, user_id, 4, "Good.", False)
+    await store.reviews.add_draft(GUILD, user_id, work, 3, "Less good.", False, None)
+    await store.reviews.add_featured(
+        GUILD, NewFeatured(work, user_id, 4.5, "Featured.", "none", None, None, None)
+    )
     return work
 
 
@@ -64,10 +65,16 @@ async def test_forget_removes_only_that_member(store):
     await seed_member_data(store, BOB)
     before = await store.privacy.count(ALICE)
     assert (before.statuses, before.status_changes, before.reviews, before.suggestions) == (1, 1, 1, 1)
+    assert (before.review_drafts, before.featured_posted) == (1, 1)
     removed = await store.privacy.forget(ALICE)
     assert removed == before
     assert (await store.privacy.count(ALICE)).total == 0
-    assert (await store.privacy.count(BOB)).total == 4
+    assert (await store.privacy.count(BOB)).total == 6
+    # The featured review Alice posted stays for the club, without her id.
+    featured = await store.db.fetch_all(
+        "SELECT author_id FROM reviews WHERE kind = 'featured' AND work_id = ?", (alice_work,)
+    )
+    assert [r["author_id"] for r in featured] == [None]
     # The suggested title stays in the catalog, without Alice's id.
     row = await store.db.fetch_one("SELECT suggested_by FROM works WHERE id = ?", (alice_work,))
     assert row["suggested_by"] is None
@@ -133,3 +140,39 @@ async def test_every_status_change_is_kept_with_its_time_and_source(store, clock
     assert history[0].changed_at == read_on
     assert history[2].changed_at == clock.now()
     assert (await store.statuses.for_member(GUILD, ALICE))[book].state is State.READ
+
+
+async def test_reviews_one_per_member_imports_never_overwrite_written_reviews(store):
+    from bot.domain import WorkKind
+    from bot.store import NewWork
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma", "Jane Austen", 1815))
+    other = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Persuasion", "Jane Austen", 1817))
+    # StoryGraph's quarter stars are kept as given.
+    assert await store.reviews.import_ratings(GUILD, ALICE, [(book, 3.75), (other, 2.25)], "storygraph") == 2
+    assert sorted(await store.reviews.ratings(GUILD, book)) == [3.75]
+    written = await store.reviews.save_member_review(GUILD, book, ALICE, 4.5, "Lovely.", False)
+    assert written.kind.value == "member" and written.rating == 4.5 and written.rating_source is None
+    # A later import does not overwrite the written review, but updates the imported one.
+    await store.reviews.import_ratings(GUILD, ALICE, [(book, 1.0), (other, 3.0)], "goodreads")
+    assert await store.reviews.ratings(GUILD, book) == [4.5]
+    assert await store.reviews.ratings(GUILD, other) == [3.0]
+    await store.reviews.import_ratings(GUILD, BOB, [(book, 3.5)], "goodreads")
+    summaries = await store.reviews.summaries(GUILD, [book, other])
+    assert summaries[book].count == 2 and summaries[book].average == 4.0
+    assert await store.reviews.count_member_reviews(GUILD, book) == 1
+    assert await store.reviews.is_same_submission(written, "  Lovely. ", 4.5, False)
+    assert not await store.reviews.is_same_submission(written, "Lovely.", 4.5, True)
+
+
+async def test_club_history_keeps_the_latest_finish(store):
+    from datetime import UTC, datetime
+
+    from bot.domain import WorkKind
+    from bot.store import NewWork
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma", "Jane Austen", 1815))
+    await store.reviews.mark_finished(GUILD, book, datetime(2026, 1, 5, tzinfo=UTC))
+    await store.reviews.mark_finished(GUILD, book, datetime(2026, 3, 1, tzinfo=UTC))
+    [finished] = await store.reviews.finished(GUILD)
+    assert finished.work_id == book and finished.finished_at == datetime(2026, 3, 1, tzinfo=UTC)

@@ -79,3 +79,38 @@ def test_llm_client_only_when_configured():
     )
     assert isinstance(client, AsyncOpenAI)
     assert str(client.base_url).startswith("http://127.0.0.1:9/v1")
+
+
+def test_summary_limits_have_defaults_and_are_validated():
+    settings = load_settings({})
+    assert settings.summary_context_tokens == 8000
+    assert settings.summary_daily_tokens > 0 and settings.summary_cooldown_seconds > 0
+    custom = load_settings(
+        {
+            "SUMMARY_CONTEXT_TOKENS": "32_000",
+            "SUMMARY_DAILY_TOKENS": "0",
+            "SUMMARY_COOLDOWN_SECONDS": "10",
+            "SUMMARY_TIMEOUT_SECONDS": "30",
+        }
+    )
+    assert (custom.summary_context_tokens, custom.summary_daily_tokens, custom.summary_cooldown_seconds) == (
+        32000,
+        0,
+        10,
+    )
+    assert custom.summary_timeout_seconds == 30.0
+    for name, bad in (
+        ("SUMMARY_CONTEXT_TOKENS", "1000"),
+        ("SUMMARY_DAILY_TOKENS", "lots"),
+        ("SUMMARY_COOLDOWN_SECONDS", "-1"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            load_settings({name: bad})
+
+
+def test_the_llm_client_retries_with_the_configured_timeout():
+    from bot.__main__ import LLM_MAX_RETRIES, build_llm
+
+    client = build_llm(load_settings({"OPENAI_API_KEY": "k", "SUMMARY_TIMEOUT_SECONDS": "45"}))
+    assert client is not None
+    assert client.max_retries == LLM_MAX_RETRIES and client.timeout == 45.0

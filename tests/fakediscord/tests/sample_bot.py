@@ -277,6 +277,20 @@ class SampleBot(commands.Bot):
             except discord.HTTPException as exc:
                 self.events.append(("poll_error", exc.status, exc.code, exc.text))
 
+        @tree.command(name="mixed", description="Defer one way, follow up the other way, twice")
+        async def mixed(interaction: discord.Interaction, ephemeral: bool) -> None:
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+            await interaction.followup.send("first follow-up", ephemeral=not ephemeral)
+            await interaction.followup.send("second follow-up", ephemeral=not ephemeral)
+
+        @tree.command(name="slow-poll", description="Defer, then answer with a poll")
+        async def slow_poll(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            p = discord.Poll(question="Meet on Friday?", duration=datetime.timedelta(hours=24))
+            p.add_answer(text="Yes")
+            p.add_answer(text="No")
+            await interaction.followup.send(poll=p)
+
         @tree.command(name="post", description="Post into a channel")
         async def post(interaction: discord.Interaction, channel: discord.TextChannel, text: str) -> None:
             await interaction.response.defer(ephemeral=True)
@@ -300,6 +314,10 @@ class SampleBot(commands.Bot):
                 await interaction.response.send_message("x" * length)
             except discord.HTTPException as exc:
                 self.events.append(("long_error", exc.status, exc.code, exc.text))
+
+        @tree.command(name="whisper", description="Mention someone in an ephemeral answer")
+        async def whisper(interaction: discord.Interaction, member: discord.Member) -> None:
+            await interaction.response.send_message(f"psst {member.mention}", ephemeral=True)
 
         @tree.command(name="mention", description="Mention someone")
         async def mention(interaction: discord.Interaction, member: discord.Member, ping: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import discord
 import pytest
 
@@ -99,3 +100,76 @@ async def test_zombie_connection_is_detected_and_resumed(club: FakeDiscord) -> N
         club.gateway.drop_heartbeat_ack = False
         await club.wait_until(lambda: ("resumed",) in b.events, timeout=5, what="RESUMED")
         await ping_pong(club)
+
+
+IDENTIFY_PROPERTIES = {"os": "linux", "browser": "probe", "device": "probe"}
+
+
+async def open_gateway(club: FakeDiscord, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+    """Connect to the gateway as a client would and read HELLO."""
+    ws = await http.ws_connect(club.gateway_url)
+    hello = await ws.receive_json()
+    assert hello["op"] == 10
+    return ws
+
+
+async def closed_with(ws: aiohttp.ClientWebSocketResponse) -> int | None:
+    """Read until the server closes; return the close code."""
+    while True:
+        msg = await ws.receive(timeout=3)
+        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            return ws.close_code
+
+
+def identify(club: FakeDiscord, **over: object) -> dict[str, object]:
+    """Return an IDENTIFY frame, with `over` replacing or (when None) removing fields."""
+    d: dict[str, object] = {"token": club.token, "properties": IDENTIFY_PROPERTIES, "intents": 513}
+    for key, value in over.items():
+        if value is None:
+            d.pop(key, None)
+        else:
+            d[key] = value
+    return {"op": 2, "d": d}
+
+
+@pytest.mark.club(allow_violations=True)
+async def test_unknown_opcode_closes_4001(club: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await open_gateway(club, http)
+        await ws.send_json({"op": 99, "d": None})
+        assert await closed_with(ws) == 4001
+    assert [(v.source, v.code) for v in club.violations] == [("bot-gateway", "4001")]
+
+
+@pytest.mark.club(allow_violations=True)
+@pytest.mark.parametrize("missing", ["intents", "properties", "token"])
+async def test_identify_without_a_required_field_closes_4002(club: FakeDiscord, missing: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await open_gateway(club, http)
+        await ws.send_json(identify(club, **{missing: None}))
+        assert await closed_with(ws) == 4002
+    assert [(v.source, v.code) for v in club.violations] == [("bot-gateway", "4002")]
+    assert missing in club.violations[0].message
+
+
+@pytest.mark.club(allow_violations=True)
+async def test_second_identify_closes_4005(club: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await open_gateway(club, http)
+        await ws.send_json(identify(club))
+        ready = await ws.receive_json()
+        assert ready["t"] == "READY"  # the first, complete IDENTIFY is accepted
+        await ws.send_json(identify(club))
+        assert await closed_with(ws) == 4005
+    assert [(v.source, v.code) for v in club.violations] == [("bot-gateway", "4005")]
+
+
+async def test_complete_identify_and_heartbeat_are_accepted(club: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await open_gateway(club, http)
+        await ws.send_json({"op": 1, "d": None})
+        assert (await ws.receive_json())["op"] == 11
+        await ws.send_json(identify(club))
+        assert (await ws.receive_json())["t"] == "READY"
+        await ws.close()
+    assert club.violations == []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import discord
+import pytest
 
 from fakediscord import FakeClock, FakeDiscord
 from fakediscord.tests.sample_bot import SampleBot
@@ -58,3 +60,49 @@ async def test_bot_ends_poll(club: FakeDiscord, bot: SampleBot) -> None:
     ended = await msg.end_poll()
     assert ended.poll is not None and ended.poll.is_finalised()
     assert poll.message.poll_finalized
+
+
+async def test_control_api_votes_in_bulk(club: FakeDiscord, bot: SampleBot) -> None:
+    import aiohttp
+
+    for name in ("alice", "bob", "carol"):
+        club.member(name)
+    poll = await club.member("alice").slash("poll")
+    mid = str(poll.message.id)
+    async with aiohttp.ClientSession() as http:
+        url = club.http_base + "/_control/vote"
+        async with http.post(url, json={"message_id": mid, "answers": [1], "members": 3}) as resp:
+            assert (await resp.json())["sent"] == 3
+        async with http.post(
+            url, json={"message_id": mid, "answers": [1], "members": ["bob"], "unvote": True}
+        ) as resp:
+            assert (await resp.json())["sent"] == 1
+    assert poll.message.poll_counts()["Option A"] == 2
+    await club.wait_until(
+        lambda: bot.events.count(("vote_add", club.member("carol").id, 1)) == 1, what="votes"
+    )
+
+
+async def test_a_poll_message_cannot_be_edited(club: FakeDiscord, bot: SampleBot) -> None:
+    # Poll resource: "After creation, the poll message cannot be edited." (520003 Cannot edit a poll message)
+    general = bot.get_channel(club.default_channel.id)  # type: ignore[union-attr]
+    assert isinstance(general, discord.TextChannel)
+    poll = discord.Poll(question="Next book?", duration=timedelta(hours=1))
+    poll.add_answer(text="Dune")
+    poll.add_answer(text="Emma")
+    sent = await general.send("Vote!", poll=poll)
+    changes: list[dict[str, Any]] = [{"content": "Vote now!"}, {"embeds": []}, {"suppress": True}]
+    for change in changes:
+        with pytest.raises(discord.HTTPException) as refused:
+            await sent.edit(**change)
+        assert refused.value.code == 520003
+    assert club.bot_messages(club.default_channel)[-1].content == "Vote!"
+    plain = await general.send("no poll here")
+    await plain.edit(content="edited")  # the same edit on a message without a poll is fine
+    assert club.bot_messages(club.default_channel)[-1].content == "edited"
+
+
+async def test_a_deferred_response_can_carry_the_poll(club: FakeDiscord, bot: SampleBot) -> None:
+    reply = await club.member("alice").slash("slow-poll")
+    assert reply.message is not None and reply.message.poll is not None
+    assert list(reply.message.poll_counts()) == ["Yes", "No"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fakediscord import spec as spec_module
-from fakediscord.spec import SpecValidator, Violation, invalid_form_body, spec_dir_or_reason
+from fakediscord.spec import PINNED_DIR, SpecValidator, Violation, invalid_form_body, spec_dir_or_reason
 
 APP = "1100000000000000001"
 GUILD = "1100000000000000002"
@@ -23,10 +23,9 @@ CALLBACK = "/api/v10/interactions/1100000000000000009/itok_abc/callback"
 
 @pytest.fixture(scope="module")
 def spec() -> SpecValidator:
-    """The shared validator, or a visible skip when ../shared/discord-spec is absent."""
+    """The validator on the pinned spec copy (its absence fails: validation must not switch off)."""
     validator = SpecValidator.locate()
-    if validator is None:
-        pytest.skip(SpecValidator.skipped_reason)
+    assert validator is not None, SpecValidator.skipped_reason
     return validator
 
 
@@ -295,14 +294,12 @@ def test_env_var_pointing_nowhere_gives_reason(tmp_path: Path, monkeypatch: pyte
     assert "FAKEDISCORD_SPEC_DIR" in SpecValidator.skipped_reason
 
 
-def test_walk_up_without_spec_gives_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Walking up from a directory with no shared/discord-spec beside it explains where it looked."""
+def test_pinned_copy_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without $FAKEDISCORD_SPEC_DIR the pinned copy is used, wherever the repository sits."""
     monkeypatch.delenv("FAKEDISCORD_SPEC_DIR", raising=False)
-    spec_dir, reason = spec_dir_or_reason(tmp_path / "repo" / "tests" / "x.py")
-    if spec_dir is None:
-        assert "shared/discord-spec" in reason
-    else:  # only if some ancestor of tmp_path really has shared/discord-spec
-        assert (spec_dir / "openapi.json").is_file()
+    spec_dir, reason = spec_dir_or_reason()
+    assert spec_dir == PINNED_DIR and reason == ""
+    assert (PINNED_DIR / "openapi.json.xz").is_file()
 
 
 def test_locate_is_cached(spec: SpecValidator) -> None:

@@ -1,0 +1,310 @@
+"""Benchmark: 10,000 poll votes as fast as the emulator can send them, against the real bot and a bare client.
+
+    .venv/bin/python bench/poll_votes.py [--members 2000] [--answers 5] [--repeat 1]
+
+Each member votes for every answer of a multiple-choice Discord poll (members x answers votes, 10,000 by
+default). Three kinds of process, as in `status_clicks.py`: the emulator, the bot under test (this file with
+`_bot`) and this orchestrator, which starts the votes through `POST /_control/vote` and asks the bot for its
+report. The baseline is a bare `discord.Client` that only counts `on_raw_poll_vote_add` in memory; the real
+bot stores every vote in SQLite through its gateway listener.
+
+Throughput of a bot = votes / (last vote handled by the bot - votes started by the orchestrator), both
+`time.time()` on one machine. Also reported: the bot's message edits while the votes came in (its own
+tallies, debounced per poll; the poll message itself must never be edited). Exits non-zero only when a vote
+is missing from SQLite, never for timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from status_clicks import child_env, cpu_seconds, memory_kb, read_json_line, stop_process
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parents[1]
+RESULTS = ROOT / "bench" / "results" / "poll_votes.json"
+KINDS = ("baseline", "bookclub")
+EDIT_ROUTE = "/channels/{channel_id}/messages/{message_id}"
+
+
+# -- the bot process ------------------------------------------------------------------------------------
+async def serve_bot(args: argparse.Namespace) -> None:
+    """Run one bot, post the poll, count the votes it handles, and report when all arrived (or on timeout)."""
+    import discord
+    from fakediscord import point_discord_py_at
+
+    logging.getLogger().setLevel(logging.WARNING)
+    info = json.loads(args.info)
+    point_discord_py_at(info["api_base"], info["gateway_url"])
+    guild_id = int(info["guild_id"])
+    handled = {"n": 0, "first": 0.0, "last": 0.0}
+    target = {"n": -1}
+    all_handled = asyncio.Event()
+
+    def note() -> None:
+        now = time.time()
+        handled["first"] = handled["first"] or now
+        handled["last"] = now
+        handled["n"] += 1
+        if handled["n"] == target["n"]:
+            all_handled.set()
+
+    labels = [f"Answer {i}" for i in range(1, args.answers + 1)]
+    store = None
+    if args.kind == "baseline":
+        from baseline_bot import baseline_intents
+
+        class CountingBot(discord.Client):
+            """Counts vote events in memory, nothing else."""
+
+            async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+                note()
+
+        client: discord.Client = CountingBot(
+            intents=baseline_intents(), allowed_mentions=discord.AllowedMentions.none()
+        )
+    else:
+        from bot.client import BookClubBot
+        from bot.clock import SystemClock
+        from bot.settings import load_settings
+        from bot.store import Database, PollKind, Store
+
+        db_path = Path(args.db_dir) / "bookclub.sqlite3"
+        settings = load_settings({"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path)})
+        db = await Database.open(db_path)
+        await db.migrate()
+        store = Store.build(db, SystemClock())
+        real_bot = BookClubBot(settings=settings, store=store)
+        client = real_bot
+
+    async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    client.before_identify_hook = no_wait  # type: ignore[method-assign]
+    client._connection.guild_ready_timeout = 0.05
+    runner = asyncio.create_task(client.start(info["token"]))
+    await asyncio.wait_for(client.wait_until_ready(), 30)
+    channel = client.get_channel(args.channel_id)
+    assert isinstance(channel, discord.TextChannel), channel
+    poll_id = None
+    if store is None:
+        poll = discord.Poll(question="Benchmark", duration=timedelta(hours=24), multiple=True)
+        for text in labels:
+            poll.add_answer(text=text)
+        message = await channel.send(poll=poll)
+        message_id = message.id
+    else:
+        cog: Any = real_bot.get_cog("Polls")
+        service = cog.service
+        # A vote counts as handled once its transaction is committed to SQLite.
+        original = store.polls.apply_votes
+
+        async def counted(ops: Any) -> None:
+            await original(ops)
+            for _ in ops:
+                note()
+
+        store.polls.apply_votes = counted  # type: ignore[method-assign]
+        # A date poll by default: votes are stored exactly as for any Discord poll, and each one also asks
+        # for the debounced tally edit of the bot's own message, which this run counts.
+        dates = args.poll == "dates"
+        soon = SystemClock().now() + timedelta(days=2)
+        posted = await service.post_native(
+            channel,
+            guild_id,
+            question="Benchmark",
+            labels=labels,
+            duration=timedelta(hours=24),
+            multiple=True,
+            created_by=0,
+            kind=PollKind.DATES if dates else PollKind.NATIVE,
+            starts=[soon + timedelta(hours=i) for i in range(len(labels))] if dates else None,
+        )
+        assert posted.message_id is not None
+        message_id, poll_id = posted.message_id, posted.id
+    print(json.dumps({"event": "ready", "message_id": str(message_id), **memory_kb()}), flush=True)
+
+    command = (await asyncio.to_thread(sys.stdin.readline)).split()
+    target["n"] = int(command[1]) if len(command) > 1 else 0
+    if handled["n"] < target["n"]:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_handled.wait(), args.timeout)
+    report: dict[str, Any] = {"event": "report", **handled, **memory_kb()}
+    if store is not None:
+        await service.tallies.flush()  # the trailing tally edit, before the bot shuts down
+    if store is not None and poll_id is not None:
+        row = await store.db.fetch_one("SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,))
+        report["stored"] = int(row[0]) if row else 0
+    print(json.dumps(report), flush=True)
+    await client.close()
+    await asyncio.wait_for(runner, 10)
+    if store is not None:
+        await store.db.close()
+
+
+# -- the orchestrator -----------------------------------------------------------------------------------
+async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Start a fresh emulator and the bot, deliver the votes, and compute the numbers."""
+    expected = args.members * args.answers
+    cmd = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", str(args.members)]
+    cmd += ["--no-rate-limits", "--no-validate"]
+    emulator = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT
+    )
+    bot: asyncio.subprocess.Process | None = None
+    try:
+        assert emulator.stdout is not None
+        info = await read_json_line(emulator.stdout, 60, "the emulator")
+        control = info["control"]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(control + "info") as resp:
+                channels = (await resp.json())["channels"]
+            channel_id = next(cid for cid, name in channels.items() if name == "general")
+            with tempfile.TemporaryDirectory(prefix="bench-polls-") as tmp:
+                bot_cmd = [sys.executable, str(SCRIPT), "_bot", "--kind", kind, "--info", json.dumps(info)]
+                bot_cmd += ["--channel-id", channel_id, "--db-dir", tmp, "--answers", str(args.answers)]
+                bot_cmd += ["--timeout", str(args.timeout), "--poll", args.poll]
+                bot = await asyncio.create_subprocess_exec(
+                    *bot_cmd,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    env=child_env(),
+                    cwd=ROOT,
+                )
+                assert bot.stdout is not None and bot.stdin is not None
+                ready = await read_json_line(bot.stdout, 60, f"the {kind} bot")
+                async with http.get(control + "requests", params={"since": "0"}) as resp:
+                    before = (await resp.json())["total"]
+                emulator_cpu = cpu_seconds(emulator.pid)
+                started = time.time()
+                body = {
+                    "message_id": ready["message_id"],
+                    "answers": list(range(1, args.answers + 1)),
+                    "members": args.members,
+                }
+                async with http.post(
+                    control + "vote", json=body, timeout=aiohttp.ClientTimeout(total=600)
+                ) as resp:
+                    sent = await resp.json()
+                sent_s = time.time() - started
+                bot.stdin.write(f"report {expected}\n".encode())
+                await bot.stdin.drain()
+                report = await read_json_line(bot.stdout, args.timeout + 30, f"the {kind} bot")
+                emulator_cpu_s = cpu_seconds(emulator.pid) - emulator_cpu
+                await asyncio.sleep(args.settle)  # the last, trailing tally edit lands after the last vote
+                async with http.get(control + "requests", params={"since": str(before)}) as resp:
+                    log = (await resp.json())["requests"]
+                await asyncio.wait_for(bot.wait(), 20)
+    finally:
+        if bot is not None:
+            await stop_process(bot)
+        await stop_process(emulator)
+    edits = [r for r in log if r["method"] == "PATCH" and r["route"] == EDIT_ROUTE]
+    duration = max(report["last"] - started, 1e-9) if report["n"] else None
+    by_message: dict[str, list[float]] = {}
+    for r in edits:
+        by_message.setdefault(r["path"], []).append(r["time"])
+    gaps = [
+        b - a for times in by_message.values() for a, b in zip(sorted(times), sorted(times)[1:], strict=False)
+    ]
+    return {
+        "kind": kind,
+        "votes_sent": sent["sent"],
+        "send_errors": sent["errors"],
+        "emulator_send_s": round(sent_s, 3),
+        "handled": report["n"],
+        "stored": report.get("stored"),
+        "duration_s": round(duration, 3) if duration else None,
+        "votes_per_s": round(report["n"] / duration, 1) if duration else 0.0,
+        "message_edits": len(edits),
+        "poll_message_edits": sum(1 for r in edits if ready["message_id"] in r["path"]),
+        "min_edit_gap_s": round(min(gaps), 2) if gaps else None,
+        "emulator_cpu_s": round(emulator_cpu_s, 2),
+        "bot_peak_rss_mb": round(report.get("peak_rss_kb", 0) / 1024, 1),
+    }
+
+
+async def orchestrate(args: argparse.Namespace) -> int:
+    """Measure both bots, print the table and ratio, write the JSON; return the exit code."""
+    runs: list[dict[str, Any]] = []
+    for _ in range(args.repeat):
+        for kind in KINDS:
+            runs.append(await measure(kind, args))
+    expected = args.members * args.answers
+    problems = []
+    for r in runs:
+        if r["votes_sent"] != expected:
+            problems.append(
+                f"{r['kind']}: the emulator sent {r['votes_sent']} of {expected} votes: {r['send_errors'][:3]}"
+            )
+        if r["kind"] == "bookclub" and r["stored"] != expected:
+            problems.append(f"bookclub: {r['stored']} of {expected} votes stored in SQLite")
+        if r["poll_message_edits"]:
+            problems.append(f"{r['kind']}: edited the poll message {r['poll_message_edits']} times")
+
+    def best(kind: str) -> float:
+        return max((r["votes_per_s"] for r in runs if r["kind"] == kind), default=0.0)
+
+    ratio = best("bookclub") / best("baseline") if best("baseline") else None
+    print(
+        f"{'kind':<9} {'sent':>6} {'handled':>7} {'stored':>6} {'s':>7} {'votes/s':>8} {'edits':>5}"
+        f" {'min gap s':>9} {'poll edits':>10}"
+    )
+    for r in runs:
+        print(
+            f"{r['kind']:<9} {r['votes_sent']:>6} {r['handled']:>7} {r['stored'] if r['stored'] is not None else '-':>6}"
+            f" {r['duration_s'] or 0:>7.2f} {r['votes_per_s']:>8.0f} {r['message_edits']:>5}"
+            f" {r['min_edit_gap_s'] if r['min_edit_gap_s'] is not None else '-':>9} {r['poll_message_edits']:>10}"
+        )
+    if ratio is not None:
+        print(f"bookclub / baseline throughput (best of {args.repeat}): {ratio:.2f}")
+    for p in problems:
+        print("LOST:", p)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps({"args": vars(args), "runs": runs, "ratio": ratio, "problems": problems}, indent=2)
+    )
+    return 1 if problems else 0
+
+
+def main() -> int:
+    """Parse arguments and run the orchestrator or one bot."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", nargs="?", default="run", choices=["run", "_bot"])
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--answers", type=int, default=5, help="answers each member votes for (2-10)")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds a bot may take after the votes")
+    parser.add_argument(
+        "--poll",
+        choices=["dates", "native"],
+        default="dates",
+        help="the real bot's poll: with a tally or without",
+    )
+    parser.add_argument(
+        "--settle", type=float, default=0.5, help="seconds to let the last requests reach the log"
+    )
+    parser.add_argument("--kind", choices=KINDS)
+    parser.add_argument("--info")
+    parser.add_argument("--channel-id", type=int)
+    parser.add_argument("--db-dir")
+    args = parser.parse_args()
+    if args.mode == "_bot":
+        asyncio.run(serve_bot(args))
+        return 0
+    return asyncio.run(orchestrate(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

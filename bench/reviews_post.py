@@ -1,0 +1,500 @@
+"""Benchmark: extract and post N featured reviews of 5,000-20,000 characters, against a bare discord.py client.
+
+    .venv/bin/python bench/reviews_post.py [--reviews 100] [--repeat 1] [--seed 7]
+
+Processes: the emulator (`python -m fakediscord`, rate limits off, so the numbers are the bots' own cost and
+not Discord's 5-messages-per-5-seconds channel limit), the bot under test (this file with `_bot`), and this
+orchestrator, which serves the N blog pages on 127.0.0.1 (article, share buttons, related posts, a comment
+section with a duplicated comment), runs `/review feature url:… title:… full:true` for each page, one after
+the other, through the emulator's control API, and reads the emulator's request log afterwards.
+
+- **bookclub**: the real `BookClubBot` (`REVIEW_FETCH_ALLOW_PRIVATE=true`, a fresh SQLite file): guarded
+  fetch, trafilatura extraction off the event loop, splitting, posting, the comment thread, the database.
+- **baseline**: a bare `discord.Client` with the same slash command that sends the very same messages, from
+  text the orchestrator extracted and split before the run, opens the same thread and answers the same way:
+  no fetch, no extraction, no splitting, no storage.
+
+Per review: REST calls the bot made (emulator log), and time from the slash command to the bot's final answer.
+Exits non-zero only for lost work: a review not answered as posted, posts that differ from the baseline's
+(message and embed counts), or featured reviews missing from SQLite. Timing is reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from status_clicks import LogCollector, child_env, cpu_seconds, memory_kb, read_json_line, stop_process
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parents[1]
+RESULTS = ROOT / "bench" / "results" / "reviews_post.json"
+KINDS = ("baseline", "bookclub")
+WORK = ("The Lantern Keeper", "Ada Quill", 2021)
+WORDS = (
+    *("lighthouse", "harbour", "keeper", "storm", "novel", "chapter", "reader", "quiet", "patient", "lamp"),
+    *("tide", "letters", "island", "winter", "memory", "prose", "sentence", "ferry", "village", "mother"),
+    *("brother", "silence", "weather", "rope", "gull", "beacon", "ledger"),
+)
+
+
+# -- the pages ------------------------------------------------------------------------------------------
+def review_text(rng: random.Random, chars: int) -> list[str]:
+    """Return paragraphs of plausible review prose adding up to about `chars` characters."""
+    paragraphs: list[str] = []
+    total = 0
+    while total < chars:
+        sentences = []
+        for _ in range(rng.randint(3, 7)):
+            words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
+            sentences.append(" ".join(words).capitalize() + rng.choice([".", ".", ".", "!", "?"]))
+        paragraph = " ".join(sentences)
+        if paragraphs and total + len(paragraph) > chars:
+            break
+        paragraphs.append(paragraph)
+        total += len(paragraph) + 2
+    return paragraphs
+
+
+def page_html(number: int, paragraphs: list[str]) -> str:
+    """Wrap a review in a blog page with the clutter extraction must drop."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    comment = f"<li class='comment'><p>Comment on review {number}: I disagree about the ending.</p></li>"
+    return (
+        f"<!doctype html><html><head><title>Review {number} | Harbour Reads</title>"
+        "<meta name='author' content='Bench Writer'><meta property='og:site_name' content='Harbour Reads'></head>"
+        "<body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav><main><article>"
+        f"<h1>Review {number}</h1>{body}<div class='share'>Share on Facebook Share on X</div></article>"
+        "<aside class='related'><h3>Related posts</h3><a href='/x'>Another review</a></aside>"
+        f"<section id='comments'><ol>{comment}{comment}</ol><div id='respond'><h3>Leave a Reply</h3>"
+        "<form><textarea></textarea></form></div></section></main><footer>© Harbour Reads</footer></body></html>"
+    )
+
+
+def build_pages(count: int, seed: int) -> tuple[dict[str, str], list[int]]:
+    """Return page path → HTML for `count` reviews of 5,000-20,000 characters, and each review's length."""
+    rng = random.Random(seed)
+    pages: dict[str, str] = {}
+    sizes: list[int] = []
+    for n in range(count):
+        # Paragraphs run to about 1,400 characters, so the text lands between 5,000 and 20,000.
+        paragraphs = review_text(rng, rng.randint(6_500, 20_000))
+        pages[f"/review/{n}"] = page_html(n, paragraphs)
+        sizes.append(sum(len(p) + 2 for p in paragraphs) - 2)
+    return pages, sizes
+
+
+def pre_split(pages: dict[str, str], base: str) -> dict[str, list[list[dict[str, Any]]]]:
+    """Extract and split every page as the real bot would, before the run, for the baseline to send."""
+    from bot.domain import Work, WorkKind
+    from bot.extract import extract_article
+    from bot.review_doc import ReviewDocument, Section
+    from cogs.reviews._render import featured_messages
+
+    work = Work(1, WorkKind.BOOK, WORK[0], WORK[1], WORK[2])
+    posts: dict[str, list[list[dict[str, Any]]]] = {}
+    for path, html in pages.items():
+        url = base + path
+        article = extract_article(html, url)
+        doc = ReviewDocument(
+            title=WORK[0],
+            sections=(Section(article.text, plain=True),),
+            author=article.author,
+            source=url,
+            headline=article.title,
+            site=article.site,
+            published=article.date,
+        )
+        posts[url] = [
+            [dict(e.to_dict()) for e in m] for m in featured_messages(doc, work, None, "No spoilers")
+        ]
+    return posts
+
+
+# -- the bot processes ----------------------------------------------------------------------------------
+def baseline_client(posts: dict[str, list[list[dict[str, Any]]]], guild_id: int) -> Any:
+    """Build a bare discord.py client whose `/review feature` sends pre-split posts and opens a thread."""
+    import discord
+    from baseline_bot import baseline_intents
+    from discord import app_commands
+
+    class BareReviews(discord.Client):
+        def __init__(self) -> None:
+            super().__init__(intents=baseline_intents(), allowed_mentions=discord.AllowedMentions.none())
+            self.tree = app_commands.CommandTree(self)
+            group = app_commands.Group(name="review", description="Reviews")
+
+            @group.command(name="feature", description="Post a featured review")
+            async def feature(
+                interaction: discord.Interaction, url: str, title: str | None = None, full: bool = False
+            ) -> None:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                channel = interaction.channel
+                assert isinstance(channel, discord.TextChannel)
+                sent = [
+                    await channel.send(embeds=[discord.Embed.from_dict(e) for e in message])
+                    for message in posts[url]
+                ]
+                thread = await sent[0].create_thread(name=f"Review: {WORK[0]} · No spoilers")
+                await thread.send(f"Comments on the review of *{WORK[0]}*. Spoiler scope: **No spoilers**.")
+                await interaction.followup.send(
+                    f"Posted the whole text ({len(sent)} messages).", ephemeral=True
+                )
+
+            self.tree.add_command(group)
+
+        async def setup_hook(self) -> None:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+    return BareReviews()
+
+
+async def serve_bot(args: argparse.Namespace) -> None:
+    """Run one bot against the emulator and report what it stored when asked."""
+    import discord
+    from fakediscord import point_discord_py_at
+
+    collector = LogCollector()
+    logging.getLogger().addHandler(collector)
+    logging.getLogger().setLevel(logging.WARNING)
+    info = json.loads(args.info)
+    point_discord_py_at(info["api_base"], info["gateway_url"])
+    guild_id = int(info["guild_id"])
+    store = None
+    if args.kind == "baseline":
+        client: discord.Client = baseline_client(args.posts_data, guild_id)
+    else:
+        from bot.client import BookClubBot
+        from bot.clock import SystemClock
+        from bot.domain import WorkKind
+        from bot.settings import load_settings
+        from bot.store import Database, NewWork, Store
+
+        db_path = Path(args.db_dir) / "bookclub.sqlite3"
+        env = {"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path), "DEV_GUILD_ID": str(guild_id)}
+        settings = load_settings({**env, "REVIEW_FETCH_ALLOW_PRIVATE": "true"})
+        db = await Database.open(db_path)
+        await db.migrate()
+        store = Store.build(db, SystemClock())
+        await store.catalog.add(guild_id, NewWork(WorkKind.BOOK, *WORK))
+        # Everyone organizes in this club (discord.py puts @everyone, id = guild id, in every member's roles).
+        await store.guilds.update(
+            guild_id, organizer_role_id=guild_id, announcement_channel_id=args.channel_id
+        )
+        client = BookClubBot(settings=settings, store=store)
+
+    async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    client.before_identify_hook = no_wait  # type: ignore[method-assign]
+    client._connection.guild_ready_timeout = 0.05
+    runner = asyncio.create_task(client.start(info["token"]))
+    await asyncio.wait_for(client.wait_until_ready(), 30)
+    print(json.dumps({"event": "ready", **memory_kb()}), flush=True)
+    cpu_before = time.process_time()
+    command = await asyncio.to_thread(sys.stdin.readline)
+    report: dict[str, Any] = {
+        "event": "report",
+        "command": command.strip(),
+        "cpu_s": time.process_time() - cpu_before,
+    }
+    report |= {**memory_kb(), "log_count": collector.count, "log_first": collector.first}
+    if store is not None:
+        row = await store.db.fetch_one(
+            "SELECT COUNT(*) FROM reviews WHERE kind = 'featured' AND thread_id IS NOT NULL"
+        )
+        report["featured_rows"] = int(row[0]) if row else 0
+    print(json.dumps(report), flush=True)
+    await client.close()
+    await asyncio.wait_for(runner, 10)
+    if store is not None:
+        await store.db.close()
+
+
+# -- the orchestrator -----------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """One bot posting every review against a fresh emulator."""
+
+    kind: str
+    repeat: int
+    reviews: int
+    posted: int = 0
+    failures: list[str] = field(default_factory=list)
+    rest_calls: int = 0
+    rest_calls_per_review: float = 0.0
+    rest_by_route: dict[str, int] = field(default_factory=dict)
+    messages_per_review: float = 0.0
+    embeds: int = 0
+    seconds_total: float = 0.0
+    ms_per_review_median: float = 0.0
+    ms_per_review_p90: float = 0.0
+    bot_cpu_s: float = 0.0
+    bot_cpu_ms_per_review: float = 0.0
+    emulator_cpu_s: float = 0.0
+    bot_peak_rss_mb: float = 0.0
+    featured_rows: int | None = None
+    bot_log_warnings: int = 0
+    bot_log_first: list[str] = field(default_factory=list)
+    message_shapes: list[int] = field(default_factory=list)
+
+
+async def serve_pages(pages: dict[str, str]) -> tuple[web.AppRunner, str]:
+    """Serve the blog pages on 127.0.0.1; return the runner and the base URL."""
+
+    async def page(request: web.Request) -> web.Response:
+        html = pages.get(request.path)
+        if html is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/review/{n}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+async def measure(kind: str, repeat: int, urls: list[str], posts_file: Path, args: argparse.Namespace) -> Run:
+    """Start a fresh emulator and one bot, post every review, and count."""
+    run = Run(kind, repeat, len(urls))
+    emulator_cmd = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", "1", "--no-rate-limits"]
+    emulator_cmd += [] if args.validate else ["--no-validate"]
+    emulator = await asyncio.create_subprocess_exec(
+        *emulator_cmd, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT
+    )
+    bot: asyncio.subprocess.Process | None = None
+    try:
+        assert emulator.stdout is not None
+        info = await read_json_line(emulator.stdout, 60, "the emulator")
+        control = info["control"]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(control + "info") as resp:
+                channels = (await resp.json())["channels"]
+            channel_id = next(cid for cid, name in channels.items() if name == "general")
+            with tempfile.TemporaryDirectory(prefix="bench-reviews-") as tmp:
+                bot_cmd = [sys.executable, str(SCRIPT), "_bot", "--kind", kind, "--info", json.dumps(info)]
+                bot_cmd += ["--channel-id", channel_id, "--db-dir", tmp, "--posts", str(posts_file)]
+                bot = await asyncio.create_subprocess_exec(
+                    *bot_cmd,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    env=child_env(),
+                    cwd=ROOT,
+                )
+                assert bot.stdout is not None and bot.stdin is not None
+                ready = await read_json_line(bot.stdout, 60, f"the {kind} bot")
+                async with http.get(control + "requests", params={"since": "0"}) as resp:
+                    before = (await resp.json())["total"]
+                emulator_cpu = cpu_seconds(emulator.pid)
+                timings: list[float] = []
+                started = time.perf_counter()
+                for url in urls:
+                    body = {
+                        "command": "review feature",
+                        "options": {"url": url, "title": WORK[0], "full": True},
+                        "members": 1,
+                        "channel": "general",
+                        "timeout": 10,
+                    }
+                    t0 = time.perf_counter()
+                    async with http.post(control + "slash", json=body) as resp:
+                        result = await resp.json()
+                    timings.append(time.perf_counter() - t0)
+                    if result.get("ok") == 1:
+                        run.posted += 1
+                    else:
+                        run.failures.append(f"{url}: {result.get('errors')}")
+                run.seconds_total = round(time.perf_counter() - started, 2)
+                run.emulator_cpu_s = round(cpu_seconds(emulator.pid) - emulator_cpu, 2)
+                async with http.get(control + "requests", params={"since": str(before)}) as resp:
+                    log = (await resp.json())["requests"]
+                async with http.get(control + "messages", params={"channel": "general"}) as resp:
+                    messages = await resp.json()
+                bot.stdin.write(b"report\n")
+                await bot.stdin.drain()
+                report = await read_json_line(bot.stdout, 60, f"the {kind} bot")
+                await asyncio.wait_for(bot.wait(), 20)
+    finally:
+        if bot is not None:
+            await stop_process(bot)
+        await stop_process(emulator)
+    # Interaction callbacks and follow-ups are the answer to the organizer; the rest are the posts and thread.
+    routes = Counter(f"{e['method']} {e['route']}" for e in log)
+    run.rest_by_route = dict(routes.most_common())
+    run.rest_calls = sum(routes.values())
+    run.rest_calls_per_review = round(run.rest_calls / max(1, len(urls)), 2)
+    posted = [m for m in messages if m.get("embeds")]
+    run.message_shapes = [len(m["embeds"]) for m in posted]
+    run.embeds = sum(run.message_shapes)
+    run.messages_per_review = round(len(posted) / max(1, len(urls)), 2)
+    ordered = sorted(timings)
+    run.ms_per_review_median = round(statistics.median(ordered) * 1000, 1)
+    run.ms_per_review_p90 = round(ordered[max(0, int(len(ordered) * 0.9) - 1)] * 1000, 1)
+    run.bot_cpu_s = round(report["cpu_s"], 2)
+    run.bot_cpu_ms_per_review = round(report["cpu_s"] * 1000 / max(1, len(urls)), 1)
+    run.bot_peak_rss_mb = round(report["peak_rss_kb"] / 1024, 1)
+    run.featured_rows = report.get("featured_rows")
+    run.bot_log_warnings = report["log_count"]
+    run.bot_log_first = report["log_first"]
+    run.bot_peak_rss_mb = max(run.bot_peak_rss_mb, round(ready["peak_rss_kb"] / 1024, 1))
+    return run
+
+
+def problems_of(runs: list[Run]) -> list[str]:
+    """Return lost work: unanswered reviews, posts that differ between the bots, rows missing in SQLite."""
+    problems = []
+    for run in runs:
+        if run.posted != run.reviews:
+            problems.append(
+                f"{run.kind} #{run.repeat}: {run.reviews - run.posted} reviews not posted {run.failures[:3]}"
+            )
+        if run.kind == "bookclub" and run.featured_rows != run.reviews:
+            problems.append(
+                f"bookclub #{run.repeat}: {run.featured_rows} featured reviews stored, not {run.reviews}"
+            )
+    for repeat in {r.repeat for r in runs}:
+        pair = {r.kind: r for r in runs if r.repeat == repeat}
+        if len(pair) == 2 and pair["baseline"].message_shapes != pair["bookclub"].message_shapes:
+            problems.append(f"#{repeat}: the bots posted different messages (embeds per message differ)")
+    return problems
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 2) if b else None
+
+
+async def orchestrate(args: argparse.Namespace) -> int:
+    """Serve the pages, measure both bots, print a table and write the JSON; return the exit code."""
+    import discord
+
+    started = datetime.now(UTC)
+    pages, sizes = build_pages(args.reviews, args.seed)
+    runner, base = await serve_pages(pages)
+    runs: list[Run] = []
+    try:
+        posts = await asyncio.to_thread(pre_split, pages, base)
+        with tempfile.TemporaryDirectory(prefix="bench-reviews-posts-") as tmp:
+            posts_file = Path(tmp) / "posts.json"
+            posts_file.write_text(json.dumps(posts), encoding="utf-8")
+            urls = [base + path for path in pages]
+            for repeat in range(1, args.repeat + 1):
+                for kind in KINDS:
+                    run = await measure(kind, repeat, urls, posts_file, args)
+                    runs.append(run)
+                    print(
+                        f"[{kind} #{repeat}] posted {run.posted}/{run.reviews}, {run.rest_calls_per_review} REST calls "
+                        f"and {run.messages_per_review} messages per review, median {run.ms_per_review_median} ms",
+                        flush=True,
+                    )
+    finally:
+        await runner.cleanup()
+    by_kind = {k: [r for r in runs if r.kind == k] for k in KINDS}
+
+    def median_of(kind: str, name: str) -> float:
+        return float(statistics.median(getattr(r, name) for r in by_kind[kind]))
+
+    summary = {
+        name: {
+            "baseline": median_of("baseline", name),
+            "bookclub": median_of("bookclub", name),
+            "ratio": ratio(median_of("bookclub", name), median_of("baseline", name)),
+        }
+        for name in (
+            "rest_calls_per_review",
+            "ms_per_review_median",
+            "ms_per_review_p90",
+            "bot_cpu_ms_per_review",
+        )
+    }
+    problems = problems_of(runs)
+    print()
+    print(
+        f"{args.reviews} reviews of {min(sizes):,}-{max(sizes):,} characters (article text), rate limits off"
+    )
+    print(f"{'':28}{'baseline':>12}{'bookclub':>12}{'ratio':>8}")
+    for name, values in summary.items():
+        print(f"{name:28}{values['baseline']:>12}{values['bookclub']:>12}{values['ratio'] or '-':>8}")
+    result = {
+        "benchmark": "reviews_post",
+        "command": " ".join([".venv/bin/python", "bench/reviews_post.py", *sys.argv[1:]]),
+        "started_at": started.isoformat(),
+        "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "discord.py": discord.__version__,
+            "platform": platform.platform(),
+        },
+        "params": {
+            "reviews": args.reviews,
+            "repeat": args.repeat,
+            "seed": args.seed,
+            "validate": args.validate,
+        },
+        "runs": [asdict(r) for r in runs],
+        "summary": summary,
+        "ok": not problems,
+        "problems": problems,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    for problem in problems:
+        print(f"FAIL: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the orchestrator (or, internally, one bot process)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reviews", type=int, default=100, help="featured reviews to post (default 100)")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements of each bot (default 1)")
+    parser.add_argument("--seed", type=int, default=7, help="seed for the generated reviews")
+    parser.add_argument(
+        "--validate", action="store_true", help="let the emulator check every payload (slower)"
+    )
+    sub = parser.add_subparsers(dest="role")
+    child = sub.add_parser("_bot", help=argparse.SUPPRESS)
+    child.add_argument("--kind", choices=KINDS, required=True)
+    child.add_argument("--info", required=True)
+    child.add_argument("--channel-id", type=int, required=True)
+    child.add_argument("--db-dir", required=True)
+    child.add_argument("--posts", required=True)
+    args = parser.parse_args(argv)
+    if args.role == "_bot":
+        args.posts_data = json.loads(Path(args.posts).read_text(encoding="utf-8"))
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_bot(args))
+        return 0
+    if args.reviews < 1 or args.repeat < 1:
+        parser.error("--reviews and --repeat must be positive")
+    return asyncio.run(orchestrate(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""Fetching a web page for a featured review, guarded against reaching what it should not.
+
+Every hop (the first request and each redirect) is checked the same way: an http(s) URL; a host whose
+every DNS answer is a public address (unless private addresses are allowed by a setting); then a
+connection to exactly the address that was checked, with no second DNS lookup (a pinned resolver),
+while the Host header and TLS server name stay the URL's own. Responses must be HTML or plain text,
+within a size limit counted while streaming, within a time limit, and within a number of redirects.
+Each refusal says why in words an organizer can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+log = logging.getLogger(__name__)
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""Return the IP addresses a host name resolves to."""
+Route = Callable[[str, int], tuple[str, int]]
+"""Return where to open the socket for a vetted (address, port); the identity outside tests."""
+
+TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+USER_AGENT = "bookclub-bot (featured review fetcher)"
+
+
+class FetchRefused(Exception):
+    """A URL that was not (or could not be) fetched; `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """How much a fetch may cost."""
+
+    max_bytes: int = 2 * 1024 * 1024
+    timeout: float = 15.0
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A page as fetched: its final URL, media type and decoded text."""
+
+    url: str
+    content_type: str
+    text: str
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve a host name with the system's resolver, off the event loop."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _identity(address: str, port: int) -> tuple[str, int]:
+    return address, port
+
+
+def address_problem(address: str) -> str | None:
+    """Return why an address must not be fetched from (e.g. "a loopback address"), or None if public."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "a loopback address (this machine)"
+    if ip.is_link_local:
+        return "a link-local address (such as a cloud metadata service)"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_private:
+        return "a private network address"
+    if ip.is_reserved or not ip.is_global:
+        return "a reserved address"
+    return None
+
+
+class _PinnedResolver(AbstractResolver):
+    """Answers for exactly one host with the one address that was checked; refuses any other name."""
+
+    def __init__(self, host: str, address: str, port: int) -> None:
+        self._host = host
+        self._address = address
+        self._port = port
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """Return the pinned address for the pinned host."""
+        if host != self._host:
+            raise OSError(f"refusing to resolve unexpected host {host!r}")
+        ip = ipaddress.ip_address(self._address)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=self._address,
+                port=self._port,
+                family=socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class GuardedFetcher:
+    """Fetch one web page at a time under the rules in the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        limits: FetchLimits | None = None,
+        resolver: Resolver = system_resolver,
+        route: Route = _identity,
+    ) -> None:
+        self.allow_private = allow_private
+        self.limits = limits or FetchLimits()
+        self._resolve = resolver
+        self._route = route
+
+    async def fetch(self, url: str) -> FetchedPage:
+        """Fetch a page following redirects hop by hop; raise FetchRefused with the reason."""
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                return await self._follow(url)
+        except TimeoutError:
+            raise FetchRefused(
+                f"The page took longer than {self.limits.timeout:g} s to arrive, so I gave up."
+            ) from None
+
+    async def _follow(self, url: str) -> FetchedPage:
+        current = url
+        for hop in range(self.limits.max_redirects + 1):
+            host, port, address = await self._vet(current, redirected=hop > 0)
+            page_or_next = await self._request(current, host, port, address)
+            if isinstance(page_or_next, FetchedPage):
+                return page_or_next
+            current = page_or_next
+        raise FetchRefused(f"The link redirects more than {self.limits.max_redirects} times, so I stopped.")
+
+    async def _vet(self, url: str, *, redirected: bool) -> tuple[str, int, str]:
+        """Check a URL and its DNS answers; return (host, port, the one address to connect to)."""
+        where = "It redirects to" if redirected else "The link is"  # starts each refusal about the URL
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchRefused(f"{where} not a valid URL.") from None
+        if parts.scheme not in ("http", "https"):
+            raise FetchRefused(
+                f"{where} a `{parts.scheme or 'schemeless'}` link; only http and https pages are fetched."
+            )
+        host = parts.hostname
+        if not host:
+            raise FetchRefused(f"{where} a URL without a host name.")
+        if parts.username or parts.password:
+            raise FetchRefused("Links with a user name or password in them are not fetched.")
+        try:
+            ipaddress.ip_address(host)
+            addresses = [host]
+        except ValueError:
+            try:
+                addresses = await self._resolve(host, port)
+            except OSError:
+                addresses = []
+            if not addresses:
+                raise FetchRefused(
+                    f"I could not find the site `{host}` (its name does not resolve)."
+                ) from None
+        if not self.allow_private:
+            for address in addresses:
+                problem = address_problem(address)
+                if problem is not None:
+                    subject = f"`{host}` is" if address == host else f"`{host}` resolves to"
+                    prefix = (
+                        "It redirects somewhere I won't fetch from"
+                        if redirected
+                        else "I won't fetch that link"
+                    )
+                    raise FetchRefused(f"{prefix}: {subject} {problem} ({address}).")
+        return host, port, addresses[0]
+
+    async def _request(self, url: str, host: str, port: int, address: str) -> FetchedPage | str:
+        """Make one request to the vetted address; return the page or the next URL to vet."""
+        target, target_port = self._route(address, port)
+        connector = aiohttp.TCPConnector(
+            resolver=_PinnedResolver(host, target, target_port), use_dns_cache=False, force_close=True
+        )
+        # The URL keeps its host name, so the Host header and TLS server name are the site's own, while the
+        # pinned resolver makes the socket go to the vetted address only.
+        headers = {"User-Agent": USER_AGENT, "Accept": "text/html, application/xhtml+xml, text/plain;q=0.8"}
+        try:
+            async with (
+                aiohttp.ClientSession(connector=connector, trust_env=False) as session,
+                session.get(url, allow_redirects=False, headers=headers) as response,
+            ):
+                if response.status in (301, 302, 303, 307, 308):
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise FetchRefused(
+                            f"The site answered a redirect ({response.status}) without saying where to."
+                        )
+                    return urljoin(url, location)
+                if response.status >= 400:
+                    raise FetchRefused(
+                        f"The site answered {response.status} {response.reason or ''}".rstrip() + "."
+                    )
+                media = (response.content_type or "").lower()
+                if media not in TEXT_TYPES:
+                    kind = "a PDF" if media == "application/pdf" else f"`{media or 'unknown'}` content"
+                    raise FetchRefused(
+                        f"The link leads to {kind}, not a web page; only HTML or plain text is read."
+                    )
+                limit = self.limits.max_bytes
+                if response.content_length is not None and response.content_length > limit:
+                    raise FetchRefused(
+                        f"The page is {response.content_length / 1_048_576:.1f} MB; I read at most {limit // 1_048_576} MB."
+                    )
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        raise FetchRefused(
+                            f"The page is larger than {limit // 1_048_576} MB, so I stopped reading it."
+                        )
+                charset = response.charset or "utf-8"
+                try:
+                    text = bytes(body).decode(charset, errors="replace")
+                except LookupError:
+                    text = bytes(body).decode("utf-8", errors="replace")
+                return FetchedPage(url=str(response.url), content_type=media, text=text)
+        except aiohttp.ClientConnectorError:
+            raise FetchRefused(f"I could not connect to `{host}`.") from None
+        except aiohttp.ClientError as exc:
+            raise FetchRefused(f"Fetching from `{host}` failed ({type(exc).__name__}).") from None

@@ -1,0 +1,285 @@
+"""Scheduled discussions: their state machine, Discord ids, reminder settings and opt-outs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.clock import Clock
+from bot.spoilers import Scope, scope_from_str, scope_to_str
+from bot.store.db import Database
+
+DiscussionState = Literal["scheduled", "opening", "open", "closed", "cancelled"]
+DiscussionMode = Literal["tagged", "gated"]
+
+# Minutes before the opening; Discord-style "24 h and 1 h before" unless the club says otherwise.
+DEFAULT_REMINDER_OFFSETS: tuple[int, ...] = (24 * 60, 60)
+# Still to happen, or happening: what `/discussion list` shows and what a status change can unlock.
+ACTIVE_STATES: tuple[DiscussionState, ...] = ("scheduled", "opening", "open")
+
+
+@dataclass(frozen=True)
+class NewDiscussion:
+    """A discussion to schedule."""
+
+    work_id: int
+    scope: Scope
+    title: str
+    opens_at: datetime
+    closes_at: datetime
+    questions: tuple[str, ...] = ()
+    created_by: int | None = None
+
+
+@dataclass(frozen=True)
+class Discussion:
+    """One scheduled, open or finished discussion."""
+
+    id: int
+    guild_id: int
+    work_id: int | None
+    scope: Scope
+    title: str
+    questions: tuple[str, ...]
+    opens_at: datetime
+    closes_at: datetime
+    channel_id: int | None
+    thread_id: int | None
+    event_id: int | None
+    mode: DiscussionMode | None
+    state: DiscussionState
+    created_by: int | None
+
+
+def _from_row(row: sqlite3.Row) -> Discussion:
+    return Discussion(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        work_id=row["work_id"],
+        scope=scope_from_str(row["spoiler_scope"]),
+        title=row["title"],
+        questions=tuple(json.loads(row["questions"])),
+        opens_at=datetime.fromisoformat(row["opens_at"]),
+        closes_at=datetime.fromisoformat(row["closes_at"]),
+        channel_id=row["channel_id"],
+        thread_id=row["thread_id"],
+        event_id=row["event_id"],
+        mode=row["mode"],
+        state=row["state"],
+        created_by=row["created_by"],
+    )
+
+
+class DiscussionRepository:
+    """Read and move discussions through their states; every transition names the state it expects."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def _now(self) -> str:
+        return self._clock.now().isoformat()
+
+    async def create_many(self, guild_id: int, items: Sequence[NewDiscussion]) -> list[Discussion]:
+        """Schedule several discussions all or nothing (a reading plan); return them in order."""
+        now = self._now()
+        ids = []
+        async with self._db.transaction() as tx:
+            for item in items:
+                ids.append(
+                    await tx.insert(
+                        "INSERT INTO discussions (guild_id, work_id, spoiler_scope, title, questions, opens_at,"
+                        " closes_at, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            guild_id,
+                            item.work_id,
+                            scope_to_str(item.scope),
+                            item.title,
+                            json.dumps(list(item.questions)),
+                            item.opens_at.isoformat(),
+                            item.closes_at.isoformat(),
+                            item.created_by,
+                            now,
+                            now,
+                        ),
+                    )
+                )
+        found = [await self.get(guild_id, i) for i in ids]
+        return [d for d in found if d is not None]
+
+    async def create(self, guild_id: int, item: NewDiscussion) -> Discussion:
+        """Schedule one discussion."""
+        return (await self.create_many(guild_id, [item]))[0]
+
+    async def get(self, guild_id: int, discussion_id: int) -> Discussion | None:
+        """Return a guild's discussion by id."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
+        )
+        return _from_row(row) if row else None
+
+    async def find(self, discussion_id: int) -> Discussion | None:
+        """Return a discussion by id alone (a button in a DM carries no guild)."""
+        row = await self._db.fetch_one("SELECT * FROM discussions WHERE id = ?", (discussion_id,))
+        return _from_row(row) if row else None
+
+    async def delete(self, guild_id: int, discussion_id: int) -> None:
+        """Remove a discussion whose scheduling failed half-way (nothing else refers to it yet)."""
+        await self._db.execute_atomic(
+            "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
+        )
+
+    async def by_thread(self, guild_id: int, thread_id: int) -> Discussion | None:
+        """Return the guild's discussion held in a thread, or None for any other thread."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM discussions WHERE guild_id = ? AND thread_id = ?", (guild_id, thread_id)
+        )
+        return _from_row(row) if row else None
+
+    async def active(self, guild_id: int) -> list[Discussion]:
+        """Return the guild's scheduled and open discussions, soonest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND state IN ('scheduled', 'opening', 'open')"
+            " ORDER BY opens_at, id",
+            (guild_id,),
+        )
+        return [_from_row(r) for r in rows]
+
+    async def active_for_work(self, guild_id: int, work_id: int) -> list[Discussion]:
+        """Return a work's scheduled and open discussions (removing the work deletes them)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND work_id = ?"
+            " AND state IN ('scheduled', 'opening', 'open') ORDER BY id",
+            (guild_id, work_id),
+        )
+        return [_from_row(r) for r in rows]
+
+    async def open_gated(self, guild_id: int) -> list[Discussion]:
+        """Return the guild's open gated discussions (a status change may let a member in)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND state = 'open' AND mode = 'gated' ORDER BY id",
+            (guild_id,),
+        )
+        return [_from_row(r) for r in rows]
+
+    async def _move(
+        self, discussion_id: int, states: Sequence[str], sets: str, params: Sequence[object]
+    ) -> bool:
+        marks = ", ".join("?" for _ in states)
+        changed = await self._db.execute_atomic(
+            f"UPDATE discussions SET {sets}, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
+            (*params, self._now(), discussion_id, *states),
+        )
+        return changed == 1
+
+    async def reschedule(self, discussion_id: int, opens_at: datetime, closes_at: datetime) -> bool:
+        """Move a scheduled discussion; return False if it already opened or ended."""
+        return await self._move(
+            discussion_id,
+            ("scheduled",),
+            "opens_at = ?, closes_at = ?",
+            (opens_at.isoformat(), closes_at.isoformat()),
+        )
+
+    async def set_closes_at(self, discussion_id: int, closes_at: datetime) -> bool:
+        """Change when an open (or scheduled) discussion ends."""
+        return await self._move(discussion_id, ACTIVE_STATES, "closes_at = ?", (closes_at.isoformat(),))
+
+    async def set_opens_at(self, discussion_id: int, opens_at: datetime) -> bool:
+        """Record that a discussion opened early (`open-now`)."""
+        return await self._move(
+            discussion_id, ("scheduled", "opening"), "opens_at = ?", (opens_at.isoformat(),)
+        )
+
+    async def set_event(self, discussion_id: int, event_id: int | None) -> None:
+        """Remember the Discord scheduled event that mirrors the discussion."""
+        await self._db.execute_atomic(
+            "UPDATE discussions SET event_id = ?, updated_at = ? WHERE id = ?",
+            (event_id, self._now(), discussion_id),
+        )
+
+    async def start_opening(self, discussion_id: int, channel_id: int, mode: DiscussionMode) -> bool:
+        """Record that the thread is about to be made (before any Discord call), fixing channel and mode."""
+        return await self._move(
+            discussion_id, ("scheduled",), "state = 'opening', channel_id = ?, mode = ?", (channel_id, mode)
+        )
+
+    async def record_thread(self, discussion_id: int, thread_id: int) -> None:
+        """Remember the thread as soon as Discord made it, before its first message and members."""
+        await self._db.execute_atomic(
+            "UPDATE discussions SET thread_id = ?, updated_at = ? WHERE id = ? AND state = 'opening'",
+            (thread_id, self._now(), discussion_id),
+        )
+
+    async def mark_open(self, discussion_id: int, thread_id: int) -> bool:
+        """Record that the thread exists and the discussion is open."""
+        return await self._move(discussion_id, ("opening",), "state = 'open', thread_id = ?", (thread_id,))
+
+    async def mark_closed(self, discussion_id: int) -> bool:
+        """Record that the discussion ended (from open, or from scheduled/opening when closed early)."""
+        return await self._move(discussion_id, ACTIVE_STATES, "state = 'closed'", ())
+
+    async def mark_cancelled(self, discussion_id: int) -> bool:
+        """Record that a discussion that had not opened will not happen."""
+        return await self._move(discussion_id, ("scheduled", "opening"), "state = 'cancelled'", ())
+
+    # -- reminders ---------------------------------------------------------------------------------
+
+    async def claim_reminder(self, discussion_id: int, minutes: int) -> bool:
+        """Claim the right to send one reminder; False if it was already sent (at most once, by design)."""
+        changed = await self._db.execute_atomic(
+            "INSERT INTO discussion_reminders_sent (discussion_id, minutes, sent_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (discussion_id, minutes, self._now()),
+        )
+        return changed == 1
+
+    async def forget_reminders(self, discussion_id: int) -> None:
+        """Let a rescheduled discussion's reminders go out again for its new time."""
+        await self._db.execute_atomic(
+            "DELETE FROM discussion_reminders_sent WHERE discussion_id = ?", (discussion_id,)
+        )
+
+    async def reminder_offsets(self, guild_id: int) -> tuple[int, ...]:
+        """Return the club's reminder offsets in minutes before opening, largest first."""
+        row = await self._db.fetch_one(
+            "SELECT offsets FROM discussion_reminder_settings WHERE guild_id = ?", (guild_id,)
+        )
+        if row is None:
+            return DEFAULT_REMINDER_OFFSETS
+        return tuple(int(m) for m in json.loads(row["offsets"]))
+
+    async def set_reminder_offsets(self, guild_id: int, offsets: Sequence[int]) -> tuple[int, ...]:
+        """Set the club's reminder offsets (empty: no reminders); return them largest first."""
+        ordered = tuple(sorted(set(offsets), reverse=True))
+        await self._db.execute_atomic(
+            "INSERT INTO discussion_reminder_settings (guild_id, offsets, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET offsets = excluded.offsets, updated_at = excluded.updated_at",
+            (guild_id, json.dumps(list(ordered)), self._now()),
+        )
+        return ordered
+
+    async def set_reminders_off(self, guild_id: int, user_id: int, off: bool) -> None:
+        """Turn a member's discussion reminders off (or back on) in a club."""
+        if off:
+            await self._db.execute_atomic(
+                "INSERT INTO discussion_reminder_optouts (guild_id, user_id, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (guild_id, user_id, self._now()),
+            )
+        else:
+            await self._db.execute_atomic(
+                "DELETE FROM discussion_reminder_optouts WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+
+    async def reminders_off(self, guild_id: int) -> set[int]:
+        """Return the members of a club who turned reminders off."""
+        rows = await self._db.fetch_all(
+            "SELECT user_id FROM discussion_reminder_optouts WHERE guild_id = ?", (guild_id,)
+        )
+        return {r["user_id"] for r in rows}

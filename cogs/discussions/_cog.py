@@ -1,0 +1,471 @@
+"""The `/discussion` commands (organizers, except `list` and `reminders`) and the scheduler's handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ensure_organizer
+from bot.discussions import DEFAULT_MINUTES, mode_label, render
+from bot.discussions.join import JoinButton
+from bot.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
+from bot.discussions.service import check_events_permission
+from bot.domain import Work, WorkKind
+from bot.errors import NotFound, UserError
+from bot.lookup import choices_for, italic, pick_work, work_label
+from bot.replies import fit_list, reply
+from bot.spoilers import describe_scope, scope_to_str
+from bot.store import Discussion, NewDiscussion
+from bot.text import shorten, strip_mentions
+from bot.when import format_when, parse_when, warm_up
+from cogs.discussions._scopes import SCOPE_KINDS, adaptation_of, build_scope, plan_sessions
+from cogs.discussions._shield import context_menu
+from cogs.discussions._views import PlanButton
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTIONS = 10
+MAX_QUESTION_LENGTH = 300
+
+
+def parse_questions(text: str | None) -> tuple[str, ...]:
+    """Split `;`-separated questions, or explain the limits."""
+    if not text:
+        return ()
+    # No mention survives: in a private thread, writing a member's mention would add them to it.
+    questions = tuple(strip_mentions(q).strip() for q in text.split(";") if strip_mentions(q).strip())
+    if len(questions) > MAX_QUESTIONS:
+        raise UserError(f"Give at most {MAX_QUESTIONS} questions, separated by `;`.")
+    if any(len(q) > MAX_QUESTION_LENGTH for q in questions):
+        raise UserError(f"Keep each question under {MAX_QUESTION_LENGTH} characters.")
+    return questions
+
+
+def parse_offsets(text: str) -> list[int]:
+    """Read reminder times such as "24h, 1h, 30m" (or "none") as minutes before the opening."""
+    cleaned = text.strip().lower()
+    if cleaned in ("none", "off", "0"):
+        return []
+    minutes = []
+    for part in cleaned.replace(" ", "").split(","):
+        unit = part[-1:] if part[-1:] in ("d", "h", "m") else ""
+        number = part[: -len(unit)] if unit else part
+        if not number.isdigit() or not unit or int(number) == 0:
+            raise UserError("Give reminder times like `24h, 1h` or `2d, 30m` (or `none`).")
+        value = int(number) * {"d": 1440, "h": 60, "m": 1}[unit]
+        if value > 14 * 1440:
+            raise UserError("A reminder can be at most 14 days before a discussion.")
+        minutes.append(value)
+    if len(minutes) > 5:
+        raise UserError("Set at most 5 reminder times.")
+    return minutes
+
+
+def describe_offsets(minutes: tuple[int, ...]) -> str:
+    """Render offsets as "24 h and 1 h before"."""
+    if not minutes:
+        return "no reminders"
+
+    def one(m: int) -> str:
+        if m % 1440 == 0:
+            return f"{m // 1440} d"
+        return f"{m // 60} h" if m % 60 == 0 else f"{m} min"
+
+    return " and ".join(one(m) for m in minutes) + " before"
+
+
+@app_commands.guild_only()
+class DiscussionCog(
+    commands.GroupCog, group_name="discussion", group_description="Spoiler-safe discussion threads"
+):
+    """Scheduled discussions."""
+
+    def __init__(self, bot: BookClubBot) -> None:
+        self.bot = bot
+        self.store = bot.store
+        self.service = bot.discussions
+        self.runner = self.service.runner
+        self.hide_menu = context_menu()
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        """Register buttons, timers and the status hook; load the date parser off the event loop."""
+        self.bot.add_dynamic_items(JoinButton, PlanButton)
+        self.bot.tree.add_command(self.hide_menu)
+        self.bot.scheduler.on(OPEN, self.runner.open_from_timer, late="run")
+        self.bot.scheduler.on(CLOSE, self.runner.close_from_timer, late="run")
+        self.bot.scheduler.on(REMIND, self.runner.remind, late="skip")
+        self.store.statuses.listeners.append(self.runner.status_changed)
+        await asyncio.to_thread(warm_up)
+
+    async def cog_unload(self) -> None:
+        """Undo `cog_load`."""
+        self.bot.remove_dynamic_items(JoinButton, PlanButton)
+        self.bot.tree.remove_command(self.hide_menu.name, type=self.hide_menu.type)
+        for event in (OPEN, CLOSE, REMIND):
+            self.bot.scheduler.off(event)
+        if self.runner.status_changed in self.store.statuses.listeners:
+            self.store.statuses.listeners.remove(self.runner.status_changed)
+        await self.runner.drain()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    async def _discussion(self, guild_id: int, discussion_id: int) -> Discussion:
+        d = await self.store.discussions.get(guild_id, discussion_id)
+        if d is None:
+            raise NotFound(f"No discussion `{discussion_id}` here: see `/discussion list`.")
+        return d
+
+    async def _main_work(self, guild_id: int, works: dict[int, Work], title: str | None, kind: str) -> Work:
+        if title:
+            # A book scope means the book even when its film shares the title.
+            return pick_work(
+                works,
+                title,
+                None if kind == "screen" else [WorkKind.BOOK],
+                what="book" if kind != "screen" else "title",
+            )
+        return await self.bot.discussions.current_work(guild_id, works, kind)
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    @app_commands.command(name="schedule", description="Schedule a spoiler-scoped discussion (organizers)")
+    @app_commands.describe(
+        when="When it opens, in the club's time zone: 'next Friday 7pm', '2026-12-04 19:30' or a <t:…> timestamp",
+        scope="What the discussion may spoil",
+        up_to="Chapter, part or episode number, for scopes that stop part-way",
+        title="The book (or film) to discuss; default: the club's current one",
+        adaptation="The film or series, for book vs film (default: the book's only adaptation)",
+        duration="How long it stays open, in minutes (default 90)",
+        questions="Discussion questions, separated by ';' (shown behind spoiler tags)",
+    )
+    @app_commands.choices(scope=[app_commands.Choice(name=v, value=k) for k, v in SCOPE_KINDS.items()])
+    async def schedule(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        when: app_commands.Range[str, 1, 100],
+        scope: app_commands.Choice[str],
+        up_to: app_commands.Range[int, 1, 10000] | None = None,
+        title: app_commands.Range[str, 1, 200] | None = None,
+        adaptation: app_commands.Range[str, 1, 200] | None = None,
+        duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
+        questions: app_commands.Range[str, 1, 1500] | None = None,
+    ) -> None:
+        """Validate everything, then store the discussion, its event and its timers."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        guild = interaction.guild
+        settings = await self.store.guilds.get(guild.id)
+        channel = discussion_channel(guild, settings)
+        check_events_permission(guild)
+        works = await self.store.catalog.works(guild.id)
+        main = await self._main_work(guild.id, works, title, scope.value)
+        screen: Work | None = None
+        if adaptation:
+            screen = pick_work(works, adaptation, [WorkKind.FILM, WorkKind.SERIES], what="film or series")
+        elif main.kind is WorkKind.BOOK:
+            current = works.get(settings.current_adaptation_id or 0)
+            screen = current if current and current.adapts_work_id == main.id else adaptation_of(works, main)
+        spoiler_scope, work = build_scope(scope.value, main, screen, up_to)
+        opens_at = parse_when(when, settings.timezone, self.bot.clock.now())
+        item = NewDiscussion(
+            work_id=work.id,
+            scope=spoiler_scope,
+            title=work.title,
+            opens_at=opens_at,
+            closes_at=opens_at + timedelta(minutes=duration),
+            questions=parse_questions(questions),
+            created_by=interaction.user.id,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        (d,) = await self.service.create(guild, [item])
+        log.info("Discussion %s scheduled in guild %s: %s", d.id, guild.id, scope_to_str(d.scope))
+        await reply(interaction, self.service.confirmation(d, works, settings, channel))
+
+    @schedule.autocomplete("title")
+    async def title_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest catalog titles."""
+        assert interaction.guild_id is not None
+        return choices_for(await self.store.catalog.works(interaction.guild_id), current)
+
+    @schedule.autocomplete("adaptation")
+    async def adaptation_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest films and series."""
+        assert interaction.guild_id is not None
+        works = await self.store.catalog.works(interaction.guild_id)
+        return choices_for(works, current, [WorkKind.FILM, WorkKind.SERIES])
+
+    @app_commands.command(name="list", description="Show upcoming and open discussions")
+    async def list_discussions(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """List the club's scheduled and open discussions."""
+        assert interaction.guild_id is not None
+        found = await self.store.discussions.active(interaction.guild_id)
+        if not found:
+            await reply(
+                interaction,
+                "No discussions are scheduled. Organizers can add one with `/discussion schedule`.",
+            )
+            return
+        works = await self.store.catalog.works(interaction.guild_id)
+        embed = discord.Embed(
+            title="Discussions", description=fit_list([render.list_line(d, works) for d in found])
+        )
+        await reply(interaction, embed=embed)
+
+    async def _pick_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        assert interaction.guild_id is not None
+        works = await self.store.catalog.works(interaction.guild_id)
+        out = []
+        for d in await self.store.discussions.active(interaction.guild_id):
+            when = d.opens_at.strftime("%Y-%m-%d %H:%M UTC")
+            name = shorten(f"{d.id}: {describe_scope(d.scope, works)} ({d.state}, {when})", 100)
+            if current.strip().lower() in name.lower():
+                out.append(app_commands.Choice(name=name, value=d.id))
+        return out[:25]
+
+    @app_commands.command(
+        name="reschedule", description="Move a discussion that has not opened yet (organizers)"
+    )
+    @app_commands.describe(
+        discussion="The discussion to move",
+        when="Its new start",
+        duration="New length in minutes (default: unchanged)",
+    )
+    async def reschedule(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        discussion: int,
+        when: app_commands.Range[str, 1, 100],
+        duration: app_commands.Range[int, 15, 10080] | None = None,
+    ) -> None:
+        """Move the discussion, its reminders and its event."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        d = await self._discussion(interaction.guild.id, discussion)
+        if d.state != "scheduled":
+            raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be moved.")
+        settings = await self.store.guilds.get(interaction.guild.id)
+        opens_at = parse_when(when, settings.timezone, self.bot.clock.now())
+        length = timedelta(minutes=duration) if duration else d.closes_at - d.opens_at
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not await self.store.discussions.reschedule(d.id, opens_at, opens_at + length):
+            raise UserError(f"Discussion `{d.id}` opened meanwhile: it can no longer be moved.")
+        await self.store.discussions.forget_reminders(d.id)
+        moved = await self._discussion(interaction.guild.id, d.id)
+        await self.runner.schedule_timers(moved)
+        await self.runner.move_event(interaction.guild, moved)
+        works = await self.store.catalog.works(interaction.guild.id)
+        await reply(
+            interaction,
+            f"Moved discussion `{d.id}` of {render.scope_line(moved, works)}: opens {format_when(moved.opens_at)}, "
+            f"closes {format_when(moved.closes_at)}.",
+        )
+
+    @app_commands.command(name="cancel", description="Call off a discussion (organizers)")
+    @app_commands.describe(discussion="The discussion to call off")
+    async def cancel(self, interaction: discord.Interaction[BookClubBot], discussion: int) -> None:
+        """Cancel before it opens (its event is cancelled) or close it early (its event completes)."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        d = await self._discussion(interaction.guild.id, discussion)
+        if d.state in ("closed", "cancelled"):
+            raise UserError(f"Discussion `{d.id}` is already {d.state}.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        done = await self.runner.cancel(interaction.guild, d)
+        state = done.state if done else "gone"
+        await reply(interaction, f"Discussion `{d.id}` is now {state}.")
+
+    @app_commands.command(name="close", description="End an open discussion now (organizers)")
+    @app_commands.describe(discussion="The open discussion to end")
+    async def close(self, interaction: discord.Interaction[BookClubBot], discussion: int) -> None:
+        """Archive and lock the thread now."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        d = await self._discussion(interaction.guild.id, discussion)
+        if d.state != "open":
+            raise UserError(
+                f"Discussion `{d.id}` is {d.state}, not open: use `/discussion cancel` for one that has not opened."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.runner.close(interaction.guild.id, d.id)
+        await reply(interaction, f"Discussion `{d.id}` is closed: its thread is archived and locked.")
+
+    @app_commands.command(name="open-now", description="Open a scheduled discussion right away (organizers)")
+    @app_commands.describe(discussion="The scheduled discussion to open now")
+    async def open_now(self, interaction: discord.Interaction[BookClubBot], discussion: int) -> None:
+        """Open the thread now, keeping the end time (or the same length from now if that has passed)."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        guild = interaction.guild
+        d = await self._discussion(guild.id, discussion)
+        if d.state != "scheduled":
+            raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be opened early.")
+        discussion_channel(guild, await self.store.guilds.get(guild.id))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.clock.now()
+        await self.runner.cancel_timers(d, keep_close=True)
+        await self.store.discussions.set_opens_at(d.id, now)
+        opened = await self.runner.open(guild.id, d.id)
+        await reply(
+            interaction,
+            f"Discussion `{d.id}` is open in <#{opened.thread_id}> until {format_when(opened.closes_at)}.",
+        )
+
+    for _command in (reschedule, cancel, close, open_now):
+        _command.autocomplete("discussion")(_pick_autocomplete)
+    del _command
+
+    @app_commands.command(name="plan", description="Split a book into several discussions (organizers)")
+    @app_commands.describe(
+        sessions="How many discussions",
+        first="When the first one opens, e.g. 'next Friday 7pm'",
+        every="Days between sessions (default 7)",
+        by="Split by chapters (evenly) or by the book's named parts",
+        book="The book; default: the club's current book",
+        duration="How long each stays open, in minutes (default 90)",
+    )
+    @app_commands.choices(
+        by=[
+            app_commands.Choice(name="chapters", value="ch"),
+            app_commands.Choice(name="named parts", value="pt"),
+        ]
+    )
+    async def plan(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        sessions: app_commands.Range[int, 2, 12],
+        first: app_commands.Range[str, 1, 100],
+        every: app_commands.Range[int, 1, 60] = 7,
+        by: app_commands.Choice[str] | None = None,
+        book: app_commands.Range[str, 1, 200] | None = None,
+        duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
+    ) -> None:
+        """Show the plan with a button that schedules all of it."""
+        await ensure_organizer(interaction)
+        assert interaction.guild is not None
+        guild = interaction.guild
+        settings = await self.store.guilds.get(guild.id)
+        channel = discussion_channel(guild, settings)
+        check_events_permission(guild)
+        works = await self.store.catalog.works(guild.id)
+        target = pick_work(works, book, [WorkKind.BOOK], what="book") if book else None
+        target = target or await self._main_work(guild.id, works, None, "book")
+        split = by.value if by else "ch"
+        start = parse_when(first, settings.timezone, self.bot.clock.now())
+        planned = plan_sessions(
+            target, sessions, "part" if split == "pt" else "ch", start, every, ZoneInfo(settings.timezone)
+        )
+        lines = [
+            f"{i}. {describe_scope(p.scope, works)}: {format_when(p.opens_at)}"
+            for i, p in enumerate(planned, 1)
+        ]
+        button = PlanButton(target.id, sessions, split, int(start.timestamp()), every, duration)
+        await reply(
+            interaction,
+            f"Reading plan for {italic(work_label(target))}, {sessions} sessions of {duration} min, each a "
+            f"{mode_label(settings.spoiler_mode, channel)}:\n" + "\n".join(lines) + "\n\nSchedule them all?",
+            view=buttons_view(button),
+        )
+
+    @plan.autocomplete("book")
+    async def book_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest books."""
+        assert interaction.guild_id is not None
+        return choices_for(await self.store.catalog.works(interaction.guild_id), current, [WorkKind.BOOK])
+
+    async def schedule_plan(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        book_id: int,
+        sessions: int,
+        by: str,
+        first: int,
+        every: int,
+        minutes: int,
+    ) -> str:
+        """Schedule a confirmed plan (its button calls this); return what to show instead of the button."""
+        assert interaction.guild is not None
+        guild = interaction.guild
+        settings = await self.store.guilds.get(guild.id)
+        works = await self.store.catalog.works(guild.id)
+        book = works.get(book_id)
+        if book is None:
+            raise NotFound("That book is no longer in the catalog.")
+        start = datetime.fromtimestamp(first, UTC)
+        if start <= self.bot.clock.now():
+            raise UserError("The plan's first session has already passed: run `/discussion plan` again.")
+        planned = plan_sessions(
+            book, sessions, "part" if by == "pt" else "ch", start, every, ZoneInfo(settings.timezone)
+        )
+        existing = {
+            (scope_to_str(d.scope), d.opens_at) for d in await self.store.discussions.active(guild.id)
+        }
+        if all((scope_to_str(p.scope), p.opens_at) in existing for p in planned):
+            return "This plan is already scheduled: see `/discussion list`."
+        items = [
+            NewDiscussion(
+                work_id=book.id,
+                scope=p.scope,
+                title=book.title,
+                opens_at=p.opens_at,
+                closes_at=p.opens_at + timedelta(minutes=minutes),
+                created_by=interaction.user.id,
+            )
+            for p in planned
+        ]
+        made = await self.service.create(guild, items)
+        lines = [f"`{d.id}` {render.scope_line(d, works)}: {format_when(d.opens_at)}" for d in made]
+        return f"Scheduled {len(made)} discussions of {italic(work_label(book))}:\n" + "\n".join(lines)
+
+    @app_commands.command(name="reminders", description="Turn your discussion reminders on or off")
+    @app_commands.describe(setting="on: be mentioned before discussions you have a status for; off: never")
+    @app_commands.choices(
+        setting=[app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+    )
+    async def reminders(
+        self, interaction: discord.Interaction[BookClubBot], setting: app_commands.Choice[str]
+    ) -> None:
+        """Record the member's choice for this club."""
+        assert interaction.guild_id is not None
+        off = setting.value == "off"
+        await self.store.discussions.set_reminders_off(interaction.guild_id, interaction.user.id, off)
+        if off:
+            await reply(interaction, "Done: I won't mention you in discussion reminders here.")
+        else:
+            await reply(
+                interaction, "Done: I'll mention you before discussions of titles you have a status for."
+            )
+
+    @app_commands.command(
+        name="reminder-times", description="Set when reminders go out before discussions (organizers)"
+    )
+    @app_commands.describe(times="e.g. '24h, 1h' (the default), '2d, 30m', or 'none'")
+    async def reminder_times(
+        self, interaction: discord.Interaction[BookClubBot], times: app_commands.Range[str, 1, 200]
+    ) -> None:
+        """Save the club's reminder offsets and move the reminders of scheduled discussions."""
+        await ensure_organizer(interaction)
+        assert interaction.guild_id is not None
+        saved = await self.store.discussions.set_reminder_offsets(interaction.guild_id, parse_offsets(times))
+        for d in await self.store.discussions.active(interaction.guild_id):
+            if d.state == "scheduled":
+                await self.runner.schedule_timers(d)
+        await reply(interaction, f"Saved: discussion reminders go out {describe_offsets(saved)}.")

@@ -1,0 +1,347 @@
+"""Persistent ballot components: the "Rank your choices" flow and the organizers' "make it current" button.
+
+The ballot being built lives in the components' custom ids (`…:pick:3.1` = 3 first, then 1), and the
+cast ballot in SQLite, so a flow opened before a restart still works after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.checks import ensure_organizer
+from bot.discussions import DEFAULT_MINUTES
+from bot.discussions.render import scope_line
+from bot.domain import WorkKind
+from bot.errors import NotFound, UserError
+from bot.replies import edit_reply, reply
+from bot.spoilers import WholeBook
+from bot.store import NewDiscussion, Poll, PollKind
+from bot.text import escape, shorten
+from bot.ui import ReportsErrors
+from bot.when import format_when
+from cogs.polls._input import MAX_RANK
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+
+def _picks(text: str) -> list[int]:
+    return [int(p) for p in text.split(".") if p]
+
+
+def _encode(picks: Sequence[int]) -> str:
+    return ".".join(str(p) for p in picks)
+
+
+async def _open_poll(interaction: discord.Interaction[BookClubBot], poll_id: int) -> Poll:
+    poll = await interaction.client.store.polls.get(poll_id)
+    if poll is None or poll.guild_id != interaction.guild_id or poll.kind is not PollKind.RANKED:
+        raise NotFound("This poll no longer exists.")
+    if not poll.is_open:
+        raise UserError("This poll has closed; ballots can no longer be cast or changed.")
+    return poll
+
+
+def _ranking(poll: Poll, picks: Sequence[int]) -> str:
+    return "\n".join(
+        f"{i}. {escape(o.label, limit=150) if (o := poll.option(p)) else '?'}" for i, p in enumerate(picks, 1)
+    )
+
+
+def ballot_screen(poll: Poll, picks: Sequence[int], cast: Sequence[int]) -> tuple[str, discord.ui.View]:
+    """Return the ephemeral ballot-building message for a member: text and components."""
+    lines = [f"**{escape(poll.question, limit=200)}**"]
+    lines.append("Your cast ballot:\n" + _ranking(poll, cast) if cast else "You have not cast a ballot yet.")
+    if picks:
+        lines.append("New ranking so far:\n" + _ranking(poll, picks))
+    remaining = [o for o in poll.options if o.position not in picks]
+    view = discord.ui.View(timeout=None)
+    if len(picks) < MAX_RANK and remaining:
+        lines.append(f"Pick your choice #{len(picks) + 1} (up to {MAX_RANK}), or cast the ballot as it is.")
+        view.add_item(PickSelect(poll.id, picks, [(o.position, o.answer) for o in remaining]))
+    if picks:
+        view.add_item(CastButton(poll.id, picks))
+        view.add_item(RankButton(poll.id, label="Start over"))
+    if cast:
+        view.add_item(WithdrawButton(poll.id))
+    return "\n\n".join(lines), view
+
+
+class RankButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:poll:(?P<poll_id>\d+):rank",
+):
+    """The persistent "Rank your choices" button under a ranked-choice poll (also "Start over")."""
+
+    def __init__(self, poll_id: int, *, label: str = "Rank your choices") -> None:
+        self.poll_id = poll_id
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary
+                if label == "Rank your choices"
+                else discord.ButtonStyle.secondary,
+                custom_id=f"bookclub:poll:{poll_id}:rank",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RankButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["poll_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Open (or restart) the member's ballot flow."""
+        poll = await _open_poll(interaction, self.poll_id)
+        cast = await interaction.client.store.polls.ballot(poll.id, interaction.user.id)
+        content, view = ballot_screen(poll, [], cast)
+        message = interaction.message
+        if message is not None and message.flags.ephemeral:
+            await edit_reply(interaction, content=content, view=view)
+        else:
+            await reply(interaction, content, view=view)
+
+
+class PickSelect(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"bookclub:poll:(?P<poll_id>\d+):pick:(?P<picks>[\d.]*)",
+):
+    """Choose the next title of the ballot being built."""
+
+    def __init__(self, poll_id: int, picks: Sequence[int], options: Sequence[tuple[int, str]] = ()) -> None:
+        self.poll_id = poll_id
+        self.picks = list(picks)
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"bookclub:poll:{poll_id}:pick:{_encode(picks)}",
+                placeholder=f"Your choice #{len(picks) + 1}",
+                options=[
+                    discord.SelectOption(label=shorten(text, 100), value=str(pos)) for pos, text in options
+                ]
+                or [discord.SelectOption(label="-", value="0")],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PickSelect:
+        """Rebuild the select from its custom id."""
+        return cls(int(match["poll_id"]), _picks(match["picks"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Add the chosen title to the ranking and offer the next choice."""
+        poll = await _open_poll(interaction, self.poll_id)
+        chosen = [int(v) for v in self.item.values]
+        picks = self.picks + chosen
+        if len(set(picks)) != len(picks):
+            raise UserError("A ballot can rank each title only once; pick another title.")
+        if len(picks) > MAX_RANK or any(poll.option(p) is None for p in picks):
+            raise UserError(f"A ballot ranks up to {MAX_RANK} of this poll's titles.")
+        cast = await interaction.client.store.polls.ballot(poll.id, interaction.user.id)
+        content, view = ballot_screen(poll, picks, cast)
+        await edit_reply(interaction, content=content, view=view)
+
+
+class CastButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:poll:(?P<poll_id>\d+):cast:(?P<picks>[\d.]+)",
+):
+    """Cast (or replace) the member's ballot with the ranking built so far."""
+
+    def __init__(self, poll_id: int, picks: Sequence[int]) -> None:
+        self.poll_id = poll_id
+        self.picks = list(picks)
+        super().__init__(
+            discord.ui.Button(
+                label="Cast ballot",
+                style=discord.ButtonStyle.success,
+                custom_id=f"bookclub:poll:{poll_id}:cast:{_encode(picks)}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CastButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["poll_id"]), _picks(match["picks"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Store the ballot; only the member sees what it says."""
+        poll = await _open_poll(interaction, self.poll_id)
+        if len(self.picks) > MAX_RANK:
+            raise UserError(f"A ballot ranks up to {MAX_RANK} titles.")
+        await interaction.client.store.polls.set_ballot(poll.id, interaction.user.id, self.picks)
+        content = (
+            f"Ballot cast for **{escape(poll.question, limit=200)}**:\n{_ranking(poll, self.picks)}\n\n"
+            "You can change it until the poll closes with **Rank your choices**."
+        )
+        await edit_reply(interaction, content=content, view=None)
+        cog = interaction.client.get_cog("Polls")
+        if cog is not None:
+            cog.service.tallies.touch(poll.id)  # type: ignore[attr-defined]
+
+
+class WithdrawButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:poll:(?P<poll_id>\d+):withdraw",
+):
+    """Withdraw the member's ballot."""
+
+    def __init__(self, poll_id: int) -> None:
+        self.poll_id = poll_id
+        super().__init__(
+            discord.ui.Button(
+                label="Withdraw my ballot",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"bookclub:poll:{poll_id}:withdraw",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> WithdrawButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["poll_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Delete the member's ballot."""
+        poll = await _open_poll(interaction, self.poll_id)
+        await interaction.client.store.polls.set_ballot(poll.id, interaction.user.id, [])
+        await edit_reply(interaction, content="Your ballot is withdrawn.", view=None)
+        cog = interaction.client.get_cog("Polls")
+        if cog is not None:
+            cog.service.tallies.touch(poll.id)  # type: ignore[attr-defined]
+
+
+class CrownButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:poll:(?P<poll_id>\d+):crown",
+):
+    """Organizers: make a closed poll's winning title the club's current book (or film)."""
+
+    def __init__(self, poll_id: int) -> None:
+        self.poll_id = poll_id
+        super().__init__(
+            discord.ui.Button(
+                label="Make the winner our current pick",
+                style=discord.ButtonStyle.success,
+                custom_id=f"bookclub:poll:{poll_id}:crown",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CrownButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["poll_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Approve the winner if it was a suggestion, then set it as the club's current title."""
+        await ensure_organizer(interaction)
+        store = interaction.client.store
+        assert interaction.guild_id is not None
+        poll = await store.polls.in_guild(interaction.guild_id, self.poll_id)
+        if poll is None or poll.is_open:
+            raise UserError("This poll is still open or no longer exists.")
+        winner = poll.option(poll.winner_position) if poll.winner_position else None
+        if winner is None or winner.work_id is None:
+            raise UserError("This poll has no single winning title to make current (a tie, or no votes).")
+        await store.catalog.approve(interaction.guild_id, winner.work_id)  # a no-op when already approved
+        work = await store.catalog.get(interaction.guild_id, winner.work_id)
+        if work is None:
+            raise NotFound("The winning title is no longer in the catalog.")
+        if work.kind is WorkKind.BOOK:
+            await store.guilds.update(interaction.guild_id, current_book_id=work.id)
+        else:
+            await store.guilds.update(interaction.guild_id, current_adaptation_id=work.id)
+        await reply(
+            interaction,
+            f"*{escape(work.title)}* is now the club's current {work.kind.value}. "
+            "Post its status buttons with `/book current`.",
+            ephemeral=False,
+        )
+
+
+class ScheduleButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:poll:schedule:(?P<poll_id>\d+)",
+):
+    """Organizers: schedule a discussion of the club's current book at a closed date poll's winning time."""
+
+    def __init__(self, poll_id: int) -> None:
+        self.poll_id = poll_id
+        super().__init__(
+            discord.ui.Button(
+                label="Schedule the discussion",
+                style=discord.ButtonStyle.success,
+                custom_id=f"bookclub:poll:schedule:{poll_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ScheduleButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["poll_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Schedule the whole current book at the winning time, once; a second press says where it is."""
+        await ensure_organizer(interaction)
+        bot = interaction.client
+        guild = interaction.guild
+        assert guild is not None
+        poll = await bot.store.polls.in_guild(guild.id, self.poll_id)
+        if poll is None or poll.kind is not PollKind.DATES or poll.is_open:
+            raise UserError("This date poll is still open or no longer exists.")
+        winner = poll.option(poll.winner_position) if poll.winner_position else None
+        if winner is None or winner.starts_at is None:
+            raise UserError(
+                "This poll has no single winning time (a tie, or no votes): use `/discussion schedule`."
+            )
+        if winner.starts_at <= bot.clock.now():
+            raise UserError(
+                "The winning time has already passed: pick a new one with `/discussion schedule`."
+            )
+        service = bot.discussions
+        settings, channel = await service.where(guild)
+        works = await bot.store.catalog.works(guild.id)
+        book = await service.current_work(guild.id, works)
+        item = NewDiscussion(
+            work_id=book.id,
+            scope=WholeBook(book.id),
+            title=book.title,
+            opens_at=winner.starts_at,
+            closes_at=winner.starts_at + timedelta(minutes=DEFAULT_MINUTES),
+            created_by=interaction.user.id,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        d, made = await service.schedule_once(guild, item, key=f"poll:{poll.id}")
+        if made:
+            await reply(interaction, service.confirmation(d, works, settings, channel))
+        else:
+            await reply(
+                interaction,
+                f"Already scheduled: discussion `{d.id}` of {scope_line(d, works)} opens {format_when(d.opens_at)}. "
+                "See `/discussion list`.",
+            )
+
+
+DYNAMIC_ITEMS = (RankButton, PickSelect, CastButton, WithdrawButton, CrownButton, ScheduleButton)

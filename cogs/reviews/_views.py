@@ -1,0 +1,190 @@
+"""Persistent buttons and modals of `/review`: join a gated thread, replace a review, page a list."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.ui import ReportsErrors
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+    from cogs.reviews._cog import ReviewCog
+
+MAX_BODY_CHARS = 3800
+"""Longest member review: with spoiler markup it still fits one embed description (4,096)."""
+
+WRITE_MODAL = re.compile(r"^bookclub:review:(?P<action>write|edit):(?P<work_id>\d+)(?::(?P<halves>\d+))?$")
+
+
+def _cog(interaction: discord.Interaction[BookClubBot]) -> ReviewCog:
+    from bot.errors import UserError
+    from cogs.reviews._cog import ReviewCog
+
+    cog = interaction.client.get_cog("ReviewCog")
+    if not isinstance(cog, ReviewCog):
+        raise UserError("Reviews are unavailable right now; try again in a moment.")
+    return cog
+
+
+class ReviewModal(discord.ui.Modal):
+    """The review text (and, when editing, the rating); `answer_review_modal` records the answer."""
+
+    def __init__(
+        self,
+        custom_id: str,
+        title: str,
+        *,
+        body: str | None = None,
+        spoiler: bool = False,
+        rating: float | None = None,
+        ask_rating: bool = False,
+    ) -> None:
+        super().__init__(title=title[:45], custom_id=custom_id, timeout=1800)
+        if ask_rating:
+            self.add_item(
+                discord.ui.TextInput(
+                    label="Rating (0.5 to 5, in halves)",
+                    custom_id="rating",
+                    default=f"{rating:g}" if rating is not None else None,
+                    max_length=4,
+                )
+            )
+        self.add_item(
+            discord.ui.TextInput(
+                label="Your review",
+                style=discord.TextStyle.paragraph,
+                custom_id="body",
+                default=body,
+                min_length=1,
+                max_length=MAX_BODY_CHARS,
+            )
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Contains spoilers?",
+                component=discord.ui.Select(
+                    custom_id="spoilers",
+                    options=[
+                        discord.SelectOption(label="No spoilers", value="no", default=not spoiler),
+                        discord.SelectOption(
+                            label="Contains spoilers: hide the whole text",
+                            value="yes",
+                            default=spoiler,
+                        ),
+                    ],
+                ),
+            )
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Leave the answer to `answer_review_modal`, which also works after a restart."""
+
+
+def submitted_value(data: dict[str, Any], custom_id: str) -> str:
+    """Return a text input's value (or a select's first choice) from a modal submission's raw data."""
+    for row in data.get("components", []):
+        for component in row.get("components", [row.get("component")] if "component" in row else []):
+            if component and component.get("custom_id") == custom_id:
+                if "values" in component:
+                    return str((component.get("values") or [""])[0])
+                return str(component.get("value") or "")
+    return ""
+
+
+class JoinThreadButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:review:join:(?P<review_id>\d+)",
+):
+    """Adds a member to a featured review's private comment thread when their status allows it."""
+
+    def __init__(self, review_id: int) -> None:
+        self.review_id = review_id
+        super().__init__(
+            discord.ui.Button(
+                label="Join the comments",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"bookclub:review:join:{review_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> JoinThreadButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["review_id"]))
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Check the member's status against the thread's scope and add them."""
+        await _cog(interaction).featured.join_thread(interaction, self.review_id)
+
+
+class DraftButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:review:draft:(?P<draft_id>\d+):(?P<action>replace|keep)",
+):
+    """Replace a member's review with the new one they wrote, or keep the first."""
+
+    def __init__(self, draft_id: int, action: str) -> None:
+        self.draft_id = draft_id
+        self.action = action
+        label, style = (
+            ("Replace my review", discord.ButtonStyle.danger)
+            if action == "replace"
+            else ("Keep the first one", discord.ButtonStyle.secondary)
+        )
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=style, custom_id=f"bookclub:review:draft:{draft_id}:{action}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> DraftButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["draft_id"]), match["action"])
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Apply or drop the draft."""
+        await _cog(interaction).members.settle_draft(
+            interaction, self.draft_id, replace=self.action == "replace"
+        )
+
+
+class ListPageButton(
+    ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"bookclub:review:page:(?P<work_id>\d+):(?P<page>\d+):(?P<dir>prev|next)",
+):
+    """Turns the pages of `/review list`; the page is read again from the database."""
+
+    def __init__(self, work_id: int, page: int, direction: str, *, disabled: bool = False) -> None:
+        self.work_id = work_id
+        self.page = page
+        self.direction = direction
+        super().__init__(
+            discord.ui.Button(
+                label="◀ Newer" if direction == "prev" else "Older ▶",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"bookclub:review:page:{work_id}:{page}:{direction}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ListPageButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["work_id"]), int(match["page"]), match["dir"])
+
+    async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Show the page this button leads to."""
+        await _cog(interaction).members.show_page(interaction, self.work_id, self.page)

@@ -1,0 +1,318 @@
+"""`/summarize`: the command, its checks and the job that reads, summarises and delivers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import NotAllowed, UserError
+from bot.replies import edit_reply, reply, send
+from bot.spoilers import NO_SPOILERS, Scope, describe_scope, may_see, scope_to_str
+from bot.store import Discussion, StoredSummary
+from bot.summaries import (
+    PreviousSummary,
+    Summarizer,
+    SummaryFailed,
+    ThreadMessage,
+)
+from cogs.summaries._render import Audience, Progress, summary_message
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = (
+    "Thread summaries are not turned on for this bot. Whoever runs it can enable them: set "
+    "`OPENAI_API_KEY` (and `OPENAI_BASE_URL` for a local OpenAI-compatible server such as Ollama), "
+    "switch on **Message Content Intent** in the Discord developer portal (your application → Bot → "
+    "Privileged Gateway Intents), then restart the bot."
+)
+# Progress edits are rate limited by Discord in real time, so they are spaced in real time too.
+PROGRESS_INTERVAL = 3.0
+# An interaction token lasts 15 minutes; past this, the result goes into the thread instead.
+TOKEN_MARGIN = timedelta(minutes=13)
+# A job with more calls than this may outlive the token even with a fast model: it posts in the thread.
+LONG_JOB_CALLS = 60
+_MEMBER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def _next_midnight(now: datetime) -> int:
+    return int((now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).timestamp())
+
+
+class SummariesCog(commands.Cog):
+    """Thread summaries by an optional LLM."""
+
+    def __init__(self, bot: BookClubBot, *, progress_interval: float = PROGRESS_INTERVAL) -> None:
+        self.bot = bot
+        self.progress_interval = progress_interval
+        self._busy: set[int] = set()  # threads with a summary being written
+        self._last_asked: dict[tuple[int, int], datetime] = {}  # (guild, member) -> when
+
+    @app_commands.command(
+        name="summarize", description="Summarize a thread with the club's LLM (only you see it)"
+    )
+    @app_commands.describe(
+        thread="The thread to summarize (default: the thread you are in)",
+        share="Post the summary in the thread for everyone there (default: only you see it)",
+    )
+    @app_commands.guild_only()
+    async def summarize(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        # The raw option, not discord.Thread: an archived thread is not in the cache, so it is fetched.
+        thread: app_commands.AppCommandThread | None = None,
+        share: bool = False,
+    ) -> None:
+        """Check who may see the summary, then read, summarise and deliver it."""
+        if self.bot.llm is None:
+            await reply(interaction, NOT_CONFIGURED)
+            return
+        assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+        target = await self._thread(interaction, thread)
+        audience = await self._audience(interaction, interaction.user, target)
+        self._check_cooldown(interaction.guild.id, interaction.user.id)
+        settings = self.bot.settings
+        if settings.summary_daily_tokens == 0:
+            raise UserError(
+                "Summaries are paused on this bot: whoever runs it set `SUMMARY_DAILY_TOKENS` to 0."
+            )
+        usage = await self.bot.store.summaries.usage_today(interaction.guild.id)
+        if usage.tokens >= settings.summary_daily_tokens:
+            raise UserError(
+                f"The club has used its {settings.summary_daily_tokens:,} summary tokens for today; summaries "
+                f"come back <t:{_next_midnight(self.bot.clock.now())}:R>."
+            )
+        if target.id in self._busy:
+            raise UserError("A summary of this thread is being written right now; try again in a minute.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self._busy.add(target.id)
+        key = (interaction.guild.id, interaction.user.id)
+        self._last_asked[key] = self.bot.clock.now()
+        try:
+            await self._run(
+                interaction, target, audience, share, settings.summary_daily_tokens - usage.tokens
+            )
+        except BaseException:
+            self._last_asked.pop(key, None)  # a failed job does not count against the member
+            raise
+        finally:
+            self._busy.discard(target.id)
+
+    # -- checks, before deferring (fast) --------------------------------------------------------------
+    async def _thread(
+        self, interaction: discord.Interaction[BookClubBot], option: app_commands.AppCommandThread | None
+    ) -> discord.Thread:
+        assert interaction.guild is not None
+        if option is None:
+            if not isinstance(interaction.channel, discord.Thread):
+                raise UserError("Run `/summarize` inside a thread, or name one with the `thread` option.")
+            return interaction.channel
+        found = interaction.guild.get_thread(option.id)
+        if found is None:
+            try:
+                channel = await interaction.guild.fetch_channel(option.id)
+            except discord.HTTPException as exc:
+                raise UserError("I cannot read that thread: I need to see it to summarize it.") from exc
+            if not isinstance(channel, discord.Thread):
+                raise UserError("That is not a thread.")
+            found = channel
+        return found
+
+    async def _audience(
+        self, interaction: discord.Interaction[BookClubBot], member: discord.Member, thread: discord.Thread
+    ) -> Audience:
+        """Refuse a member who may not see the thread; say what spoiler scope the summary carries."""
+        discussion = await self.bot.store.discussions.by_thread(thread.guild.id, thread.id)
+        scope, label = await self._scope(thread.guild.id, discussion)
+        inside = interaction.channel_id == thread.id  # Discord only lets members act where they can see
+        if inside:
+            return Audience(True, scope, label)
+        refused = NotAllowed(
+            "You cannot see that thread, so I will not summarize it for you. Ask in the thread itself, "
+            "or catch up until your status lets you in."
+        )
+        perms = thread.permissions_for(member)
+        if not (perms.view_channel and perms.read_message_history):
+            raise refused
+        private = thread.type is discord.ChannelType.private_thread and not perms.manage_threads
+        if (
+            private
+            and not await self._in_thread(thread, member.id)
+            and not await self._covers(member, discussion, scope)
+        ):
+            raise refused
+        return Audience(False, scope, label)
+
+    async def _covers(self, member: discord.Member, discussion: Discussion | None, scope: Scope) -> bool:
+        """Say whether a club discussion's scope admits the member (its private thread would let them in)."""
+        if discussion is None:
+            return False  # a private thread that is not a club discussion admits only its members
+        guild_id = member.guild.id
+        statuses = await self.bot.store.statuses.for_member(guild_id, member.id)
+        return may_see(statuses, scope, await self.bot.store.catalog.works(guild_id))
+
+    async def _scope(self, guild_id: int, discussion: Discussion | None) -> tuple[Scope, str | None]:
+        if discussion is None:
+            return NO_SPOILERS, None
+        scope = discussion.scope
+        return scope, describe_scope(scope, await self.bot.store.catalog.works(guild_id))
+
+    @staticmethod
+    async def _in_thread(thread: discord.Thread, user_id: int) -> bool:
+        try:
+            await thread.fetch_member(user_id)
+        except discord.NotFound:
+            return False
+        return True
+
+    def _check_cooldown(self, guild_id: int, user_id: int) -> None:
+        last = self._last_asked.get((guild_id, user_id))
+        wait = timedelta(seconds=self.bot.settings.summary_cooldown_seconds)
+        if last is not None and self.bot.clock.now() < last + wait:
+            raise UserError(
+                f"You asked for a summary a moment ago; try again <t:{int((last + wait).timestamp())}:R>."
+            )
+
+    # -- the job ----------------------------------------------------------------------------------------
+    async def _run(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        thread: discord.Thread,
+        audience: Audience,
+        share: bool,
+        tokens_left: int,
+    ) -> None:
+        store = self.bot.store.summaries
+        guild_id = thread.guild.id
+        assert self.bot.llm is not None
+        progress = Progress(interaction, self.progress_interval)
+        scope_text = scope_to_str(audience.scope)
+        stored = await store.get(guild_id, thread.id)
+        if stored is not None and stored.spoiler_scope != scope_text:
+            stored = None  # the discussion's scope changed: start afresh
+        previous = (
+            PreviousSummary(
+                stored.body, stored.refs, stored.last_message_id, stored.message_count, stored.left_out
+            )
+            if stored
+            else None
+        )
+        messages, left_out = await self._read(thread, previous, progress)
+        if not messages:
+            if stored is None:
+                extra = (
+                    f" ({left_out:,} are from members who keep theirs out of summaries)" if left_out else ""
+                )
+                raise UserError(
+                    f"There is nothing to summarize yet: no member messages in this thread{extra}."
+                )
+            await self._deliver(
+                interaction, thread, audience, share, stored, note="No new messages since the last summary."
+            )
+            return
+        summarizer = Summarizer(
+            self.bot.llm,
+            self.bot.settings.summary_model,
+            self.bot.settings.summary_context_tokens,
+            spent=lambda sent, got: store.add_usage(guild_id, sent, got),
+        )
+        plan = summarizer.plan(messages, previous)
+        if plan.max_tokens > tokens_left:
+            raise UserError(
+                f"Summarizing {len(messages):,} new messages could take about {plan.max_tokens:,} tokens, more than "
+                f"the {tokens_left:,} left in the club's daily budget. Try again after "
+                f"<t:{_next_midnight(self.bot.clock.now())}:t>, or ask whoever runs the bot to raise "
+                "`SUMMARY_DAILY_TOKENS`."
+            )
+        long_job = plan.calls > LONG_JOB_CALLS
+        if long_job:
+            await progress.show(
+                f"Reading {len(messages):,} messages in {plan.calls} parts; that takes a while, so I will post "
+                f"the summary in {thread.mention} when it is done.",
+                force=True,
+            )
+
+        async def step(done: int, total: int) -> None:
+            if done < total:
+                await progress.show(f"Reading {len(messages):,} messages… part {done + 1} of {total}")
+
+        await progress.show(f"Reading {len(messages):,} messages… part 1 of {plan.calls}")
+        try:
+            summary = await summarizer.summarize(messages, previous, left_out=left_out, progress=step)
+        except SummaryFailed as exc:
+            log.warning("Summary of thread %s failed: %s", thread.id, exc)
+            raise UserError(
+                f"{exc} Nothing was posted, and the last summary is unchanged; try again later."
+            ) from exc
+        # Delivered only once stored, so what members see is what the next update builds on.
+        saved = await store.save(
+            guild_id,
+            thread.id,
+            spoiler_scope=scope_text,
+            model=self.bot.settings.summary_model,
+            body=summary.body,
+            refs=summary.refs,
+            last_message_id=summary.last_message_id,
+            message_count=summary.messages,
+            left_out=summary.left_out,
+            author_ids={m.author_id for m in messages},
+        )
+        await self._deliver(interaction, thread, audience, share or long_job, saved)
+
+    async def _read(
+        self, thread: discord.Thread, previous: PreviousSummary | None, progress: Progress
+    ) -> tuple[list[ThreadMessage], int]:
+        """Read the thread's member messages after the stored summary; return them and how many were left out."""
+        after = discord.Object(previous.last_message_id) if previous else None
+        found: list[discord.Message] = []
+        async for message in thread.history(limit=None, after=after, oldest_first=True):
+            # Bot posts (earlier summaries included) and system notices are noise, not discussion.
+            if message.author.bot or message.type not in _MEMBER_MESSAGES:
+                continue
+            found.append(message)
+            if len(found) % 500 == 0:
+                await progress.show(f"Reading messages… {len(found):,} so far")
+        opted_out = await self.bot.store.summaries.opted_out({m.author.id for m in found})
+        kept = [m for m in found if m.author.id not in opted_out]
+        messages = []
+        for m in kept:
+            text = m.clean_content.strip()  # mentions become names, so the model never sees an id to ping
+            if not text and m.attachments:
+                text = "(shared " + ", ".join(a.filename for a in m.attachments[:3]) + ")"
+            if not text:
+                continue
+            reply_to = m.reference.message_id if m.type is discord.MessageType.reply and m.reference else None
+            messages.append(ThreadMessage(m.id, m.author.id, m.author.display_name, text, reply_to))
+        return messages, len(found) - len(kept)
+
+    # -- delivery -----------------------------------------------------------------------------------------
+    async def _deliver(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        thread: discord.Thread,
+        audience: Audience,
+        to_thread: bool,
+        summary: StoredSummary,
+        *,
+        note: str | None = None,
+    ) -> None:
+        late = self.bot.clock.now() - interaction.created_at >= TOKEN_MARGIN
+        if to_thread or late:
+            content, embeds = summary_message(thread, audience, summary, in_thread=True, note=note)
+            posted = await send(thread, content, embeds=embeds)
+            try:
+                await edit_reply(
+                    interaction, content=f"Posted the summary in {thread.mention}: {posted.jump_url}"
+                )
+            except discord.HTTPException:
+                log.info("Summary of thread %s posted there; the interaction had expired", thread.id)
+            return
+        content, embeds = summary_message(thread, audience, summary, in_thread=audience.inside, note=note)
+        await edit_reply(interaction, content=content, embeds=embeds)

@@ -1,0 +1,94 @@
+"""The discussions repository: state transitions name the state they expect, settings and opt-outs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.domain import WorkKind
+from bot.spoilers import BookAndFilm, BookUpTo
+from bot.store import NewDiscussion, NewWork
+
+GUILD = 111111111111111111
+ALICE = 333333333333333333
+START = datetime(2026, 11, 6, 18, 0, tzinfo=UTC)
+
+
+async def _book(store) -> int:
+    return await store.catalog.add(
+        GUILD, NewWork(WorkKind.BOOK, "The Salt Road", "R. Vane", 2020, chapters=24)
+    )
+
+
+async def test_create_many_keeps_order_scope_and_questions(store):
+    book = await _book(store)
+    made = await store.discussions.create_many(
+        GUILD,
+        [
+            NewDiscussion(
+                book,
+                BookUpTo(book, chapter=6 * (i + 1)),
+                f"Session {i + 1}",
+                START + timedelta(weeks=i),
+                START + timedelta(weeks=i, minutes=90),
+                ("Who?", "Why?"),
+                created_by=ALICE,
+            )
+            for i in range(4)
+        ],
+    )
+    assert [d.scope for d in made] == [BookUpTo(book, chapter=c) for c in (6, 12, 18, 24)]
+    assert made[0].questions == ("Who?", "Why?") and made[0].state == "scheduled"
+    assert [d.id for d in await store.discussions.active(GUILD)] == [d.id for d in made]
+
+
+async def test_transitions_happen_once_and_only_from_the_expected_state(store):
+    book = await _book(store)
+    d = await store.discussions.create(
+        GUILD, NewDiscussion(book, BookAndFilm(book, book), "Compare", START, START + timedelta(hours=1))
+    )
+    assert await store.discussions.reschedule(
+        d.id, START + timedelta(days=1), START + timedelta(days=1, hours=2)
+    )
+    assert await store.discussions.start_opening(d.id, 99, "gated")
+    assert not await store.discussions.start_opening(d.id, 99, "gated")  # a re-run finds it already opening
+    assert not await store.discussions.reschedule(d.id, START, START + timedelta(hours=1))
+    await store.discussions.record_thread(d.id, 555)
+    assert (await store.discussions.by_thread(GUILD, 555)).state == "opening"
+    assert await store.discussions.mark_open(d.id, 555)
+    assert not await store.discussions.mark_open(d.id, 555)
+    assert not await store.discussions.mark_cancelled(d.id)  # opened: it can only be closed
+    assert [x.id for x in await store.discussions.open_gated(GUILD)] == [d.id]
+    assert await store.discussions.mark_closed(d.id)
+    assert not await store.discussions.mark_closed(d.id)
+    final = await store.discussions.get(GUILD, d.id)
+    assert (final.state, final.thread_id, final.channel_id, final.mode) == ("closed", 555, 99, "gated")
+    assert await store.discussions.active(GUILD) == []
+
+
+async def test_reminder_offsets_default_and_set_per_club(store):
+    assert await store.discussions.reminder_offsets(GUILD) == (1440, 60)
+    assert await store.discussions.set_reminder_offsets(GUILD, [30, 2880, 30]) == (2880, 30)
+    assert await store.discussions.reminder_offsets(GUILD) == (2880, 30)
+    assert await store.discussions.reminder_offsets(GUILD + 1) == (1440, 60)
+
+
+async def test_reminder_opt_out_is_forgotten_with_the_member(store):
+    await store.discussions.set_reminders_off(GUILD, ALICE, True)
+    await store.discussions.set_reminders_off(GUILD, ALICE, True)
+    assert await store.discussions.reminders_off(GUILD) == {ALICE}
+    assert (await store.privacy.count(ALICE)).reminder_optouts == 1
+    removed = await store.privacy.forget(ALICE)
+    assert removed.reminder_optouts == 1
+    assert await store.discussions.reminders_off(GUILD) == set()
+
+
+async def test_every_status_write_reaches_the_listeners_once(store):
+    from bot.domain import State
+    from bot.store import StatusUpdate
+
+    book = await _book(store)
+    heard = []
+    store.statuses.listeners.append(lambda g, u, works: heard.append((g, u, works)))
+    await store.statuses.set(GUILD, ALICE, StatusUpdate(book, State.READING), source="command")
+    await store.statuses.set_many(GUILD, ALICE, [StatusUpdate(book, State.READ)], source="import")
+    assert heard == [(GUILD, ALICE, (book,)), (GUILD, ALICE, (book,))]

@@ -1,0 +1,152 @@
+"""The poll repository: native votes, reconciliation, ranked ballots, nominations, and forgetting."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from bot.domain import WorkKind
+from bot.errors import UserError
+from bot.store import NewOption, NewWork, PollClosed, PollKind, RoundKinds
+
+GUILD = 111111111111111111
+ALICE = 333333333333333333
+BOB = 444444444444444444
+CHANNEL = 555
+
+
+async def native_poll(store, clock, message_id=9001):
+    poll_id = await store.polls.create(
+        GUILD,
+        PollKind.NATIVE,
+        channel_id=CHANNEL,
+        question="Next book?",
+        options=[NewOption("Emma", "Emma"), NewOption("Dracula", "Dracula")],
+        closes_at=clock.now() + timedelta(hours=24),
+        created_by=ALICE,
+    )
+    await store.polls.set_messages(poll_id, message_id=message_id, info_message_id=message_id + 1)
+    return poll_id
+
+
+async def test_votes_recorded_by_message_until_close(store, clock):
+    poll_id = await native_poll(store, clock)
+    assert await store.polls.add_vote(9001, 1, ALICE)
+    assert not await store.polls.add_vote(9001, 1, ALICE)  # a repeated event changes nothing
+    assert await store.polls.add_vote(9001, 2, BOB)
+    assert not await store.polls.add_vote(4242, 1, BOB)  # not a poll of ours
+    assert await store.polls.remove_vote(9001, 2, BOB)
+    assert await store.polls.vote_counts(poll_id) == {1: 1}
+    assert await store.polls.close(poll_id, {1: 1}, winner_position=1)
+    assert not await store.polls.close(poll_id, {1: 5}, winner_position=2)  # idempotent
+    assert not await store.polls.add_vote(9001, 2, BOB)  # closed: ignored
+    poll = await store.polls.get(poll_id)
+    assert not poll.is_open and poll.winner_position == 1
+    assert [o.final_votes for o in poll.options] == [1, 0]
+
+
+async def test_replace_votes_makes_store_equal_discord(store, clock):
+    poll_id = await native_poll(store, clock)
+    await store.polls.add_vote(9001, 1, ALICE)
+    await store.polls.add_vote(9001, 2, BOB)
+    added, removed = await store.polls.replace_votes(poll_id, {1: {ALICE, BOB}, 2: set()})
+    assert (added, removed) == (1, 1)
+    assert await store.polls.votes(poll_id) == {1: {ALICE, BOB}}
+
+
+async def test_ballots_replace_and_refuse_bad_input(store, clock):
+    poll_id = await store.polls.create(
+        GUILD,
+        PollKind.RANKED,
+        channel_id=CHANNEL,
+        question="Ranked",
+        options=[NewOption(t, t) for t in "ABC"],
+        closes_at=clock.now() + timedelta(days=1),
+    )
+    await store.polls.set_ballot(poll_id, ALICE, [2, 1])
+    await store.polls.set_ballot(poll_id, ALICE, [3])
+    await store.polls.set_ballot(poll_id, BOB, [1, 2, 3])
+    assert await store.polls.ballot(poll_id, ALICE) == [3]
+    assert sorted(await store.polls.ballots(poll_id)) == [[1, 2, 3], [3]]
+    assert await store.polls.voters(poll_id) == 2
+    with pytest.raises(UserError, match="only once"):
+        await store.polls.set_ballot(poll_id, ALICE, [1, 1])
+    with pytest.raises(UserError, match="does not have"):
+        await store.polls.set_ballot(poll_id, ALICE, [4])
+    assert await store.polls.ballot(poll_id, ALICE) == [3]  # nothing written
+    await store.polls.close(poll_id, {}, winner_position=3)
+    with pytest.raises(PollClosed):
+        await store.polls.set_ballot(poll_id, BOB, [2])
+    assert await store.polls.ballot(poll_id, BOB) == [1, 2, 3]
+
+
+async def test_nominations_merge_duplicates_and_one_round_at_a_time(store, clock):
+    emma = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+    rnd = await store.polls.open_round(GUILD, RoundKinds.BOOKS, ALICE)
+    with pytest.raises(UserError, match="already open"):
+        await store.polls.open_round(GUILD, RoundKinds.ANY, BOB)
+    assert await store.polls.nominate(rnd.id, emma, ALICE, "Witty.")
+    assert not await store.polls.nominate(rnd.id, emma, BOB, "Short chapters.")
+    [nom] = await store.polls.nominations(rnd.id)
+    assert [p.user_id for p in nom.pitches] == [ALICE, BOB]
+    assert (await store.polls.current_round(GUILD)).id == rnd.id
+    assert await store.polls.close_round(rnd.id)
+    with pytest.raises(UserError, match="closed"):
+        await store.polls.nominate(rnd.id, emma, ALICE, "again")
+
+
+async def test_forget_covers_votes_ballots_pitches_and_authorship(store, clock):
+    poll_id = await native_poll(store, clock)
+    await store.polls.add_vote(9001, 1, ALICE)
+    await store.polls.add_vote(9001, 2, BOB)
+    ranked = await store.polls.create(
+        GUILD,
+        PollKind.RANKED,
+        channel_id=CHANNEL,
+        question="Ranked",
+        options=[NewOption(t, t) for t in "AB"],
+        closes_at=clock.now() + timedelta(days=1),
+        created_by=ALICE,
+    )
+    await store.polls.set_ballot(ranked, ALICE, [1, 2])
+    emma = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+    rnd = await store.polls.open_round(GUILD, RoundKinds.ANY, ALICE)
+    await store.polls.nominate(rnd.id, emma, ALICE, "Witty.")
+    before = await store.privacy.count(ALICE)
+    assert (before.poll_votes, before.ranked_ballots, before.nominations) == (1, 2, 1)
+    assert (before.rounds_opened, before.polls_created) == (1, 2)
+    assert await store.privacy.forget(ALICE) == before
+    assert (await store.privacy.count(ALICE)).total == 0
+    assert await store.polls.votes(poll_id) == {2: {BOB}}
+    # No column anywhere still holds Alice's id.
+    for table in ("polls", "poll_votes", "poll_ballots", "nomination_rounds", "nomination_pitches"):
+        columns = [r["name"] for r in await store.db.fetch_all(f"PRAGMA table_info({table})")]
+        for column in columns:
+            row = await store.db.fetch_one(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (ALICE,))
+            assert row[0] == 0, (table, column)
+
+
+async def test_one_poll_per_message(store, clock):
+    await native_poll(store, clock, message_id=77)
+    with pytest.raises(sqlite3.IntegrityError):
+        await native_poll(store, clock, message_id=77)
+
+
+async def test_apply_votes_keeps_event_order_in_one_transaction(store, clock):
+    from bot.store import VoteOp
+
+    poll_id = await native_poll(store, clock)
+    now = clock.now()
+    ops = [
+        VoteOp(True, 9001, 1, ALICE, now),
+        VoteOp(True, 9001, 2, BOB, now),
+        VoteOp(False, 9001, 1, ALICE, now),  # alice changes her mind...
+        VoteOp(True, 9001, 2, ALICE, now),
+        VoteOp(False, 9001, 2, BOB, now),
+        VoteOp(True, 9001, 1, BOB, now),
+        VoteOp(True, 4242, 1, BOB, now),  # a message that is not one of our polls
+    ]
+    await store.polls.apply_votes(ops)
+    assert await store.polls.votes(poll_id) == {1: {BOB}, 2: {ALICE}}
