@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
-from bot.store.db import Database, DatabaseError
+from bot.store.db import Database, DatabaseError, Transaction
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.polls import (
@@ -77,6 +77,7 @@ __all__ = [
     "SummaryRepository",
     "Timer",
     "TimerRepository",
+    "Transaction",
     "VoteOp",
 ]
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.clock import Clock
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 
 
 class ReviewKind(StrEnum):
@@ -230,19 +230,30 @@ class ReviewRepository:
         return _review(row)
 
     async def import_ratings(
-        self, guild_id: int, user_id: int, ratings: Sequence[tuple[int, float]], source: str
+        self,
+        guild_id: int,
+        user_id: int,
+        ratings: Sequence[tuple[int, float]],
+        source: str,
+        *,
+        tx: Transaction | None = None,
     ) -> int:
-        """Store imported ratings (work id, stars) all or nothing; a written review is never overwritten."""
+        """Store imported ratings (work id, stars) all or nothing; a written review is never overwritten.
+
+        Given `tx`, the ratings are written inside that transaction (an import also recording statuses).
+        """
+        if tx is None:
+            async with self._db.transaction() as own:
+                return await self.import_ratings(guild_id, user_id, ratings, source, tx=own)
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
-            await tx.executemany(
-                "INSERT INTO reviews (guild_id, work_id, kind, author_id, rating, rating_source, created_at,"
-                " updated_at) VALUES (?, ?, 'imported', ?, ?, ?, ?, ?)"
-                " ON CONFLICT (guild_id, work_id, author_id) WHERE kind IN ('member', 'imported') DO UPDATE SET"
-                " rating = excluded.rating, rating_source = excluded.rating_source, updated_at = excluded.updated_at"
-                " WHERE reviews.kind = 'imported'",
-                [(guild_id, work_id, user_id, rating, source, now, now) for work_id, rating in ratings],
-            )
+        await tx.executemany(
+            "INSERT INTO reviews (guild_id, work_id, kind, author_id, rating, rating_source, created_at,"
+            " updated_at) VALUES (?, ?, 'imported', ?, ?, ?, ?, ?)"
+            " ON CONFLICT (guild_id, work_id, author_id) WHERE kind IN ('member', 'imported') DO UPDATE SET"
+            " rating = excluded.rating, rating_source = excluded.rating_source, updated_at = excluded.updated_at"
+            " WHERE reviews.kind = 'imported'",
+            [(guild_id, work_id, user_id, rating, source, now, now) for work_id, rating in ratings],
+        )
         return len(ratings)
 
     async def member_reviews(

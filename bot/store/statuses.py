@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain import MemberStatus, ProgressUnit, State
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +135,19 @@ class StatusRepository:
         return MemberStatus(update.work_id, update.state, update.progress_unit, update.progress_value)
 
     async def set_many(
-        self, guild_id: int, user_id: int, updates: Sequence[StatusUpdate], *, source: str
+        self,
+        guild_id: int,
+        user_id: int,
+        updates: Sequence[StatusUpdate],
+        *,
+        source: str,
+        also: Callable[[Transaction], Awaitable[object]] | None = None,
     ) -> int:
-        """Record several changes all or nothing; return how many (StatusRejected if one no longer fits)."""
+        """Record several changes all or nothing; return how many (StatusRejected if one no longer fits).
+
+        `also` writes more in the same transaction (an import's ratings): if it raises, the statuses
+        are rolled back with it, and listeners hear of the changes only once everything is committed.
+        """
         async with self._db.transaction() as tx:
             written = await tx.executemany(
                 self._UPSERT, [self._row(guild_id, user_id, u, source) for u in updates]
@@ -147,7 +157,10 @@ class StatusRepository:
                 present = {r["id"] for r in rows}
                 missing = [u.work_id for u in updates if u.work_id not in present]
                 raise StatusRejected(missing[0] if missing else updates[0].work_id, gone=bool(missing))
-        self._changed(guild_id, user_id, tuple(u.work_id for u in updates))
+            if also is not None:
+                await also(tx)
+        if updates:
+            self._changed(guild_id, user_id, tuple(u.work_id for u in updates))
         return len(updates)
 
     async def for_member(self, guild_id: int, user_id: int) -> dict[int, MemberStatus]:

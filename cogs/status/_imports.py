@@ -19,7 +19,7 @@ from bot.errors import NotAllowed, UserError
 from bot.imports import ImportPreview, ImportRow
 from bot.replies import edit_reply
 from bot.statuses import STATE_LABELS
-from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate
+from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate, Transaction
 from bot.ui import ReportsErrors
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class PendingImports:
         return len(tokens)
 
     async def apply(self, token: str, pending: PendingImport) -> tuple[int, int, bool]:
-        """Record a preview's statuses in one transaction, then its ratings, once; return the counts and whether now.
+        """Record a preview's statuses and ratings in one transaction, once; return the counts and whether now.
 
         A second call returns the first one's count without writing. A failed write leaves the
         preview as it was, so the member can press again, unless the catalog changed under it.
@@ -104,20 +104,23 @@ class PendingImports:
         async with pending.lock:  # two presses at once: the second waits and sees the first's result
             if pending.imported is not None:
                 return (*pending.imported, False)
-            try:
-                count = (
-                    await self.statuses.set_many(
-                        pending.guild_id, pending.user_id, pending.updates, source="import"
-                    )
-                    if pending.updates
-                    else 0
-                )
-                rated = 0
-                if pending.ratings and self.reviews is not None:
+            rated = 0
+            reviews = self.reviews if pending.ratings else None
+
+            async def write_ratings(tx: Transaction) -> None:
+                nonlocal rated
+                if reviews is not None:
                     # Written reviews are never overwritten; re-importing only refreshes imported ratings.
-                    rated = await self.reviews.import_ratings(
-                        pending.guild_id, pending.user_id, pending.ratings, pending.source
+                    rated = await reviews.import_ratings(
+                        pending.guild_id, pending.user_id, pending.ratings, pending.source, tx=tx
                     )
+
+            try:
+                # Statuses and ratings in one transaction: a failed rating write leaves no status written,
+                # so pressing again cannot record the statuses twice.
+                count = await self.statuses.set_many(
+                    pending.guild_id, pending.user_id, pending.updates, source="import", also=write_ratings
+                )
             except (StatusRejected, sqlite3.IntegrityError) as exc:  # the catalog changed after the preview
                 self.drop(token)
                 raise UserError(

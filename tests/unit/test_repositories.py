@@ -176,3 +176,58 @@ async def test_club_history_keeps_the_latest_finish(store):
     await store.reviews.mark_finished(GUILD, book, datetime(2026, 3, 1, tzinfo=UTC))
     [finished] = await store.reviews.finished(GUILD)
     assert finished.work_id == book and finished.finished_at == datetime(2026, 3, 1, tzinfo=UTC)
+
+
+async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(store, clock, monkeypatch):
+    import sqlite3
+
+    from bot.domain import State, WorkKind
+    from bot.errors import UserError
+    from bot.store import NewWork, StatusUpdate
+    from cogs.status._imports import PendingImports
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+    other = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Persuasion"))
+    heard: list[tuple[int, ...]] = []
+    store.statuses.listeners.append(lambda guild, user, works: heard.append(works))
+    imports = PendingImports(store.statuses, clock, store.reviews)
+    token = imports.add(
+        GUILD,
+        ALICE,
+        [StatusUpdate(book, State.READ), StatusUpdate(other, State.READING)],
+        [(book, 4.0)],
+        "goodreads",
+    )
+    real = store.reviews.import_ratings
+    calls = 0
+
+    async def busy_after_writing(*args, **kwargs):
+        # The ratings are written, then the database gives up: the statuses must roll back with them.
+        nonlocal calls
+        calls += 1
+        written = await real(*args, **kwargs)
+        if calls == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return written
+
+    monkeypatch.setattr(store.reviews, "import_ratings", busy_after_writing)
+    pending = imports.get(token, ALICE)
+    assert pending is not None
+    with pytest.raises(UserError, match="nothing was imported"):
+        await imports.apply(token, pending)
+    assert await store.statuses.for_member(GUILD, ALICE) == {}
+    assert await store.statuses.history(GUILD, ALICE) == []
+    assert await store.reviews.ratings(GUILD, book) == []
+    assert heard == []  # nobody is told of a change that was rolled back
+
+    # The preview is still there; pressing again records everything exactly once.
+    pending = imports.get(token, ALICE)
+    assert pending is not None and pending.imported is None
+    assert await imports.apply(token, pending) == (2, 1, True)
+    assert await imports.apply(token, pending) == (2, 1, False)
+    assert calls == 2
+    statuses = await store.statuses.for_member(GUILD, ALICE)
+    assert {w: s.state for w, s in statuses.items()} == {book: State.READ, other: State.READING}
+    assert len(await store.statuses.history(GUILD, ALICE)) == 2
+    assert await store.reviews.ratings(GUILD, book) == [4.0]
+    assert heard == [(book, other)]
