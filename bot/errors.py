@@ -104,9 +104,12 @@ async def report_interaction_error(interaction: discord.Interaction, error: Base
             exc_info=error,
         )
         if not message:
+            # The failure may have come after a write was committed (e.g. the answer failed), so the
+            # member is not told whether anything changed: the bot cannot know it here.
             message = (
-                f"Something went wrong on my side (ref `{ref}`); nothing was changed. "
-                "Please try again, and tell an organizer if it keeps happening."
+                f"Something went wrong on my side (ref `{ref}`). If you were changing something, check "
+                "whether it was saved (e.g. `/status show`) before trying again; tell an organizer if it "
+                "keeps happening."
             )
     try:
         await reply(interaction, message)

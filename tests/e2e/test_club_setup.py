@@ -112,4 +112,7 @@ async def test_unexpected_failure_is_an_ephemeral_apology_and_is_logged(
     reply = await admin.slash("club settings")
     assert reply.ephemeral
     assert "Something went wrong on my side" in reply.content and "ref" in reply.content
+    # The bot cannot know whether a write was committed before the failure, so it claims neither way.
+    assert "check whether it was saved" in reply.content
+    assert "nothing was changed" not in reply.content
     assert any("Interaction failed" in r.getMessage() for r in error_log.records)
