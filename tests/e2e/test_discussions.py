@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from fakediscord import Upload
+from fakediscord.world import ChannelType
+from markdown_view import rendered
 
 from bot.domain import State
 from bot.spoilers import BookUpTo
@@ -441,3 +445,45 @@ async def test_removing_a_book_ends_its_discussions_events_and_timers(
     # Opening and closing took per-discussion locks; none outlives its use.
     gc.collect()
     assert len(harness.bot.discussions.runner._locks) == 0
+
+
+def goodreads_export() -> Upload:
+    """alice's Goodreads export (it marks The Lantern Keeper read)."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "goodreads.csv"
+    return Upload(path.name, path.read_bytes(), "text/csv")
+
+
+async def test_status_import_reaching_a_gated_scope_brings_the_join_offer_by_dm(
+    club, clock, store, admin, alice, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements)
+    scheduled = await admin.slash(
+        "discussion schedule", when="next Friday 7pm", scope="book", title=f"#{catalog['lantern']}"
+    )
+    assert scheduled.ephemeral, scheduled.content
+    (d,) = await store.discussions.active(club.guild.id)
+    await clock.advance(d.opens_at + timedelta(minutes=1) - clock.now())
+    (thread,) = club.threads_in(discussions_channel)
+    assert alice.id not in thread.thread_members
+
+    def offers() -> list:
+        return [
+            m
+            for m in club.bot_messages()
+            if club.world.channels[m.channel_id].type == ChannelType.DM
+            and alice.id in club.world.channels[m.channel_id].recipient_ids
+            and "now covers" in m.content
+        ]
+
+    assert offers() == []
+    # alice's Goodreads export marks The Lantern Keeper read; confirming the preview records it.
+    preview = await alice.slash("status import", file=goodreads_export())
+    done = await alice.click(preview.message, "Import these")
+    assert rendered(done.content).startswith("Imported 3 statuses")
+    await club.wait_until(lambda: offers() != [], what="alice's offer after the import")
+    (offer,) = offers()
+    assert "The Lantern Keeper" in offer.content
+    joined = await alice.click(offer, "Join the discussion")
+    assert joined.ephemeral and f"<#{thread.id}>" in joined.content
+    assert alice.id in thread.thread_members
+    assert len(offers()) == 1  # one offer for one import
