@@ -231,3 +231,21 @@ async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(sto
     assert len(await store.statuses.history(GUILD, ALICE)) == 2
     assert await store.reviews.ratings(GUILD, book) == [4.0]
     assert heard == [(book, other)]
+
+
+async def test_import_confirm_with_only_ratings_records_them(store, clock):
+    from bot.domain import WorkKind
+    from bot.store import NewWork
+    from cogs.status._imports import PendingImports
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+    heard: list[tuple[int, ...]] = []
+    store.statuses.listeners.append(lambda guild, user, works: heard.append(works))
+    imports = PendingImports(store.statuses, clock, store.reviews)
+    # Every status was already recorded (a re-import): only the ratings are new.
+    token = imports.add(GUILD, ALICE, [], [(book, 3.5)], "goodreads")
+    pending = imports.get(token, ALICE)
+    assert pending is not None
+    assert await imports.apply(token, pending) == (0, 1, True)
+    assert await store.reviews.ratings(GUILD, book) == [3.5]
+    assert heard == []  # no status changed, so no listener runs
