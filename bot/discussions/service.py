@@ -119,14 +119,18 @@ class DiscussionService:
     async def remove_work(self, guild: discord.Guild, work_id: int) -> bool:
         """Remove a work from the catalog and wind down its discussions; False if it was already gone.
 
-        The database deletes the discussions with the work (a foreign key cascade); their events,
-        timers and open threads live outside it, so they are ended here, after the delete succeeded.
+        The database deletes the discussions about the work with it (a foreign key cascade); one whose
+        scope only names it (a film in "book vs film") is deleted here, since its scope would point at
+        nothing. Their events, timers and open threads live outside the database, so they are ended
+        here, after the delete succeeded.
         """
         works = await self.store.catalog.works(guild.id)
         doomed = await self.store.discussions.active_for_work(guild.id, work_id)
         if not await self.store.catalog.remove(guild.id, work_id):
             return False
         for d in doomed:
+            if d.work_id != work_id:
+                await self.store.discussions.delete(guild.id, d.id)
             await self.runner.retire(guild, d, works)
         if doomed:
             log.info(

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.clock import Clock
-from bot.spoilers import Scope, scope_from_str, scope_to_str
+from bot.spoilers import Scope, scope_from_str, scope_to_str, scope_work_ids
 from bot.store.db import Database
 
 DiscussionState = Literal["scheduled", "opening", "open", "closed", "cancelled"]
@@ -128,7 +128,7 @@ class DiscussionRepository:
         return _from_row(row) if row else None
 
     async def delete(self, guild_id: int, discussion_id: int) -> None:
-        """Remove a discussion whose scheduling failed half-way (nothing else refers to it yet)."""
+        """Remove a discussion (scheduling failed half-way, or a title its scope names left the catalog)."""
         await self._db.execute_atomic(
             "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
         )
@@ -150,13 +150,12 @@ class DiscussionRepository:
         return [_from_row(r) for r in rows]
 
     async def active_for_work(self, guild_id: int, work_id: int) -> list[Discussion]:
-        """Return a work's scheduled and open discussions (removing the work deletes them)."""
-        rows = await self._db.fetch_all(
-            "SELECT * FROM discussions WHERE guild_id = ? AND work_id = ?"
-            " AND state IN ('scheduled', 'opening', 'open') ORDER BY id",
-            (guild_id, work_id),
-        )
-        return [_from_row(r) for r in rows]
+        """Return the scheduled and open discussions about a work or whose scope names it ("book vs film")."""
+        return [
+            d
+            for d in await self.active(guild_id)
+            if d.work_id == work_id or work_id in scope_work_ids(d.scope)
+        ]
 
     async def open_gated(self, guild_id: int) -> list[Discussion]:
         """Return the guild's open gated discussions (a status change may let a member in)."""

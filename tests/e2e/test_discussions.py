@@ -447,6 +447,35 @@ async def test_removing_a_book_ends_its_discussions_events_and_timers(
     assert len(harness.bot.discussions.runner._locks) == 0
 
 
+async def test_removing_a_film_calls_off_the_book_vs_film_discussion_that_names_it(
+    club, harness, store, admin, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements, mode="tagged")
+    await admin.slash(
+        "discussion schedule",
+        when="next Friday 7pm",
+        scope="book_vs_film",
+        title=f"#{catalog['lantern']}",
+        adaptation=f"#{catalog['lantern_film']}",
+    )
+    await admin.slash(
+        "discussion schedule", when="2026-11-20 19:00", scope="book", title=f"#{catalog['lantern']}"
+    )
+    versus, book_only = sorted(await store.discussions.active(club.guild.id), key=lambda d: d.id)
+
+    ask = await admin.slash("book remove", title=f"#{catalog['lantern_film']}")
+    assert "calls off its 1 upcoming or open discussions" in ask.content, ask.content
+    await admin.click(ask.message, "Remove it")
+
+    # The comparison cannot happen without the film: its row, timers and event go; the book's stays.
+    assert [d.id for d in await store.discussions.active(club.guild.id)] == [book_only.id]
+    assert await store.discussions.get(club.guild.id, versus.id) is None
+    events = {int(e["id"]): e["status"] for e in club.scheduled_events()}
+    assert events == {versus.event_id: 4, book_only.event_id: 1}
+    timers = await store.timers.for_guild(club.guild.id)
+    assert timers and {t.payload["discussion_id"] for t in timers} == {book_only.id}
+
+
 def goodreads_export() -> Upload:
     """alice's Goodreads export (it marks The Lantern Keeper read)."""
     path = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "goodreads.csv"
