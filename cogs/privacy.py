@@ -160,9 +160,7 @@ class PrivacyCog(
                 if changed
                 else "Your messages were already included in summaries."
             )
-        await interaction.response.send_message(
-            f"{text} (This applies in every server I share with you.)", ephemeral=True
-        )
+        await reply(interaction, f"{text} (This applies in every server I share with you.)")
 
 
 async def setup(bot: BookClubBot) -> None:

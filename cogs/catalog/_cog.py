@@ -429,9 +429,9 @@ class CatalogCog(
             await self.bot.store.reviews.mark_finished(interaction.guild_id, work.id)
         names = " and ".join(italic(work_label(w)) for w in finished)
         today = int(self.bot.clock.now().timestamp())
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             f"Recorded: the club finished {names} on <t:{today}:D>. `/club history` lists what it has finished.",
-            ephemeral=True,
         )
 
     @app_commands.command(

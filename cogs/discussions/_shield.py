@@ -13,7 +13,7 @@ import discord
 
 from bot.checks import ensure_organizer
 from bot.errors import NotAllowed, NotConfigured, UserError
-from bot.replies import reply
+from bot.replies import reply, send
 from bot.text import LIMITS, escape, split_markdown, spoiler, strip_mentions
 
 if TYPE_CHECKING:
@@ -84,8 +84,11 @@ async def hide_as_spoiler(interaction: discord.Interaction[BookClubBot], message
     try:
         for i, part in enumerate(parts):
             sent.append(
-                await channel.send(
-                    part, files=files if i == 0 else [], allowed_mentions=discord.AllowedMentions.none()
+                await send(
+                    channel,
+                    part,
+                    files=files if i == 0 else [],
+                    allowed_mentions=discord.AllowedMentions.none(),
                 )
             )
         await message.delete()
