@@ -101,6 +101,7 @@ BOT_INVITE_PERMISSIONS = [
     "attach_files",
     "read_message_history",
     "manage_messages",
+    "send_polls",
     "create_events",
 ]
 DEFAULT_BOT = BOT_INVITE_PERMISSIONS
