@@ -43,6 +43,7 @@ from status_clicks import (
     percentile,
     read_json_line,
     stop_process,
+    write_results,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -386,12 +387,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
         "ok": not problems,
         "problems": problems,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
-    for problem in problems:
-        print(f"FAIL: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    return write_results(RESULTS, result, problems)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

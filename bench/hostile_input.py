@@ -42,6 +42,7 @@ from status_clicks import (
     stop_process,
     summarise,
     watch_interactions,
+    write_results,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -316,12 +317,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
         "ok": not problems,
         "problems": problems,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
-    for problem in problems:
-        print(f"FAIL: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    return write_results(RESULTS, result, problems)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,15 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from status_clicks import LogCollector, child_env, cpu_seconds, memory_kb, read_json_line, stop_process
+from status_clicks import (
+    LogCollector,
+    child_env,
+    cpu_seconds,
+    memory_kb,
+    read_json_line,
+    stop_process,
+    write_results,
+)
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
@@ -459,12 +467,8 @@ async def orchestrate(args: argparse.Namespace) -> int:
         "ok": not problems,
         "problems": problems,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
-    for problem in problems:
-        print(f"FAIL: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    print()
+    return write_results(RESULTS, result, problems)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -548,9 +548,15 @@ async def orchestrate(args: argparse.Namespace) -> int:
         "ok": not problems,
         "problems": problems,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    print()
+    return write_results(RESULTS, result, problems)
+
+
+def write_results(path: Path, result: dict[str, Any], problems: list[str]) -> int:
+    """Write a bench's JSON results, print its problems, and return its exit code (1 only for lost work)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(ROOT)}")
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -16,7 +16,7 @@ from bot.progress import describe_progress, parse_progress
 from bot.replies import reply
 from bot.store import StatusRejected, StatusRepository, StatusUpdate
 from bot.text import LIMITS, shorten
-from bot.ui import ReportsErrors
+from bot.ui import ReportsErrors, submitted_value
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -172,14 +172,6 @@ class ProgressModal(discord.ui.Modal):
         """Leave the answer to `answer_progress_modal`, which also works after a restart."""
 
 
-def _submitted_value(data: dict[str, Any], custom_id: str) -> str:
-    for row in data.get("components", []):
-        for component in row.get("components", [row.get("component")] if "component" in row else []):
-            if component and component.get("custom_id") == custom_id:
-                return str(component.get("value") or "")
-    return ""
-
-
 async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -> bool:
     """Record a submitted progress modal from its custom id alone; return whether it was one.
 
@@ -193,7 +185,7 @@ async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -
     try:
         work = await _load_work(interaction, int(match["work_id"]))
         state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
-        update = build_update(work, state, _submitted_value(data, "progress"))
+        update = build_update(work, state, submitted_value(data, "progress"))
         assert interaction.guild_id is not None
         status = await record_status(
             interaction.client.store.statuses,

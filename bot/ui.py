@@ -36,3 +36,14 @@ class BookClubView(discord.ui.View):
     ) -> None:
         """Report the failure."""
         await report_interaction_error(interaction, error)
+
+
+def submitted_value(data: dict[str, Any], custom_id: str) -> str:
+    """Return a text input's value (or a select's first choice) from a modal submission's raw data."""
+    for row in data.get("components", []):
+        for component in row.get("components", [row.get("component")] if "component" in row else []):
+            if component and component.get("custom_id") == custom_id:
+                if "values" in component:
+                    return str((component.get("values") or [""])[0])
+                return str(component.get("value") or "")
+    return ""

@@ -16,7 +16,6 @@ from bot.checks import ensure_organizer
 from bot.discussions import DEFAULT_MINUTES, mode_label, render
 from bot.discussions.join import JoinButton
 from bot.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
-from bot.discussions.service import check_events_permission
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound, UserError
 from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
@@ -168,9 +167,7 @@ class DiscussionCog(
         await ensure_organizer(interaction)
         assert interaction.guild is not None
         guild = interaction.guild
-        settings = await self.store.guilds.get(guild.id)
-        channel = discussion_channel(guild, settings)
-        check_events_permission(guild)
+        settings, channel = await self.service.where(guild)
         works = await self.store.catalog.works(guild.id)
         main = await self._main_work(guild.id, works, title, scope.value)
         screen: Work | None = None
@@ -371,9 +368,7 @@ class DiscussionCog(
         await ensure_organizer(interaction)
         assert interaction.guild is not None
         guild = interaction.guild
-        settings = await self.store.guilds.get(guild.id)
-        channel = discussion_channel(guild, settings)
-        check_events_permission(guild)
+        settings, channel = await self.service.where(guild)
         works = await self.store.catalog.works(guild.id)
         target = (
             await find_work(works, book, [WorkKind.BOOK], what="book", workers=self.bot.workers)

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
+from bot.domain import Work
 from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
 from bot.ratings import parse_member_rating
@@ -49,6 +50,12 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
+
+    async def _work(self, interaction: discord.Interaction[BookClubBot], title: str) -> Work:
+        """Return the catalog title a member named (matched off the loop for a big catalog)."""
+        assert interaction.guild_id is not None
+        works = await self.store.catalog.works(interaction.guild_id)
+        return await find_work(works, title, workers=self.bot.workers)
 
     # --- Autocomplete ---------------------------------------------------------------------------
 
@@ -140,9 +147,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Open the review form for a title."""
         assert interaction.guild_id is not None
         stars = parse_member_rating(rating)
-        work = await find_work(
-            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await self._work(interaction, title)
         await interaction.response.send_modal(
             ReviewModal(
                 f"bookclub:review:write:{work.id}:{int(stars * 2)}",
@@ -156,9 +161,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def edit(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Open the review form filled with the member's review."""
         assert interaction.guild_id is not None
-        work = await find_work(
-            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await self._work(interaction, title)
         mine = await self.store.reviews.of_member(interaction.guild_id, work.id, interaction.user.id)
         if mine is None:
             raise NotFound(
@@ -193,9 +196,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def delete(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Delete the member's own review."""
         assert interaction.guild_id is not None
-        work = await find_work(
-            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await self._work(interaction, title)
         mine = await self.store.reviews.of_member(interaction.guild_id, work.id, interaction.user.id)
         if mine is None:
             raise NotFound(f"You have no review or rating of {italic(work_label(work))}.")
@@ -211,9 +212,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Remove any member's review."""
         assert interaction.guild_id is not None
         await ensure_organizer(interaction)
-        work = await find_work(
-            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await self._work(interaction, title)
         theirs = await self.store.reviews.of_member(interaction.guild_id, work.id, member.id)
         if theirs is None:
             raise NotFound(f"{member.mention} has no review of {italic(work_label(work))}.")
@@ -226,8 +225,6 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     async def list_reviews(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Show the first page of reviews."""
         assert interaction.guild_id is not None
-        work = await find_work(
-            await self.store.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await self._work(interaction, title)
         embed, view = await self.members.page(interaction.guild_id, work, 0)
         await reply(interaction, embed=embed, view=view)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import re
@@ -12,13 +11,14 @@ import discord
 
 from bot.domain import Work
 from bot.errors import NotAllowed, NotFound, UserError
+from bot.locks import KeyedLocks
 from bot.lookup import italic, work_label
 from bot.ratings import parse_member_rating
 from bot.replies import reply, send
 from bot.store import Review
-from bot.ui import BookClubView
+from bot.ui import BookClubView, submitted_value
 from cogs.reviews._render import PAGE_SIZE, list_embed, member_review_embeds
-from cogs.reviews._views import DraftButton, ListPageButton, submitted_value
+from cogs.reviews._views import DraftButton, ListPageButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -46,7 +46,7 @@ class MemberReviews:
         self.bot = bot
         self.store = bot.store
         # One submission at a time per member and title, so a double click is seen as a repeat.
-        self._locks: dict[tuple[int, int, int], asyncio.Lock] = {}
+        self._locks = KeyedLocks()  # one submission at a time per member and title
 
     async def answer_modal(
         self, interaction: discord.Interaction[BookClubBot], match: re.Match[str], data: dict[str, Any]
@@ -67,8 +67,7 @@ class MemberReviews:
         await interaction.response.defer(ephemeral=True, thinking=True)
         # Locks are kept (one per member and title reviewed): dropping one while a submission waits on it
         # would let a third click run beside the second.
-        lock = self._locks.setdefault((interaction.guild_id, interaction.user.id, work.id), asyncio.Lock())
-        async with lock:
+        async with self._locks((interaction.guild_id, interaction.user.id, work.id)):
             await self._submit(interaction, work, rating, body, spoiler, editing=match["action"] == "edit")
 
     async def _submit(

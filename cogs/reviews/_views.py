@@ -83,17 +83,6 @@ class ReviewModal(discord.ui.Modal):
         """Leave the answer to `answer_review_modal`, which also works after a restart."""
 
 
-def submitted_value(data: dict[str, Any], custom_id: str) -> str:
-    """Return a text input's value (or a select's first choice) from a modal submission's raw data."""
-    for row in data.get("components", []):
-        for component in row.get("components", [row.get("component")] if "component" in row else []):
-            if component and component.get("custom_id") == custom_id:
-                if "values" in component:
-                    return str((component.get("values") or [""])[0])
-                return str(component.get("value") or "")
-    return ""
-
-
 class JoinThreadButton(
     ReportsErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
