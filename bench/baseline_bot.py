@@ -11,7 +11,7 @@ import discord
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-# The same custom id template as `bot.statuses.StatusButton`, restricted to the action the bench clicks.
+# The same custom id template as `bot.services.statuses.StatusButton`, restricted to the action the bench clicks.
 TEMPLATE = r"bookclub:status:(?P<work_id>\d+):read"
 
 

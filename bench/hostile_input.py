@@ -74,8 +74,8 @@ async def serve_bot(args: argparse.Namespace) -> None:
     from bot.client import BookClubBot
     from bot.clock import SystemClock
     from bot.domain import WorkKind
+    from bot.services.statuses import status_buttons
     from bot.settings import load_settings
-    from bot.statuses import status_buttons
     from bot.store import Database, NewWork, Store
     from bot.ui import BookClubView
     from bot.workers import Workers

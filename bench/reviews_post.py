@@ -113,8 +113,8 @@ def build_pages(count: int, seed: int) -> tuple[dict[str, str], list[int]]:
 def pre_split(pages: dict[str, str], base: str) -> dict[str, list[list[dict[str, Any]]]]:
     """Extract and split every page as the real bot would, before the run, for the baseline to send."""
     from bot.domain import Work, WorkKind
-    from bot.extract import extract_article
-    from bot.review_doc import ReviewDocument, Section
+    from cogs.reviews._document import ReviewDocument, Section
+    from cogs.reviews._extract import extract_article
     from cogs.reviews._render import featured_messages
 
     work = Work(1, WorkKind.BOOK, WORK[0], WORK[1], WORK[2])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -11,11 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
-from bot.discussions import DiscussionService
 from bot.errors import report_interaction_error
-from bot.fetch import GuardedFetcher
 from bot.looplag import LoopLagMonitor
 from bot.scheduler import Scheduler
+from bot.services.discussions import DiscussionService
 from bot.settings import Settings
 from bot.store import Store
 from bot.workers import Workers
@@ -73,7 +72,7 @@ class BookClubBot(commands.Bot):
         clock: Clock | None = None,
         workers: Workers | None = None,
         extensions: Sequence[str] = EXTENSIONS,
-        review_fetcher: GuardedFetcher | None = None,
+        review_fetch_options: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents_for(settings))
@@ -97,10 +96,8 @@ class BookClubBot(commands.Bot):
         self.workers = workers or Workers()
         self.loop_lag = LoopLagMonitor()
         self._extensions = tuple(extensions)
-        # Fetches blog pages for `/review feature url:`; tests pass one with their own resolver.
-        self.review_fetcher = review_fetcher or GuardedFetcher(
-            allow_private=settings.review_fetch_allow_private
-        )
+        # How `/review feature url:` reaches the web: tests pass their own resolver and route.
+        self.review_fetch_options: Mapping[str, Any] = dict(review_fetch_options or {})
 
     async def load_features(self) -> None:
         """Load every feature extension (no connection needed)."""

@@ -9,18 +9,8 @@ from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, Shorter
 from bot.store.db import Database, DatabaseError, Transaction
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
-from bot.store.polls import (
-    NewOption,
-    Nomination,
-    NominationRound,
-    Poll,
-    PollClosed,
-    PollKind,
-    PollOption,
-    PollRepository,
-    RoundKinds,
-    VoteOp,
-)
+from bot.store.nominations import Nomination, NominationRepository, NominationRound, RoundKinds
+from bot.store.polls import NewOption, Poll, PollClosed, PollKind, PollOption, PollRepository, VoteOp
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.reviews import (
     Draft,
@@ -53,6 +43,7 @@ __all__ = [
     "NewOption",
     "NewWork",
     "Nomination",
+    "NominationRepository",
     "NominationRound",
     "Poll",
     "PollClosed",
@@ -92,6 +83,7 @@ class Store:
     catalog: CatalogRepository
     statuses: StatusRepository
     polls: PollRepository
+    nominations: NominationRepository
     reviews: ReviewRepository
     timers: TimerRepository
     discussions: DiscussionRepository
@@ -107,6 +99,7 @@ class Store:
             catalog=CatalogRepository(db, clock),
             statuses=StatusRepository(db, clock),
             polls=PollRepository(db, clock),
+            nominations=NominationRepository(db, clock),
             reviews=ReviewRepository(db, clock),
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),

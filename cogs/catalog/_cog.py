@@ -16,7 +16,7 @@ from bot.domain import WorkKind
 from bot.errors import NotConfigured, UserError
 from bot.lookup import KIND_LABEL, TitleQuery, choices_for, find_work, italic, resolve_work, work_label
 from bot.replies import reply, send
-from bot.statuses import status_buttons
+from bot.services.statuses import status_buttons
 from bot.store import (
     CatalogRepository,
     GuildSettingsRepository,

@@ -13,13 +13,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer
-from bot.discussions import DEFAULT_MINUTES, mode_label, render
-from bot.discussions.join import JoinButton
-from bot.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound, UserError
 from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
 from bot.replies import fit_list, reply
+from bot.services.discussions import DEFAULT_MINUTES, mode_label, render
+from bot.services.discussions.join import JoinButton
+from bot.services.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
 from bot.text import shorten, strip_mentions

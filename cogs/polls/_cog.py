@@ -12,7 +12,6 @@ from discord.ext import commands
 
 from bot.checks import ensure_organizer
 from bot.errors import NotFound, UserError
-from bot.rankedchoice import count
 from bot.replies import reply
 from bot.scheduler import Timer
 from bot.store import Poll, PollKind, Store
@@ -25,6 +24,7 @@ from cogs.polls._input import (
     split_answers,
     time_answer,
 )
+from cogs.polls._rankedchoice import count
 from cogs.polls._service import CLOSE_EVENT, PollService, count_from_json
 from cogs.polls._views import DYNAMIC_ITEMS, CrownButton, ScheduleButton
 

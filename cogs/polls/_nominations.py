@@ -66,7 +66,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
     ) -> list[app_commands.Choice[str]]:
         """Suggest catalog titles the open round accepts."""
         assert interaction.guild_id is not None
-        rnd = await self.store.polls.current_round(interaction.guild_id)
+        rnd = await self.store.nominations.current_round(interaction.guild_id)
         kinds = [k for k in WorkKind if rnd is None or rnd.kinds.accepts(k)]
         return await choices_for(
             await self.store.catalog.works(interaction.guild_id), current, kinds, workers=self.bot.workers
@@ -82,7 +82,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         """Start a round members nominate into."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        rnd = await self.store.polls.open_round(
+        rnd = await self.store.nominations.open_round(
             interaction.guild_id, RoundKinds(only or "any"), interaction.user.id
         )
         what = {"any": "books and films", "books": "books", "films": "films and series"}[rnd.kinds.value]
@@ -97,10 +97,10 @@ class NominationsCog(commands.Cog, name="Nominations"):
     async def list_round(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """List nominations and pitches."""
         assert interaction.guild_id is not None
-        rnd = await self.store.polls.current_round(interaction.guild_id)
+        rnd = await self.store.nominations.current_round(interaction.guild_id)
         if rnd is None:
             raise UserError("No nomination round is open.")
-        found = await self.store.polls.nominations(rnd.id)
+        found = await self.store.nominations.nominations(rnd.id)
         lines = []
         for i, n in enumerate(found, 1):
             pitches = " / ".join(f"“{escape(p.pitch, limit=120)}”" for p in n.pitches if p.pitch)
@@ -116,13 +116,13 @@ class NominationsCog(commands.Cog, name="Nominations"):
     ) -> list[app_commands.Choice[str]]:
         """Suggest the open round's nominations."""
         assert interaction.guild_id is not None
-        rnd = await self.store.polls.current_round(interaction.guild_id)
+        rnd = await self.store.nominations.current_round(interaction.guild_id)
         if rnd is None:
             return []
         needle = current.casefold()
         return [
             app_commands.Choice(name=shorten(n.title, 100), value=f"#{n.work_id}")
-            for n in await self.store.polls.nominations(rnd.id)
+            for n in await self.store.nominations.nominations(rnd.id)
             if needle in n.title.casefold()
         ][:25]
 
@@ -133,16 +133,16 @@ class NominationsCog(commands.Cog, name="Nominations"):
         """Remove one nomination from the open round."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        rnd = await self.store.polls.current_round(interaction.guild_id)
+        rnd = await self.store.nominations.current_round(interaction.guild_id)
         if rnd is None:
             raise UserError("No nomination round is open.")
-        found = await self.store.polls.nominations(rnd.id)
+        found = await self.store.nominations.nominations(rnd.id)
         wanted = title.strip().lstrip("#")
         match = next(
             (n for n in found if str(n.work_id) == wanted or n.title.casefold() == title.strip().casefold()),
             None,
         )
-        if match is None or not await self.store.polls.remove_nomination(rnd.id, match.work_id):
+        if match is None or not await self.store.nominations.remove_nomination(rnd.id, match.work_id):
             raise NotFound(f"{code_span(title, 60)} is not nominated in this round; pick one from the list.")
         await reply(interaction, f"*{escape(match.title)}* is out of the round ({len(found) - 1} left).")
 
@@ -161,10 +161,10 @@ class NominationsCog(commands.Cog, name="Nominations"):
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         length = parse_duration(duration)
-        rnd = await self.store.polls.current_round(interaction.guild_id)
+        rnd = await self.store.nominations.current_round(interaction.guild_id)
         if rnd is None:
             raise UserError("No nomination round is open: start one with `/nominations open`.")
-        found = await self.store.polls.nominations(rnd.id)
+        found = await self.store.nominations.nominations(rnd.id)
         if len(found) < 2:
             raise UserError(f"The round has {len(found)} nomination(s); a vote needs at least 2.")
         ranked = style == "ranked" or (style == "auto" and len(found) > NATIVE_MAX)
@@ -181,7 +181,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         service = self.service
         channel = await _target_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if not await self.store.polls.close_round(rnd.id):
+        if not await self.store.nominations.close_round(rnd.id):
             raise UserError("That round was just closed by someone else.")
         labels = [n.title + (f" ({n.year})" if n.year else "") for n in found]
         work_ids: list[int | None] = [n.work_id for n in found]
@@ -212,7 +212,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
                     round_id=rnd.id,
                 )
         except Exception:
-            await self.store.polls.reopen_round(rnd.id)
+            await self.store.nominations.reopen_round(rnd.id)
             raise
         kind = "ranked-choice poll" if ranked else "poll"
         await reply(
@@ -237,7 +237,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         """Nominate a catalog title or a new one, merging duplicates."""
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        rnd = await self.store.polls.current_round(guild_id)
+        rnd = await self.store.nominations.current_round(guild_id)
         if rnd is None:
             raise UserError("No nomination round is open; an organizer starts one with `/nominations open`.")
         pitch = " ".join(pitch.split())
@@ -279,7 +279,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
                 except DuplicateWork as exc:
                     raise UserError(f"{exc.message} Pick it from the list as you type.") from None
                 label = clean
-        new = await self.store.polls.nominate(rnd.id, work_id, interaction.user.id, pitch)
+        new = await self.store.nominations.nominate(rnd.id, work_id, interaction.user.id, pitch)
         shown = escape(label, limit=150)
         if new:
             message = f"Nominated *{shown}*."

@@ -9,9 +9,9 @@ from datetime import datetime
 import discord
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.rankedchoice import Count
 from bot.store import Poll, PollKind
 from bot.text import LIMITS, escape, fit_lines
+from cogs.polls._rankedchoice import Count
 
 COLOUR = discord.Colour.blurple()
 

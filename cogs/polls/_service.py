@@ -17,12 +17,12 @@ import discord
 
 from bot.errors import NotFound
 from bot.locks import KeyedLocks
-from bot.rankedchoice import Count, Round, count
 from bot.replies import send
 from bot.store import NewOption, Poll, PollKind, Store, VoteOp
 from bot.text import shorten
 from cogs.polls import _render
 from cogs.polls._input import fit_answers
+from cogs.polls._rankedchoice import Count, Round, count
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.checks import ensure_organizer
-from bot.discussions import DEFAULT_MINUTES
-from bot.discussions.render import scope_line
 from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
 from bot.replies import edit_reply, reply
+from bot.services.discussions import DEFAULT_MINUTES
+from bot.services.discussions.render import scope_line
 from bot.spoilers import WholeBook
 from bot.store import NewDiscussion, Poll, PollKind
 from bot.text import escape, shorten

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.reviews._cog import ReviewCog
+from cogs.reviews._fetch import GuardedFetcher
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -14,4 +15,8 @@ __all__ = ["ReviewCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(ReviewCog(bot))
+    # Built here, not by the test or the bot: discord.py reloads a feature's modules with the feature,
+    # so its exception classes must come from the copy that is loaded.
+    options = {"allow_private": bot.settings.review_fetch_allow_private, **bot.review_fetch_options}
+    fetcher = GuardedFetcher(**options)
+    await bot.add_cog(ReviewCog(bot, fetcher))

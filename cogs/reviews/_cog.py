@@ -15,7 +15,8 @@ from bot.errors import NotFound, UserError, report_interaction_error
 from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
 from bot.ratings import parse_member_rating
 from bot.replies import reply
-from bot.review_doc import (
+from bot.text import LIMITS
+from cogs.reviews._document import (
     MAX_REVIEW_BYTES,
     ReviewFormatError,
     bundled_reviews,
@@ -23,23 +24,23 @@ from bot.review_doc import (
     parse_review,
     read_bundled,
 )
-from bot.text import LIMITS
 from cogs.reviews._featured import FeaturedReviews
 from cogs.reviews._members import MemberReviews
 from cogs.reviews._views import WRITE_MODAL, DraftButton, JoinThreadButton, ListPageButton, ReviewModal
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from cogs.reviews._fetch import GuardedFetcher
 
 
 @app_commands.guild_only()
 class ReviewCog(commands.GroupCog, group_name="review", group_description="Reviews and ratings"):
     """Featured reviews, members' reviews and ratings."""
 
-    def __init__(self, bot: BookClubBot) -> None:
+    def __init__(self, bot: BookClubBot, fetcher: GuardedFetcher) -> None:
         self.bot = bot
         self.store = bot.store
-        self.featured = FeaturedReviews(bot)
+        self.featured = FeaturedReviews(bot, fetcher)
         self.members = MemberReviews(bot)
         super().__init__()
 

@@ -12,11 +12,9 @@ import discord
 
 from bot.domain import Work, WorkKind
 from bot.errors import NotAllowed, NotConfigured, NotFound, UserError
-from bot.extract import NoArticle, extract_article
-from bot.fetch import FetchRefused
 from bot.lookup import italic, pick_work, work_label
 from bot.replies import reply, send
-from bot.review_doc import ReviewDocument, Section
+from bot.services.statuses import StatusButton, status_buttons
 from bot.spoilers import (
     NO_SPOILERS,
     BookAndFilm,
@@ -29,11 +27,13 @@ from bot.spoilers import (
     scope_from_str,
     scope_to_str,
 )
-from bot.statuses import StatusButton, status_buttons
 from bot.store import NewFeatured
 from bot.text import LIMITS, shorten
 from bot.titles import normalize_title
 from bot.ui import BookClubView
+from cogs.reviews._document import ReviewDocument, Section
+from cogs.reviews._extract import NoArticle, extract_article
+from cogs.reviews._fetch import FetchRefused, GuardedFetcher
 from cogs.reviews._render import featured_messages, posted_markdown
 from cogs.reviews._views import JoinThreadButton
 
@@ -70,9 +70,10 @@ def _buttons_for(work: Work, works: dict[int, Work], adaptation: Work | None) ->
 class FeaturedReviews:
     """Posts featured reviews and lets members into their gated comment threads."""
 
-    def __init__(self, bot: BookClubBot) -> None:
+    def __init__(self, bot: BookClubBot, fetcher: GuardedFetcher) -> None:
         self.bot = bot
         self.store = bot.store
+        self.fetcher = fetcher
 
     async def from_url(
         self, guild_id: int, url: str, title: str, rating: float | None, spoilers: bool
@@ -80,7 +81,7 @@ class FeaturedReviews:
         """Fetch a page and reduce it to its article; refusals explain themselves."""
         work = self._pick(await self.store.catalog.works(guild_id), title, tuple(WorkKind))
         try:
-            page = await self.bot.review_fetcher.fetch(url.strip())
+            page = await self.fetcher.fetch(url.strip())
             article = await asyncio.to_thread(
                 extract_article, page.text, page.url, plain_text=page.content_type == "text/plain"
             )

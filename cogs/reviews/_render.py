@@ -10,9 +10,9 @@ import discord
 from bot.domain import Work, WorkKind
 from bot.lookup import work_label
 from bot.ratings import describe_average, stars
-from bot.review_doc import ReviewDocument
 from bot.store import Review
 from bot.text import LIMITS, balance_spoilers, escape, shorten, split_markdown, spoiler, strip_mentions
+from cogs.reviews._document import ReviewDocument
 
 FEATURED_COLOUR = discord.Colour.gold()
 MEMBER_COLOUR = discord.Colour.blurple()

@@ -12,10 +12,9 @@ from discord.ext import commands
 
 from bot.domain import State
 from bot.errors import NotConfigured, UserError
-from bot.imports import MAX_IMPORT_BYTES, ImportFileError, prepare_import
 from bot.lookup import TitleQuery, choices_for, find_work, work_label
 from bot.replies import reply
-from bot.statuses import (
+from bot.services.statuses import (
     STATE_LABELS,
     StatusButton,
     answer_progress_modal,
@@ -31,6 +30,7 @@ from bot.ui import BookClubView
 from bot.workers import WorkTimeout
 from cogs.status._imports import IMPORT_TTL, ImportButton, PendingImports, plan_import
 from cogs.status._render import export_csv, export_files, import_preview_embed, progress_histogram
+from cogs.status.importers import MAX_IMPORT_BYTES, ImportFileError, prepare_import
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot

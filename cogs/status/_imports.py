@@ -16,11 +16,11 @@ import discord
 from bot.clock import Clock
 from bot.domain import STATE_RANK, MemberStatus
 from bot.errors import NotAllowed, UserError
-from bot.imports import ImportPreview, ImportRow
 from bot.replies import edit_reply
-from bot.statuses import STATE_LABELS
+from bot.services.statuses import STATE_LABELS
 from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate, Transaction
 from bot.ui import ReportsErrors
+from cogs.status.importers import ImportPreview, ImportRow
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot

@@ -7,12 +7,12 @@ import io
 import discord
 
 from bot.domain import MemberStatus, ProgressUnit, State, Work
-from bot.imports import ImportPreview, ImportRow, SkippedRow
 from bot.lookup import work_label
-from bot.spreadsheet import write_csv
-from bot.statuses import STATE_LABELS
+from bot.services.statuses import STATE_LABELS
 from bot.store import StatusChange, StatusRecord, StatusUpdate
 from bot.text import LIMITS, escape, fit_lines
+from cogs.status._spreadsheet import write_csv
+from cogs.status.importers import ImportPreview, ImportRow, SkippedRow
 
 
 def export_csv(

@@ -14,13 +14,13 @@ from bot.errors import NotAllowed, UserError
 from bot.replies import edit_reply, reply, send
 from bot.spoilers import NO_SPOILERS, Scope, describe_scope, may_see, scope_to_str
 from bot.store import Discussion, StoredSummary
-from bot.summaries import (
+from cogs.summaries._render import Audience, Progress, summary_message
+from cogs.summaries._summarizer import (
     PreviousSummary,
     Summarizer,
     SummaryFailed,
     ThreadMessage,
 )
-from cogs.summaries._render import Audience, Progress, summary_message
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot

@@ -12,8 +12,8 @@ import discord
 from bot.replies import edit_reply
 from bot.spoilers import Scope
 from bot.store import StoredSummary
-from bot.summaries import render_body, summary_pieces
 from bot.text import LIMITS, escape, spoiler
+from cogs.summaries._summarizer import render_body, summary_pieces
 
 log = logging.getLogger(__name__)
 

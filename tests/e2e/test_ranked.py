@@ -54,8 +54,8 @@ async def test_fourteen_nominations_become_a_ranked_vote_with_ties(
         assert reply.content == f"Nominated *{title}*.", reply.content
     again = await members[5].slash("nominate", title="amber road", pitch="Seconded!")
     assert "already nominated: your pitch is added" in again.content
-    rnd = await store.polls.current_round(club.guild.id)
-    nominations = await store.polls.nominations(rnd.id)
+    rnd = await store.nominations.current_round(club.guild.id)
+    nominations = await store.nominations.nominations(rnd.id)
     assert [n.title for n in nominations] == TITLES
     assert [p.pitch for p in nominations[0].pitches] == ["Pitch for Amber Road", "Seconded!"]
     listed = await members[2].slash("nominations list")
@@ -163,7 +163,7 @@ async def test_small_round_becomes_a_discord_poll_and_big_rounds_are_refused(
         await alice.slash("nominate", title=f"Film number {i}", kind="film")
     too_many = await admin.slash("nominations close", style="ranked")
     assert "at most 25 titles" in too_many.content
-    assert (await store.polls.current_round(club.guild.id)) is not None  # still open, nothing posted
+    assert (await store.nominations.current_round(club.guild.id)) is not None  # still open, nothing posted
     assert len(await store.polls.recent(club.guild.id)) == 1
     choices = await admin.autocomplete("nominations remove", "title", "number 2")
     assert [c["name"] for c in choices][:2] == ["Film number 2", "Film number 20"]

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.fetch import FetchLimits, GuardedFetcher
+from cogs.reviews._fetch import FetchLimits
 
 PUBLIC_LOOKING = "93.184.215.14"  # global, never dialled: the injected route sends it to 127.0.0.1
 SERVER: dict[str, int] = {}
@@ -116,7 +116,12 @@ def _to_test_server(address: str, port: int) -> tuple[str, int]:
 
 
 INJECTED = {
-    "review_fetcher": GuardedFetcher(resolver=_names, route=_to_test_server, limits=FetchLimits(timeout=1.0))
+    "review_fetch_options": {
+        "allow_private": False,
+        "resolver": _names,
+        "route": _to_test_server,
+        "limits": FetchLimits(timeout=1.0),
+    }
 }
 
 

@@ -15,7 +15,7 @@ from llmfake import FakeLLM, Step
 from bot.domain import State
 from bot.spoilers import BookAndFilm, WholeBook, scope_to_str
 from bot.store import NewDiscussion, StatusUpdate, Store
-from bot.summaries import SUMMARY_TAG, THREAD_TAG
+from cogs.summaries._summarizer import SUMMARY_TAG, THREAD_TAG
 
 MODEL = "club-summarizer-test"
 LINE = re.compile(r"^\[(\d+)\] ", re.MULTILINE)

@@ -93,7 +93,7 @@ def test_questions_and_reminder_offsets():
 
 
 def test_reminders_mention_at_most_90_members_per_message_and_names_stay_plain():
-    from bot.discussions import render
+    from bot.services.discussions import render
     from bot.store import Discussion
 
     sneaky = Work(1, WorkKind.BOOK, "<@42> and @everyone", chapters=23)

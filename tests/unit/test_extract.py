@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.extract import NoArticle, extract_article
 from bot.settings import SettingsError, load_settings
+from cogs.reviews._extract import NoArticle, extract_article
 
 BODY = "".join(
     f"<p>Paragraph {i} weighs the novel against the film, scene by scene. It ends with a full stop.</p>"

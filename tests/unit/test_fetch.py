@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.fetch import FetchLimits, FetchRefused, GuardedFetcher, address_problem
+from cogs.reviews._fetch import FetchLimits, FetchRefused, GuardedFetcher, address_problem
 
 PUBLIC_LOOKING = "93.184.215.14"  # a global address, never dialled: the route sends it to 127.0.0.1
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import State, Work, WorkKind
-from bot.imports import (
+from cogs.status.importers import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
     MAX_ZIP_UNCOMPRESSED_BYTES,
@@ -335,7 +335,7 @@ def error_for(filename: str, data: bytes) -> str:
 
 
 def test_twenty_megabytes_is_rejected_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.imports.upload as upload
+    import cogs.status.importers.upload as upload
 
     def must_not_run(*_: object, **__: object) -> None:
         raise AssertionError("parsing started on an oversized upload")

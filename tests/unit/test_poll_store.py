@@ -84,17 +84,17 @@ async def test_ballots_replace_and_refuse_bad_input(store, clock):
 
 async def test_nominations_merge_duplicates_and_one_round_at_a_time(store, clock):
     emma = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
-    rnd = await store.polls.open_round(GUILD, RoundKinds.BOOKS, ALICE)
+    rnd = await store.nominations.open_round(GUILD, RoundKinds.BOOKS, ALICE)
     with pytest.raises(UserError, match="already open"):
-        await store.polls.open_round(GUILD, RoundKinds.ANY, BOB)
-    assert await store.polls.nominate(rnd.id, emma, ALICE, "Witty.")
-    assert not await store.polls.nominate(rnd.id, emma, BOB, "Short chapters.")
-    [nom] = await store.polls.nominations(rnd.id)
+        await store.nominations.open_round(GUILD, RoundKinds.ANY, BOB)
+    assert await store.nominations.nominate(rnd.id, emma, ALICE, "Witty.")
+    assert not await store.nominations.nominate(rnd.id, emma, BOB, "Short chapters.")
+    [nom] = await store.nominations.nominations(rnd.id)
     assert [p.user_id for p in nom.pitches] == [ALICE, BOB]
-    assert (await store.polls.current_round(GUILD)).id == rnd.id
-    assert await store.polls.close_round(rnd.id)
+    assert (await store.nominations.current_round(GUILD)).id == rnd.id
+    assert await store.nominations.close_round(rnd.id)
     with pytest.raises(UserError, match="closed"):
-        await store.polls.nominate(rnd.id, emma, ALICE, "again")
+        await store.nominations.nominate(rnd.id, emma, ALICE, "again")
 
 
 async def test_forget_covers_votes_ballots_pitches_and_authorship(store, clock):
@@ -112,8 +112,8 @@ async def test_forget_covers_votes_ballots_pitches_and_authorship(store, clock):
     )
     await store.polls.set_ballot(ranked, ALICE, [1, 2])
     emma = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
-    rnd = await store.polls.open_round(GUILD, RoundKinds.ANY, ALICE)
-    await store.polls.nominate(rnd.id, emma, ALICE, "Witty.")
+    rnd = await store.nominations.open_round(GUILD, RoundKinds.ANY, ALICE)
+    await store.nominations.nominate(rnd.id, emma, ALICE, "Witty.")
     before = await store.privacy.count(ALICE)
     assert (before.poll_votes, before.ranked_ballots, before.nominations) == (1, 2, 1)
     assert (before.rounds_opened, before.polls_created) == (1, 2)

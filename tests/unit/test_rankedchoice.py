@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rankedchoice import clean_ballot, count
+from cogs.polls._rankedchoice import clean_ballot, count
 
 
 def ballots_of(*groups: tuple[int, str]) -> list[list[str]]:

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import review_doc
 from bot.domain import WorkKind
 from bot.errors import UserError
 from bot.ratings import describe_average, parse_member_rating, round_to_half, stars
-from bot.review_doc import (
+from cogs.reviews import _document as review_doc
+from cogs.reviews._document import (
     MAX_REVIEW_BYTES,
     MAX_REVIEW_CHARS,
     BundledReviewsMissing,

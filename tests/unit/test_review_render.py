@@ -3,7 +3,7 @@
 import re
 
 from bot.domain import Work, WorkKind
-from bot.review_doc import ReviewDocument, Section
+from cogs.reviews._document import ReviewDocument, Section
 from cogs.reviews._render import MESSAGE_BUDGET, excerpt, featured_messages, pack_text, section_markdown
 
 BOOK = Work(1, WorkKind.BOOK, "Emma", "Jane Austen", 1815)

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from bot.spreadsheet import safe_cell, write_csv
+from cogs.status._spreadsheet import safe_cell, write_csv
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from openai import AsyncOpenAI
 
 from bot.__main__ import LLM_MAX_RETRIES, build_llm
 from bot.settings import load_settings
-from bot.summaries import (
+from cogs.summaries._summarizer import (
     SUMMARY_TAG,
     SYSTEM_PROMPT,
     THREAD_TAG,
@@ -196,7 +196,7 @@ async def test_malformed_answers_are_asked_again_a_bounded_number_of_times(
 
 
 def test_rendering_strips_pings_and_model_links_and_links_only_known_sources():
-    from bot.summaries import render_body
+    from cogs.summaries._summarizer import render_body
 
     body = (
         "**Main points**\n- @everyone and @here: <@&42> said <@7> [1] [2] [click](https://evil.example/x) "
@@ -220,7 +220,7 @@ def test_rendering_strips_pings_and_model_links_and_links_only_known_sources():
 
 
 def test_a_hidden_summary_is_spoiler_marked_in_every_piece_and_fits_the_budget():
-    from bot.summaries import summary_pieces
+    from cogs.summaries._summarizer import summary_pieces
 
     text = "\n\n".join(f"- point {i} about the keeper ||and a twist|| [3]" for i in range(400))
     pieces, cut = summary_pieces(text, hidden=True, budget=5000)
@@ -232,7 +232,7 @@ def test_a_hidden_summary_is_spoiler_marked_in_every_piece_and_fits_the_budget()
 
 
 async def test_chunks_are_summarised_a_few_at_a_time_and_combined_in_order(llm: FakeLLM, client: AsyncOpenAI):
-    from bot.summaries import PARALLEL_REQUESTS, PARTS_TAG
+    from cogs.summaries._summarizer import PARALLEL_REQUESTS, PARTS_TAG
 
     llm.base_delay = 0.05
     summarizer = Summarizer(client, "m", 2000)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import discord
 
-from bot.discussions import render
 from bot.domain import State, Work
 from bot.errors import NotConfigured, UserError
 from bot.locks import KeyedLocks
 from bot.replies import send
+from bot.services.discussions import render
+from bot.services.statuses import StatusButton, status_buttons
 from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, may_see, scope_work_ids
-from bot.statuses import StatusButton, status_buttons
 from bot.store import Discussion, GuildSettings
 from bot.store.discussions import DiscussionMode
 from bot.store.timers import Timer
@@ -365,7 +365,7 @@ class DiscussionRunner:
         works: Mapping[int, Work],
         thread: discord.Thread,
     ) -> None:
-        from bot.discussions.join import JoinButton  # the view module imports this one
+        from bot.services.discussions.join import JoinButton  # the view module imports this one
 
         channel = announcement_channel(guild, settings)
         if channel is None:
@@ -472,7 +472,7 @@ class DiscussionRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _offer(self, guild_id: int, user_id: int, work_ids: set[int]) -> None:
-        from bot.discussions.join import JoinButton
+        from bot.services.discussions.join import JoinButton
 
         try:
             candidates = [

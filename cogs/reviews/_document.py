@@ -219,14 +219,14 @@ def parse_review(text: str, *, name: str = "review") -> ReviewDocument:
 
 BUNDLED_SUBDIR = Path("data") / "reviews"
 """Where reviews shipped with the bot live, offered by `/review feature bundled:`, relative to a checkout."""
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-"""The folder holding the `bot` package: the repository root when the bot runs from a checkout."""
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+"""The folder holding the `cogs` package: the repository root when the bot runs from a checkout."""
 
 
 def bundled_dir_candidates() -> list[Path]:
     """Return the folders searched for bundled reviews, in order: the working directory, then the repository.
 
-    The repository root beside the `bot` package holds `data/` only in a checkout (an editable install);
+    The repository root beside the `cogs` package holds `data/` only in a checkout (an editable install);
     a regular install copies the package alone, so the folder the bot is started in comes first.
     """
     found: list[Path] = []

@@ -4,7 +4,7 @@
 member-facing message); `match_import` pairs them with catalog works for the member to confirm.
 """
 
-from bot.imports.base import (
+from cogs.status.importers.base import (
     MAX_IMPORT_AUTHOR,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
@@ -15,9 +15,9 @@ from bot.imports.base import (
     ParsedImport,
     SkippedRow,
 )
-from bot.imports.letterboxd import MAX_ZIP_UNCOMPRESSED_BYTES
-from bot.imports.matching import ImportPreview, match_import
-from bot.imports.upload import parse_upload, prepare_import
+from cogs.status.importers.letterboxd import MAX_ZIP_UNCOMPRESSED_BYTES
+from cogs.status.importers.matching import ImportPreview, match_import
+from cogs.status.importers.upload import parse_upload, prepare_import
 
 __all__ = [
     "MAX_IMPORT_AUTHOR",

@@ -4,6 +4,6 @@ The `/discussion` cog, date polls and the catalog all go through the one `Discus
 builds (`bot.discussions`), so a discussion is always created, scheduled and removed the same way.
 """
 
-from bot.discussions.service import DEFAULT_MINUTES, DiscussionService, mode_label
+from bot.services.discussions.service import DEFAULT_MINUTES, DiscussionService, mode_label
 
 __all__ = ["DEFAULT_MINUTES", "DiscussionService", "mode_label"]

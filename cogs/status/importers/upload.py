@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 
 from bot.domain import Work
-from bot.imports import goodreads, letterboxd, storygraph
-from bot.imports.base import (
+from cogs.status.importers import goodreads, letterboxd, storygraph
+from cogs.status.importers.base import (
     MAX_IMPORT_AUTHOR,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
@@ -22,7 +22,7 @@ from bot.imports.base import (
     display_name,
     read_csv,
 )
-from bot.imports.matching import ImportPreview, match_import
+from cogs.status.importers.matching import ImportPreview, match_import
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _SHOWN_HEADER_CHARS = 80

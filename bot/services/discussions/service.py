@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.discussions import render
-from bot.discussions.runner import DiscussionRunner, discussion_channel
 from bot.domain import Work
 from bot.errors import NotConfigured, UserError
 from bot.locks import KeyedLocks
+from bot.services.discussions import render
+from bot.services.discussions.runner import DiscussionRunner, discussion_channel
 from bot.store import Discussion, GuildSettings, NewDiscussion
 from bot.when import format_when
 

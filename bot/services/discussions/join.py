@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discussions import render
-from bot.discussions.runner import buttons_view, scope_buttons
 from bot.errors import NotFound, UserError
 from bot.replies import reply
+from bot.services.discussions import render
+from bot.services.discussions.runner import buttons_view, scope_buttons
 from bot.spoilers import reason_hidden
 from bot.ui import ReportsErrors
 from bot.when import format_when

@@ -24,8 +24,8 @@ from datetime import date
 from difflib import SequenceMatcher
 
 from bot.domain import STATE_RANK, Work, WorkKind
-from bot.imports.base import ImportRow
 from bot.titles import fold_text, normalize_title
+from cogs.status.importers.base import ImportRow
 
 __all__ = ["ImportPreview", "match_import"]
 

@@ -18,7 +18,8 @@ from datetime import date
 from enum import Enum
 
 from bot.domain import State, WorkKind
-from bot.imports.base import (
+from bot.titles import normalize_title
+from cogs.status.importers.base import (
     MAX_IMPORT_BYTES,
     CsvTable,
     ImportFileError,
@@ -30,7 +31,6 @@ from bot.imports.base import (
     parse_rating,
     parse_year,
 )
-from bot.titles import normalize_title
 
 REQUIRED_COLUMNS = ("date", "name", "year", "letterboxd uri")
 EXAMPLE_HEADER = "Date,Name,Year,Letterboxd URI"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import State, WorkKind
-from bot.imports.base import (
+from cogs.status.importers.base import (
     CsvTable,
     ImportRow,
     SkippedRow,

@@ -161,8 +161,3 @@ class PrivacyCog(
                 else "Your messages were already included in summaries."
             )
         await reply(interaction, f"{text} (This applies in every server I share with you.)")
-
-
-async def setup(bot: BookClubBot) -> None:
-    """Register the cog."""
-    await bot.add_cog(PrivacyCog(bot))

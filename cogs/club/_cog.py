@@ -16,7 +16,7 @@ from bot.ratings import stars
 from bot.replies import reply
 from bot.store import GuildSettings, GuildSettingsRepository
 from bot.text import LIMITS, escape, fit_lines
-from bot.timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
+from cogs.club._timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -213,8 +213,3 @@ async def _summary_usage(interaction: discord.Interaction[BookClubBot]) -> str:
         f"{usage.tokens:,} of {bot.settings.summary_daily_tokens:,} tokens in {usage.calls:,} calls "
         f"(model {bot.settings.summary_model}; the budget resets at midnight UTC)"
     )
-
-
-async def setup(bot: BookClubBot) -> None:
-    """Register the cog."""
-    await bot.add_cog(ClubCog(bot.store.guilds))

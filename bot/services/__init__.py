@@ -1,0 +1,1 @@
+"""Operations more than one feature runs: statuses, the catalog, scheduling discussions."""

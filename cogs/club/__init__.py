@@ -1,0 +1,17 @@
+"""`/club`: organizers configure the club; anyone can see how it is configured."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.club._cog import ClubCog
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
+
+__all__ = ["ClubCog", "setup"]
+
+
+async def setup(bot: BookClubBot) -> None:
+    """Register the cog."""
+    await bot.add_cog(ClubCog(bot.store.guilds))
