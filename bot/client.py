@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import report_interaction_error
 from bot.looplag import LoopLagMonitor
 from bot.scheduler import Scheduler
+from bot.services.catalog import CatalogService
 from bot.services.discussions import DiscussionService
 from bot.settings import Settings
 from bot.store import Store
@@ -91,6 +92,10 @@ class BookClubBot(commands.Bot):
         self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
         # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.
         self.discussions = DiscussionService(self)
+        # The catalog's multi-step operations (current, finish, remove), one owner each.
+        self.catalog = CatalogService(
+            store.catalog, store.guilds, store.reviews, store.discussions, self.discussions
+        )
         # CPU-bound jobs go to worker processes; a pool the bot built itself is closed with it.
         self._owns_workers = workers is None
         self.workers = workers or Workers()

@@ -417,16 +417,8 @@ class CatalogCog(
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
-        if title is not None:
-            finished = [await find_work(works, title, workers=self.bot.workers)]
-        else:
-            settings = await self.guilds.get(interaction.guild_id)
-            ids = (settings.current_book_id, settings.current_adaptation_id)
-            finished = [works[i] for i in ids if i is not None and i in works]
-            if not finished:
-                raise NotConfigured("The club has no current book: name the title with `title:`.")
-        for work in finished:
-            await self.bot.store.reviews.mark_finished(interaction.guild_id, work.id)
+        work = await find_work(works, title, workers=self.bot.workers) if title is not None else None
+        finished = await self.bot.catalog.finish(interaction.guild_id, works, work)
         names = " and ".join(italic(work_label(w)) for w in finished)
         today = int(self.bot.clock.now().timestamp())
         await reply(
@@ -493,18 +485,9 @@ class CatalogCog(
             raise UserError(
                 f"I cannot post in {channel.mention}: give me Send Messages and Embed Links there."
             ) from exc
-        await self.guilds.update(
-            guild.id, current_book_id=chosen.id, current_adaptation_id=screen.id if screen else None
+        await self.bot.catalog.make_current(
+            guild.id, book_id=chosen.id, adaptation_id=screen.id if screen else None
         )
-        # Moving on to another book means the club finished the one before (for `/club history`).
-        for previous in (settings.current_book_id, settings.current_adaptation_id):
-            if (
-                previous is not None
-                and previous in works
-                and previous not in (chosen.id, screen and screen.id)
-            ):
-                await self.bot.store.reviews.mark_finished(guild.id, previous)
-        log.info("Guild %s current book set to %s", guild.id, chosen.id)
         await reply(
             interaction,
             f"The club is now on {italic(work_label(chosen))}{f' and {italic(work_label(screen))}' if screen else ''}; "

@@ -53,7 +53,7 @@ class RemoveWorkButton(
         if work is None:
             raise UserError("That title is already gone from the catalog.")
         await interaction.response.defer()  # ending its discussions' events takes Discord calls
-        if not await interaction.client.discussions.remove_work(guild, self.work_id):
+        if not await interaction.client.catalog.remove_title(guild, self.work_id):
             raise UserError("That title is already gone from the catalog.")
         log.info("Guild %s work %s removed by %s", guild.id, self.work_id, interaction.user.id)
         await edit_reply(

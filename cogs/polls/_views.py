@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.checks import ensure_organizer
-from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
 from bot.replies import edit_reply, reply
 from bot.services.discussions import DEFAULT_MINUTES
@@ -262,14 +261,7 @@ class CrownButton(
         winner = poll.option(poll.winner_position) if poll.winner_position else None
         if winner is None or winner.work_id is None:
             raise UserError("This poll has no single winning title to make current (a tie, or no votes).")
-        await store.catalog.approve(interaction.guild_id, winner.work_id)  # a no-op when already approved
-        work = await store.catalog.get(interaction.guild_id, winner.work_id)
-        if work is None:
-            raise NotFound("The winning title is no longer in the catalog.")
-        if work.kind is WorkKind.BOOK:
-            await store.guilds.update(interaction.guild_id, current_book_id=work.id)
-        else:
-            await store.guilds.update(interaction.guild_id, current_adaptation_id=work.id)
+        work, _ = await interaction.client.catalog.make_winner_current(interaction.guild_id, winner.work_id)
         await reply(
             interaction,
             f"*{escape(work.title)}* is now the club's current {work.kind.value}. "

@@ -204,3 +204,39 @@ async def test_ballot_flow_survives_a_restart(club, clock, admin, catalog, annou
     # Round 1: Nosferatu 1, Frankenstein 1, Pride 0 (out); round 2 is a tie at 1-1 broken by round 1 (equal)
     # and then nomination order: Nosferatu was nominated last, so Frankenstein wins.
     assert "Winner: **Frankenstein (1818)**" in results.embed["description"].replace("\\", "")
+
+
+async def test_making_a_ranked_winner_current_records_the_previous_book_as_finished(
+    club, clock, admin, catalog, store, announcements
+):
+    """The poll's button and `/book current` share one rule: moving on means the club finished it."""
+    await admin.slash("book current", book=f"#{catalog['pride']}", adaptation=f"#{catalog['frank_film']}")
+    alice, bob = club.member("alice"), club.member("bob")
+    await admin.slash("nominations open", only="books")
+    for title in ("Frankenstein (1818)", "Amber Road", "Brass Orchard"):
+        await alice.slash("nominate", title=title)
+    await admin.slash("nominations close", style="ranked", duration="1d")
+    post = ranked_post(club, announcements)
+    await cast(alice, post, ["Amber Road"])
+    await cast(bob, post, ["Amber Road", "Brass Orchard"])
+    await clock.advance(timedelta(days=1))
+    results = club.bot_messages(announcements)[-1]
+    assert "Winner: **Amber Road**" in results.embed["description"]
+    assert await store.reviews.finished(club.guild.id) == []
+
+    crowned = await admin.click(results, "Make the winner our current pick")
+    assert "*Amber Road* is now the club's current book" in crowned.content
+    amber = next(w.id for w in (await store.catalog.works(club.guild.id)).values() if w.title == "Amber Road")
+    settings = await store.guilds.get(club.guild.id)
+    # Only the book slot changed: the film stays current, Pride and Prejudice is finished.
+    assert (settings.current_book_id, settings.current_adaptation_id) == (amber, catalog["frank_film"])
+    assert [f.work_id for f in await store.reviews.finished(club.guild.id)] == [catalog["pride"]]
+    history = await alice.slash("club history")
+    assert "Pride and Prejudice" in history.embed["description"]
+    assert "Amber Road" not in history.embed["description"]
+
+    # Posting the winner's status buttons afterwards finishes nothing more (Amber Road is still current),
+    # except the film the club no longer watches.
+    await admin.slash("book current", book="Amber Road")
+    finished = {f.work_id for f in await store.reviews.finished(club.guild.id)}
+    assert finished == {catalog["pride"], catalog["frank_film"]}

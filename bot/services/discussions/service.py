@@ -116,18 +116,15 @@ class DiscussionService:
             (made,) = await self.create(guild, [item])
             return made, True
 
-    async def remove_work(self, guild: discord.Guild, work_id: int) -> bool:
-        """Remove a work from the catalog and wind down its discussions; False if it was already gone.
+    async def wind_down(
+        self, guild: discord.Guild, work_id: int, doomed: Sequence[Discussion], works: Mapping[int, Work]
+    ) -> None:
+        """End the discussions of a title the catalog service just removed.
 
-        The database deletes the discussions about the work with it (a foreign key cascade); one whose
+        The database deleted the discussions about the work with it (a foreign key cascade); one whose
         scope only names it (a film in "book vs film") is deleted here, since its scope would point at
-        nothing. Their events, timers and open threads live outside the database, so they are ended
-        here, after the delete succeeded.
+        nothing. Their events, timers and open threads live outside the database, so they end here.
         """
-        works = await self.store.catalog.works(guild.id)
-        doomed = await self.store.discussions.active_for_work(guild.id, work_id)
-        if not await self.store.catalog.remove(guild.id, work_id):
-            return False
         for d in doomed:
             if d.work_id != work_id:
                 await self.store.discussions.delete(guild.id, d.id)
@@ -136,7 +133,6 @@ class DiscussionService:
             log.info(
                 "Work %s removed in guild %s with discussions %s", work_id, guild.id, [d.id for d in doomed]
             )
-        return True
 
     def confirmation(
         self,
