@@ -20,11 +20,17 @@ from bot.replies import fit_list, reply
 from bot.services.discussions import DEFAULT_MINUTES, mode_label, render
 from bot.services.discussions.join import JoinButton
 from bot.services.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
+from bot.services.discussions.scopes import (
+    SCOPE_KINDS,
+    ReadingPlan,
+    adaptation_of,
+    build_scope,
+    plan_sessions,
+)
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
 from bot.text import shorten, strip_mentions
 from bot.when import format_when, parse_when, warm_up
-from cogs.discussions._scopes import SCOPE_KINDS, adaptation_of, build_scope, plan_sessions
 from cogs.discussions._shield import context_menu
 from cogs.discussions._views import PlanButton
 
@@ -266,18 +272,11 @@ class DiscussionCog(
         await ensure_organizer(interaction)
         assert interaction.guild is not None
         d = await self._discussion(interaction.guild.id, discussion)
-        if d.state != "scheduled":
-            raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be moved.")
         settings = await self.store.guilds.get(interaction.guild.id)
         opens_at = parse_when(when, settings.timezone, self.bot.clock.now())
         length = timedelta(minutes=duration) if duration else d.closes_at - d.opens_at
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if not await self.store.discussions.reschedule(d.id, opens_at, opens_at + length):
-            raise UserError(f"Discussion `{d.id}` opened meanwhile: it can no longer be moved.")
-        await self.store.discussions.forget_reminders(d.id)
-        moved = await self._discussion(interaction.guild.id, d.id)
-        await self.runner.schedule_timers(moved)
-        await self.runner.move_event(interaction.guild, moved)
+        moved = await self.service.reschedule(interaction.guild, d, opens_at, length)
         works = await self.store.catalog.works(interaction.guild.id)
         await reply(
             interaction,
@@ -324,12 +323,9 @@ class DiscussionCog(
         d = await self._discussion(guild.id, discussion)
         if d.state != "scheduled":
             raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be opened early.")
-        discussion_channel(guild, await self.store.guilds.get(guild.id))
+        discussion_channel(guild, await self.store.guilds.get(guild.id))  # before deferring: a clear refusal
         await interaction.response.defer(ephemeral=True, thinking=True)
-        now = self.bot.clock.now()
-        await self.runner.cancel_timers(d, keep_close=True)
-        await self.store.discussions.set_opens_at(d.id, now)
-        opened = await self.runner.open(guild.id, d.id)
+        opened = await self.service.open_now(guild, d)
         await reply(
             interaction,
             f"Discussion `{d.id}` is open in <#{opened.thread_id}> until {format_when(opened.closes_at)}.",
@@ -418,35 +414,19 @@ class DiscussionCog(
     ) -> str:
         """Schedule a confirmed plan (its button calls this); return what to show instead of the button."""
         assert interaction.guild is not None
-        guild = interaction.guild
-        settings = await self.store.guilds.get(guild.id)
-        works = await self.store.catalog.works(guild.id)
-        book = works.get(book_id)
-        if book is None:
-            raise NotFound("That book is no longer in the catalog.")
-        start = datetime.fromtimestamp(first, UTC)
-        if start <= self.bot.clock.now():
-            raise UserError("The plan's first session has already passed: run `/discussion plan` again.")
-        planned = plan_sessions(
-            book, sessions, "part" if by == "pt" else "ch", start, every, ZoneInfo(settings.timezone)
+        plan = ReadingPlan(
+            book_id,
+            sessions,
+            "part" if by == "pt" else "ch",
+            datetime.fromtimestamp(first, UTC),
+            every,
+            minutes,
         )
-        existing = {
-            (scope_to_str(d.scope), d.opens_at) for d in await self.store.discussions.active(guild.id)
-        }
-        if all((scope_to_str(p.scope), p.opens_at) in existing for p in planned):
+        done = await self.service.schedule_plan(interaction.guild, plan, interaction.user.id)
+        if done is None:
             return "This plan is already scheduled: see `/discussion list`."
-        items = [
-            NewDiscussion(
-                work_id=book.id,
-                scope=p.scope,
-                title=book.title,
-                opens_at=p.opens_at,
-                closes_at=p.opens_at + timedelta(minutes=minutes),
-                created_by=interaction.user.id,
-            )
-            for p in planned
-        ]
-        made = await self.service.create(guild, items)
+        book, made = done
+        works = await self.store.catalog.works(interaction.guild.id)
         lines = [f"`{d.id}` {render.scope_line(d, works)}: {format_when(d.opens_at)}" for d in made]
         return f"Scheduled {len(made)} discussions of {italic(work_label(book))}:\n" + "\n".join(lines)
 
@@ -479,8 +459,5 @@ class DiscussionCog(
         """Save the club's reminder offsets and move the reminders of scheduled discussions."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        saved = await self.store.discussions.set_reminder_offsets(interaction.guild_id, parse_offsets(times))
-        for d in await self.store.discussions.active(interaction.guild_id):
-            if d.state == "scheduled":
-                await self.runner.schedule_timers(d)
+        saved = await self.service.set_reminder_times(interaction.guild_id, parse_offsets(times))
         await reply(interaction, f"Saved: discussion reminders go out {describe_offsets(saved)}.")

@@ -10,9 +10,9 @@ import pytest
 
 from bot.domain import Work, WorkKind
 from bot.errors import UserError
+from bot.services.discussions.scopes import build_scope, plan_sessions, split_evenly
 from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook
 from cogs.discussions._cog import describe_offsets, parse_offsets, parse_questions
-from cogs.discussions._scopes import build_scope, plan_sessions, split_evenly
 
 BOOK = Work(
     1,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.domain import Work
-from bot.errors import NotConfigured, UserError
+from bot.errors import NotConfigured, NotFound, UserError
 from bot.locks import KeyedLocks
 from bot.services.discussions import render
 from bot.services.discussions.runner import DiscussionRunner, discussion_channel
+from bot.services.discussions.scopes import ReadingPlan
+from bot.spoilers import scope_to_str
 from bot.store import Discussion, GuildSettings, NewDiscussion
 from bot.when import format_when
 
@@ -48,6 +52,7 @@ class DiscussionService:
     def __init__(self, bot: BookClubBot) -> None:
         self.bot = bot
         self.store = bot.store
+        self.clock = bot.clock
         self.runner = DiscussionRunner(bot)
         # Serialises work that must happen once per key (e.g. scheduling a date poll's winner).
         self.locks = KeyedLocks()
@@ -115,6 +120,73 @@ class DiscussionService:
                     return d, False
             (made,) = await self.create(guild, [item])
             return made, True
+
+    async def reschedule(
+        self, guild: discord.Guild, d: Discussion, opens_at: datetime, length: timedelta
+    ) -> Discussion:
+        """Move a scheduled discussion, its reminders, timers and event; refuse one that opened meanwhile."""
+        if d.state != "scheduled":
+            raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be moved.")
+        if not await self.store.discussions.reschedule(d.id, opens_at, opens_at + length):
+            raise UserError(f"Discussion `{d.id}` opened meanwhile: it can no longer be moved.")
+        await self.store.discussions.forget_reminders(d.id)
+        moved = await self.store.discussions.get(guild.id, d.id)
+        if moved is None:
+            raise UserError(f"Discussion `{d.id}` was removed meanwhile.")
+        await self.runner.schedule_timers(moved)
+        await self.runner.move_event(guild, moved)
+        return moved
+
+    async def open_now(self, guild: discord.Guild, d: Discussion) -> Discussion:
+        """Open a scheduled discussion right away, keeping its end time; return it as opened."""
+        if d.state != "scheduled":
+            raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be opened early.")
+        discussion_channel(guild, await self.store.guilds.get(guild.id))  # explains a missing channel first
+        await self.runner.cancel_timers(d, keep_close=True)
+        await self.store.discussions.set_opens_at(d.id, self.clock.now())
+        opened = await self.runner.open(guild.id, d.id)
+        if opened.state != "open" or opened.thread_id is None:
+            # Called off (or closed) while opening: say what it is, not where a thread would have been.
+            raise UserError(f"Discussion `{d.id}` is {opened.state} now, so it was not opened.")
+        return opened
+
+    async def set_reminder_times(self, guild_id: int, offsets: Sequence[int]) -> tuple[int, ...]:
+        """Save the club's reminder offsets (minutes before) and move its scheduled discussions' reminders."""
+        saved = await self.store.discussions.set_reminder_offsets(guild_id, offsets)
+        for d in await self.store.discussions.active(guild_id):
+            if d.state == "scheduled":
+                await self.runner.schedule_timers(d)
+        return saved
+
+    async def schedule_plan(
+        self, guild: discord.Guild, plan: ReadingPlan, created_by: int
+    ) -> tuple[Work, list[Discussion]] | None:
+        """Schedule a confirmed reading plan; None if every session of it is already scheduled."""
+        settings = await self.store.guilds.get(guild.id)
+        works = await self.store.catalog.works(guild.id)
+        book = works.get(plan.book_id)
+        if book is None:
+            raise NotFound("That book is no longer in the catalog.")
+        if plan.first <= self.clock.now():
+            raise UserError("The plan's first session has already passed: run `/discussion plan` again.")
+        planned = plan.sessions_for(book, ZoneInfo(settings.timezone))
+        existing = {
+            (scope_to_str(d.scope), d.opens_at) for d in await self.store.discussions.active(guild.id)
+        }
+        if all((scope_to_str(p.scope), p.opens_at) in existing for p in planned):
+            return None
+        items = [
+            NewDiscussion(
+                work_id=book.id,
+                scope=p.scope,
+                title=book.title,
+                opens_at=p.opens_at,
+                closes_at=p.opens_at + timedelta(minutes=plan.minutes),
+                created_by=created_by,
+            )
+            for p in planned
+        ]
+        return book, await self.create(guild, items)
 
     async def wind_down(
         self, guild: discord.Guild, work_id: int, doomed: Sequence[Discussion], works: Mapping[int, Work]

@@ -134,3 +134,19 @@ def plan_sessions(
         scopes = [BookUpTo(book.id, chapter=end) for end in split_evenly(book.chapters, sessions)]
     times = session_times(first, sessions, every_days, tz)
     return [PlannedSession(scope, at) for scope, at in zip(scopes, times, strict=True)]
+
+
+@dataclass(frozen=True)
+class ReadingPlan:
+    """A reading plan an organizer confirmed: which book, how many sessions, split how, from when."""
+
+    book_id: int
+    sessions: int
+    by: str  # "ch" (chapters, evenly) or "part" (the book's named parts)
+    first: datetime
+    every_days: int
+    minutes: int
+
+    def sessions_for(self, book: Work, tz: ZoneInfo) -> list[PlannedSession]:
+        """Return the plan's sessions for `book` in the club's time zone, or explain why it cannot be split."""
+        return plan_sessions(book, self.sessions, self.by, self.first, self.every_days, tz)
