@@ -196,6 +196,15 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
             return _json({"error": f"unknown action {action!r}"}, 400)
         return _json({"ok": True})
 
+    async def forum(request: web.Request) -> web.Response:
+        body = await body_of(request)
+        ch = club.forum_channel(
+            body["name"], tags=list(body.get("tags") or []), require_tag=bool(body.get("require_tag"))
+        )
+        return _json(
+            {"id": str(ch.id), "flags": ch.flags, "tags": {t["name"]: t["id"] for t in ch.available_tags}}
+        )
+
     async def violations(request: web.Request) -> web.Response:
         return _json([str(v) for v in club.violations])
 
@@ -213,3 +222,4 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
     app.router.add_post("/_control/fault", fault)
     app.router.add_post("/_control/gateway", gateway)
     app.router.add_get("/_control/violations", violations)
+    app.router.add_post("/_control/forum", forum)

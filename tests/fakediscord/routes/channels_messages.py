@@ -11,7 +11,7 @@ from ..errors import DiscordHTTPError, bad_request, form_error, missing_access, 
 from ..events import Events
 from ..messages import MessageService, Upload
 from ..routing import RestRequest, Router
-from ..threads import ThreadService
+from ..threads import ThreadService, check_applied_tags
 from ..world import Channel, ChannelType, Overwrite, StoredMessage, World
 from .base import RouteBase
 
@@ -143,6 +143,7 @@ class ChannelMessageRoutes(RouteBase):
         """
         if th.archived and body.get("archived") is not False:
             raise bad_request(50083, "Thread is archived")
+        check_applied_tags(body.get("applied_tags"))
         if "invitable" in body and th.type != ChannelType.PRIVATE_THREAD:
             raise form_error("invitable", "BASE_TYPE_BAD_VALUE", "Only private threads can be invitable")
         moderator = self.world.can(th, self.me, "manage_threads")
