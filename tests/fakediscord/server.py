@@ -658,6 +658,15 @@ class FakeDiscord:
             m.role_ids.remove(role.id)
             await self.dispatch("GUILD_MEMBER_UPDATE", {**payloads.member(m), "guild_id": str(self.guild.id)})
 
+    def close_dms(self, member: Any, *, closed: bool = True) -> None:
+        """Make a member refuse DMs from the bot (Discord answers 403 50007); `closed=False` opens them again."""
+        self.world.users[member.id].accepts_dms = not closed
+
+    def share_no_server(self, member: Any, *, no_server: bool = True) -> None:
+        """Treat a member as sharing no server with the bot, although they stay in the guild for the test, so a
+        DM to them gets 403 50278; `no_server=False` undoes it. (A member who left every guild is refused alike.)"""
+        self.world.users[member.id].shares_no_server = no_server
+
     def text_channel(
         self,
         name: str,

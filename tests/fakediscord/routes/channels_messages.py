@@ -76,6 +76,8 @@ class ChannelMessageRoutes(RouteBase):
         """Apply Discord's checks for posting into `ch`."""
         if ch.type == ChannelType.GUILD_FORUM:
             raise bad_request(50008, "Cannot send messages in a non-text channel")
+        if ch.type == ChannelType.DM:
+            self.check_dm_reach(ch)
         self.need(ch, self.send_permission(ch))
         if ch.is_thread and ch.locked and not self.world.can(ch, self.me, "manage_threads"):
             raise bad_request(50083, "Thread is archived")
@@ -94,6 +96,24 @@ class ChannelMessageRoutes(RouteBase):
             or body.get("sticker_ids")
         ):
             raise bad_request(50006, "Cannot send an empty message")
+
+    def check_dm_reach(self, dm: Channel) -> None:
+        """Refuse a DM the recipient cannot receive, with Discord's 403s (Opcodes and Status Codes, JSON codes).
+
+        A member who turned off DMs from server members gets 50007 "Cannot send messages to this user". A user
+        who shares no server with the bot gets 50278, documented since 2026-03 (discord-api-docs#8212, #8244)
+        as "Cannot send messages to this user due to having no mutual guilds"; bots that only know 50007 see a
+        403 either way. Create DM (User resource) itself succeeds: it returns the DM channel, or the existing one.
+        """
+        for uid in dm.recipient_ids:
+            if uid == self.me:
+                continue
+            if not self.world.shares_server_with_bot(uid):
+                raise DiscordHTTPError(
+                    403, 50278, "Cannot send messages to this user due to having no mutual guilds"
+                )
+            if not self.world.users[uid].accepts_dms:
+                raise DiscordHTTPError(403, 50007, "Cannot send messages to this user")
 
     async def _pins_update(self, ch: Channel) -> None:
         pins = self.world.pins.get(ch.id, [])
