@@ -345,7 +345,7 @@ class ChannelMessageRoutes(RouteBase):
             if set(body) - {"flags"}:
                 raise DiscordHTTPError(403, 50005, "Cannot edit a message authored by another user")
             self.need(ch, "manage_messages")
-        self.messages.check_body(ch, body, req.files, req.size, creating=False)
+        self.messages.check_body(ch, body, req.files, req.size, creating=False, existing=m)
         self.messages.edit(m, body, files=req.files)
         await self.events.message_updated(m)
         return self._for_app(m)

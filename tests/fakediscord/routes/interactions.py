@@ -79,8 +79,16 @@ class InteractionRoutes:
         resource: dict[str, Any] = {"type": rtype}
         result: dict[str, Any] = {"interaction": {"id": str(rec.id), "type": rec.type}}
         if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.UPDATE_MESSAGE):
+            updated = (
+                self.world.messages.get(rec.message_id or 0) if rtype == CallbackType.UPDATE_MESSAGE else None
+            )
             self.messages.check_body(
-                channel, data, req.files, req.size, creating=rtype == CallbackType.CHANNEL_MESSAGE
+                channel,
+                data,
+                req.files,
+                req.size,
+                creating=rtype == CallbackType.CHANNEL_MESSAGE,
+                existing=updated,
             )
         if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.DEFERRED_CHANNEL_MESSAGE):
             if rec.type == InteractionType.AUTOCOMPLETE:
@@ -216,7 +224,7 @@ class InteractionRoutes:
         self._live_token(rec)
         msg = self._target(rec, req.params["message_ref"])
         channel = self.world.channels[msg.channel_id]
-        self.messages.check_body(channel, req.json(), req.files, req.size, creating=False)
+        self.messages.check_body(channel, req.json(), req.files, req.size, creating=False, existing=msg)
         self.messages.edit(msg, req.json(), files=req.files)
         rec.edits += 1
         await self.events.message_updated(msg)
