@@ -13,6 +13,7 @@ from ..interactions import (
     InteractionRecord,
     InteractionService,
     InteractionType,
+    check_modal,
 )
 from ..messages import EPHEMERAL, LOADING, MessageService
 from ..routing import RestRequest, RestResponse, Router
@@ -141,6 +142,7 @@ class InteractionRoutes:
         elif rtype == CallbackType.MODAL:
             if rec.type in (InteractionType.MODAL_SUBMIT, InteractionType.AUTOCOMPLETE):
                 raise bad_request(40004, "Interaction type does not support this response")
+            check_modal(data)
         else:
             raise bad_request(50035, "Invalid Form Body")
         rec.response_type = rtype
