@@ -196,6 +196,27 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
             return _json({"error": f"unknown action {action!r}"}, 400)
         return _json({"ok": True})
 
+    async def forum(request: web.Request) -> web.Response:
+        body = await body_of(request)
+        ch = club.forum_channel(
+            body["name"], tags=list(body.get("tags") or []), require_tag=bool(body.get("require_tag"))
+        )
+        return _json(
+            {"id": str(ch.id), "flags": ch.flags, "tags": {t["name"]: t["id"] for t in ch.available_tags}}
+        )
+
+    async def dms(request: web.Request) -> web.Response:
+        # Who can receive the bot's DMs: "accepts_dms": false closes them (50007), "shares_server": false makes
+        # the members count as sharing no server with the bot (50278); true undoes either.
+        body = await body_of(request)
+        changed = actors(body)
+        for actor in changed:
+            if "accepts_dms" in body:
+                club.close_dms(actor, closed=not body["accepts_dms"])
+            if "shares_server" in body:
+                club.share_no_server(actor, no_server=not body["shares_server"])
+        return _json({"ids": [str(a.id) for a in changed]})
+
     async def violations(request: web.Request) -> web.Response:
         return _json([str(v) for v in club.violations])
 
@@ -213,3 +234,5 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
     app.router.add_post("/_control/fault", fault)
     app.router.add_post("/_control/gateway", gateway)
     app.router.add_get("/_control/violations", violations)
+    app.router.add_post("/_control/forum", forum)
+    app.router.add_post("/_control/dms", dms)

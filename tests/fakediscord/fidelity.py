@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .messages import trimmed_embed
+
 log = logging.getLogger(__name__)
 
 
@@ -186,9 +188,10 @@ def normalise_request(template: str, body: Any) -> Any:
     - integer snowflakes (discord.py sends ints in allowed_mentions, message_reference, upload placeholders);
     - role `permissions` as a digit string (the documented wire form; the spec types it as an integer);
     - channel type 16 (GUILD_MEDIA) in command `channel_types` (documented; missing from the spec's enum;
-      discord.py adds it for `discord.ForumChannel` options).
+      discord.py adds it for `discord.ForumChannel` options);
+    - embed text with leading or trailing whitespace (see trim_embed_text).
     """
-    body = stringify_snowflakes(body)
+    body = trim_embed_text(stringify_snowflakes(body))
     if "/commands" in template:
         body = _without_media_channel_type(body)
     if template.startswith("/guilds/{guild_id}/roles") and isinstance(body, dict):
@@ -196,6 +199,25 @@ def normalise_request(template: str, body: Any) -> Any:
         if isinstance(perms, str) and perms.isdigit():
             body["permissions"] = int(perms)
     return body
+
+
+def trim_embed_text(value: Any) -> Any:
+    """Copy a body with its embeds' counted text trimmed, as Discord counts it before applying the limits.
+
+    Message resource, Embed Limits: "All of the following limits are measured inclusively. Leading and
+    trailing whitespace characters are not included (they are trimmed automatically)." The OpenAPI file's
+    maxLength (and the hand-coded limits, the 6000 total among them) then see what Discord counts; a field name
+    or value of whitespace only becomes the empty, missing value Discord refuses.
+    """
+    if isinstance(value, list):
+        return [trim_embed_text(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: trim_embed_text(v) for k, v in value.items() if k != "embeds"}
+    if "embeds" in value:
+        embeds = value["embeds"]
+        out["embeds"] = [trimmed_embed(e) for e in embeds] if isinstance(embeds, list) else embeds
+    return out
 
 
 def normalise_response(template: str, body: Any) -> Any:

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import payloads
+from .errors import form_error
 from .events import Events
+from .messages import walk_with_paths
 from .world import Channel, StoredMessage, World
 
 
@@ -35,6 +37,30 @@ class CallbackType:
 
 
 TOKEN_LIFETIME = timedelta(minutes=15)
+
+# Component Reference: the select menus (String, User, Role, Mentionable, Channel) and File Upload each note
+# "`min_values` must be either omitted or at least `1` if `required` is omitted or `true`".
+MIN_VALUES_TYPES = frozenset({3, 5, 6, 7, 8, 19})
+
+
+def check_modal(data: dict[str, Any]) -> None:
+    """Refuse a modal (callback type 9) Discord refuses: a disabled component, or `min_values: 0` while required.
+
+    Component Reference, String Select (and every other select): "Using `disabled` in a modal will result in an
+    error. Modals can not currently have disabled components in them." Discord does not document the inner error
+    codes; the 50035 and the field path are what bots read.
+    """
+    for path, c in walk_with_paths(data.get("components") or [], "data.components"):
+        if c.get("disabled") is True:
+            raise form_error(
+                f"{path}.disabled", "COMPONENT_DISABLED_IN_MODAL", "Modals cannot have disabled components"
+            )
+        if c.get("type") in MIN_VALUES_TYPES and c.get("min_values") == 0 and c.get("required") is not False:
+            raise form_error(
+                f"{path}.min_values",
+                "COMPONENT_MIN_VALUES_REQUIRED",
+                "min_values must be at least 1 unless required is false",
+            )
 
 
 @dataclass

@@ -27,6 +27,17 @@ LOADING = 1 << 7
 # "The maximum request size when sending a message is 25 MiB" (Message resource, Create Message, Limitations).
 MAX_REQUEST_BYTES = 25 * 1024 * 1024
 MAX_ATTACHMENTS = 10
+# Message resource, Message Flags: IS_COMPONENTS_V2 `1 << 15`; the component types that need it (Component
+# Reference, Component Types): Section 9, Text Display 10, Thumbnail 11, Media Gallery 12, File 13, Separator 14,
+# Container 17. LEGACY_FIELDS are those the flag forbids (Create Message, JSON/Form Params).
+IS_COMPONENTS_V2 = 1 << 15
+V2_COMPONENT_TYPES = frozenset({9, 10, 11, 12, 13, 14, 17})
+LEGACY_FIELDS = ("content", "embeds", "sticker_ids", "poll")
+# Message resource, Attachment Flags: IS_SPOILER `1 << 3`, "this attachment was marked as a spoiler and is
+# blurred until clicked"; set by `is_spoiler` in the attachment request, and (change-log, "Attachment Editing and
+# is_spoiler Param") "the legacy SPOILER_ filename prefix will continue to mark attachments as a spoiler".
+IS_SPOILER_ATTACHMENT = 1 << 3
+SPOILER_PREFIX = "SPOILER_"
 EDITABLE_FIELDS = ("content", "embeds", "components", "flags", "attachments", "allowed_mentions")
 
 
@@ -127,10 +138,10 @@ class MessageService:
         aid = self.world.new_id()
         self.world.attachments[aid] = Attachment(aid, upload.filename, upload.data, upload.content_type)
         url = f"{self._cdn_base()}/attachments/{channel.id}/{aid}/{upload.filename}"
-        desc = None
+        request: dict[str, Any] = {}
         for a in (body or {}).get("attachments") or []:
             if str(a.get("id")) == str(index):
-                desc = a.get("description")
+                request = a
         out = {
             "id": str(aid),
             "filename": upload.filename,
@@ -139,8 +150,11 @@ class MessageService:
             "proxy_url": url,
             "content_type": upload.content_type,
         }
-        if desc:
-            out["description"] = desc
+        if request.get("description"):
+            out["description"] = request["description"]
+        spoiler = upload.filename.startswith(SPOILER_PREFIX) or bool(request.get("is_spoiler"))
+        if spoiler:
+            out["flags"] = IS_SPOILER_ATTACHMENT
         return out
 
     def attach_poll(self, stored: StoredMessage, poll: dict[str, Any]) -> None:
@@ -178,9 +192,20 @@ class MessageService:
 
     # -- Discord's refusals -----------------------------------------------------------------------------
     def check_body(
-        self, channel: Channel, body: dict[str, Any], files: list[Upload], size: int, *, creating: bool
+        self,
+        channel: Channel,
+        body: dict[str, Any],
+        files: list[Upload],
+        size: int,
+        *,
+        creating: bool,
+        existing: StoredMessage | None = None,
     ) -> None:
-        """Refuse a create/edit-message body as Discord does (limits that the OpenAPI file does not carry)."""
+        """Refuse a create/edit-message body as Discord does (limits that the OpenAPI file does not carry).
+
+        `existing` is the message an edit changes (its flags decide the Components V2 rules).
+        """
+        check_components_v2(body, existing)
         if size > MAX_REQUEST_BYTES:
             raise DiscordHTTPError(413, 40005, "Request entity too large")
         guild = self.world.guild_of(channel)
@@ -199,7 +224,7 @@ class MessageService:
                     "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
                     f'parse:["{kind}"] and {kind}: [ids] are mutually exclusive.',
                 )
-        for path, c in _walk_with_paths(body.get("components") or [], "components"):
+        for path, c in walk_with_paths(body.get("components") or [], "components"):
             # A button other than premium (style 6) shows a label or an emoji; Discord answered a label-less
             # one with "label: This field is required" (discordjs/discord.js#5675); emoji-only is accepted.
             if c.get("type") == 2 and c.get("style") != 6 and not c.get("label") and not c.get("emoji"):
@@ -230,13 +255,15 @@ class MessageService:
         if "flags" in body and body["flags"] is not None:
             # Visibility is fixed when a message is created: the first follow-up after a deferral fills in the
             # deferred message and takes its visibility whatever flags it asks for (as Discord does).
-            keep = payload["flags"] & EPHEMERAL
+            # IS_COMPONENTS_V2: "Once a message has been sent with this flag, it can't be removed from that
+            # message" (Component Reference).
+            keep = payload["flags"] & (EPHEMERAL | IS_COMPONENTS_V2)
             payload["flags"] = (int(body["flags"]) & ~EPHEMERAL) | keep
         payload["flags"] &= ~LOADING
         if "attachments" in body or files:
             channel = self.world.channels[stored.channel_id]
-            kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
-            kept = [a for a in payload["attachments"] if a["id"] in kept_ids]
+            requests = {str(a.get("id")): a for a in body.get("attachments") or []}
+            kept = [_respoiler(a, requests[a["id"]]) for a in payload["attachments"] if a["id"] in requests]
             new = [self.store_attachment(channel, f, body, i) for i, f in enumerate(files or [])]
             payload["attachments"] = kept + new
         payload["edited_timestamp"] = payloads.iso(self.world.clock.now())
@@ -373,6 +400,52 @@ class MessageService:
         ]
 
 
+def check_components_v2(body: dict[str, Any], existing: StoredMessage | None = None) -> None:
+    """Apply the IS_COMPONENTS_V2 rules to a create/edit body (and, for an edit, the message it changes).
+
+    Message resource, Create Message: "When the flag IS_COMPONENTS_V2 is set, the message can only contain
+    components. Providing content, embeds, sticker_ids, poll, or shared_client_theme will fail with a 400 BAD
+    REQUEST response." Edit Message: "the IS_COMPONENTS_V2 flag can only be set. When the IS_COMPONENTS_V2 flag
+    is set, any of the used content, embeds, sticker_ids, or poll fields must have their values reset to empty."
+    Component Reference: Section, Text Display, Thumbnail, Media Gallery, File, Separator and Container need the
+    flag ("To use these components, you need to send the message flag 1 << 15 (IS_COMPONENTS_V2)"). Without it a
+    message's top level holds only action rows, as Discord's union error says.
+    """
+    had = bool(existing is not None and int(existing.payload.get("flags") or 0) & IS_COMPONENTS_V2)
+    v2 = had or bool(int(body.get("flags") or 0) & IS_COMPONENTS_V2)
+    if v2:
+        for key in LEGACY_FIELDS:
+            # A leftover on the message being switched to V2 counts unless this edit empties it.
+            left = existing is not None and not had and existing.payload.get(key) and key not in body
+            if body.get(key) or left:
+                raise form_error(
+                    key,
+                    "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                    f"The '{key}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+                )
+        return
+    for path, c in walk_with_paths(body.get("components") or [], "components"):
+        if c.get("type") in V2_COMPONENT_TYPES:
+            top = path.count(".") == 1
+            allowed = "(1,)" if top else "(2, 3, 4, 5, 6, 7, 8)"
+            raise form_error(path, "UNION_TYPE_CHOICES", f'Value of field "type" must be one of {allowed}.')
+
+
+def _respoiler(attachment: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """Apply an edit's `is_spoiler` to a kept attachment ("you can optionally update the description and
+    is_spoiler fields of existing attachments", Message resource, Attachment Request Structure)."""
+    out = dict(attachment)
+    if request.get("description") is not None:
+        out["description"] = request["description"]
+    if "is_spoiler" in request:
+        spoiler = bool(request["is_spoiler"]) or out["filename"].startswith(SPOILER_PREFIX)
+        flags = int(out.get("flags") or 0) & ~IS_SPOILER_ATTACHMENT
+        out["flags"] = flags | (IS_SPOILER_ATTACHMENT if spoiler else 0)
+        if not out["flags"]:
+            out.pop("flags")
+    return out
+
+
 def emoji_object(key: str) -> dict[str, Any]:
     """Turn "👍" or "name:123" into an emoji object."""
     if ":" in key:
@@ -381,13 +454,13 @@ def emoji_object(key: str) -> dict[str, Any]:
     return {"id": None, "name": key}
 
 
-def _walk_with_paths(items: list[dict[str, Any]], prefix: str) -> list[tuple[str, dict[str, Any]]]:
+def walk_with_paths(items: list[dict[str, Any]], prefix: str) -> list[tuple[str, dict[str, Any]]]:
     """Return every component with its form-error path (`components.0.components.1`)."""
     out: list[tuple[str, dict[str, Any]]] = []
     for i, c in enumerate(items):
         path = f"{prefix}.{i}"
         out.append((path, c))
-        out += _walk_with_paths(c.get("components") or [], f"{path}.components")
+        out += walk_with_paths(c.get("components") or [], f"{path}.components")
         for key in ("accessory", "component"):
             if isinstance(c.get(key), dict):
                 out.append((f"{path}.{key}", c[key]))
@@ -430,9 +503,33 @@ def number_components(components: list[dict[str, Any]] | None) -> list[dict[str,
 
 
 def _embeds(embeds: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Return embeds as Discord stores them: rich, text trimmed, every field with its `inline` flag."""
     out = []
     for e in embeds or []:
-        e = dict(e)
+        e = trimmed_embed(e)
         e.setdefault("type", "rich")
+        if isinstance(e.get("fields"), list):
+            e["fields"] = [{**f, "inline": bool(f.get("inline"))} for f in e["fields"]]
         out.append(e)
     return out
+
+
+def trimmed_embed(embed: Any) -> Any:
+    """Copy an embed with its counted text trimmed.
+
+    Message resource, Embed Limits: "Leading and trailing whitespace characters are not included (they are
+    trimmed automatically)" in title, description, field name and value, footer text and author name.
+    """
+    if not isinstance(embed, dict):
+        return embed
+    out = _stripped(embed, "title", "description")
+    for key, field in (("footer", "text"), ("author", "name")):
+        if isinstance(out.get(key), dict):
+            out[key] = _stripped(out[key], field)
+    if isinstance(out.get("fields"), list):
+        out["fields"] = [_stripped(f, "name", "value") if isinstance(f, dict) else f for f in out["fields"]]
+    return out
+
+
+def _stripped(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v.strip() if k in keys and isinstance(v, str) else v for k, v in obj.items()}

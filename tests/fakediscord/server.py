@@ -39,7 +39,7 @@ from .ratelimit import RateLimiter, Verdict
 from .routes.interactions import InteractionRoutes
 from .routing import RestRequest, RestResponse, Router, guess_template
 from .scheduled_events import ScheduledEventService
-from .threads import ThreadService
+from .threads import REQUIRE_TAG, ThreadService
 from .world import Channel, ChannelType, Guild, Member, Overwrite, Role, StoredMessage, World
 
 log = logging.getLogger(__name__)
@@ -658,6 +658,15 @@ class FakeDiscord:
             m.role_ids.remove(role.id)
             await self.dispatch("GUILD_MEMBER_UPDATE", {**payloads.member(m), "guild_id": str(self.guild.id)})
 
+    def close_dms(self, member: Any, *, closed: bool = True) -> None:
+        """Make a member refuse DMs from the bot (Discord answers 403 50007); `closed=False` opens them again."""
+        self.world.users[member.id].accepts_dms = not closed
+
+    def share_no_server(self, member: Any, *, no_server: bool = True) -> None:
+        """Treat a member as sharing no server with the bot, although they stay in the guild for the test, so a
+        DM to them gets 403 50278; `no_server=False` undoes it. (A member who left every guild is refused alike.)"""
+        self.world.users[member.id].shares_no_server = no_server
+
     def text_channel(
         self,
         name: str,
@@ -679,9 +688,19 @@ class FakeDiscord:
             name, ChannelType.GUILD_STAGE_VOICE if stage else ChannelType.GUILD_VOICE, guild=guild
         )
 
-    def forum_channel(self, name: str, *, tags: Iterable[str] = (), guild: Guild | None = None) -> Channel:
-        """Return the forum channel `name`, creating it with `tags`."""
-        ch = self._channel(name, ChannelType.GUILD_FORUM, guild=guild)
+    def forum_channel(
+        self,
+        name: str,
+        *,
+        tags: Iterable[str] = (),
+        require_tag: bool = False,
+        guild: Guild | None = None,
+    ) -> Channel:
+        """Return the forum channel `name`, creating it with `tags`; `require_tag` sets the REQUIRE_TAG flag
+        (a post must carry at least one of the tags, as the forum's "Require tags" setting does)."""
+        ch = self._channel(
+            name, ChannelType.GUILD_FORUM, guild=guild, flags=REQUIRE_TAG if require_tag else 0
+        )
         if not ch.available_tags:
             ch.available_tags = [
                 {
@@ -704,12 +723,13 @@ class FakeDiscord:
         private: bool = False,
         visible_to: Iterable[Any] = (),
         guild: Guild | None = None,
+        flags: int = 0,
     ) -> Channel:
         guild = guild or self.guild
         for c in self.world.channels.values():
             if c.guild_id == guild.id and c.name == name and c.type == ctype:
                 return c
-        ch = self.world.add_channel(guild, name, ctype, topic=topic)
+        ch = self.world.add_channel(guild, name, ctype, topic=topic, flags=flags)
         if private:
             ch.overwrites.append(Overwrite(guild.id, 0, 0, perm.FLAGS["view_channel"]))
             for who in visible_to:

@@ -3,10 +3,53 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from . import payloads
+from .errors import bad_request, form_error
 from .events import Events
+from .messages import Upload
 from .world import MENTION_USER, Channel, ChannelType, StoredMessage, World
+
+# Channel resource, Channel Flags: REQUIRE_TAG "whether a tag is required to be specified when creating a
+# thread in a GUILD_FORUM or a GUILD_MEDIA channel. Tags are specified in the applied_tags field."
+REQUIRE_TAG = 1 << 4
+# Channel resource, Modify Channel, JSON Params (Thread): applied_tags "limited to 5" (the OpenAPI spec gives
+# the same maxItems for Start Thread in Forum or Media Channel).
+MAX_APPLIED_TAGS = 5
+
+
+def check_applied_tags(tags: Any) -> None:
+    """Refuse more than 5 applied tags (forum post creation and thread PATCH)."""
+    if isinstance(tags, list) and len(tags) > MAX_APPLIED_TAGS:
+        raise form_error(
+            "applied_tags", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_APPLIED_TAGS} or fewer in length."
+        )
+
+
+def check_forum_post(forum: Channel, body: dict[str, Any], files: list[Upload]) -> None:
+    """Refuse a forum post Discord refuses: no starter message, an empty one, too many tags, no tag when required.
+
+    Channel resource, "Start Thread in Forum or Media Channel": `message` is a required field ("contents of the
+    first message in the forum/media thread"), and "at least one of content, embeds, sticker_ids, components, or
+    files[n] is required" in it (Cannot send an empty message, 50006, Opcodes and Status Codes). A forum whose
+    flags hold REQUIRE_TAG needs `applied_tags`; Discord answers 40067 "A tag is required to create a forum post
+    in this channel" (Opcodes and Status Codes, JSON error codes).
+    """
+    first = body.get("message")
+    if not isinstance(first, dict):
+        raise form_error("message", "BASE_TYPE_REQUIRED", "This field is required")
+    check_applied_tags(body.get("applied_tags"))
+    if not (
+        first.get("content")
+        or first.get("embeds")
+        or first.get("sticker_ids")
+        or first.get("components")
+        or files
+    ):
+        raise bad_request(50006, "Cannot send an empty message")
+    if forum.flags & REQUIRE_TAG and not body.get("applied_tags"):
+        raise bad_request(40067, "A tag is required to create a forum post in this channel")
 
 
 class ThreadService:

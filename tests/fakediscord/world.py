@@ -60,6 +60,10 @@ class User:
     name: str
     bot: bool = False
     global_name: str | None = None
+    # DM reach, set by tests: the user turned off DMs from server members, or counts as sharing no server with
+    # the bot although the test keeps them in the guild (leaving the guild has the same effect).
+    accepts_dms: bool = True
+    shares_no_server: bool = False
 
 
 @dataclass
@@ -317,6 +321,14 @@ class World:
     def member(self, guild: Guild, user_id: int) -> Member | None:
         """Return a member or None."""
         return guild.members.get(user_id)
+
+    def shares_server_with_bot(self, user_id: int) -> bool:
+        """Tell whether the user is a member of a guild the bot is in (and no test said otherwise)."""
+        user = self.users.get(user_id)
+        if user is None or user.shares_no_server:
+            return False
+        me = self.bot_user.id
+        return any(user_id in g.members and me in g.members for g in self.guilds.values())
 
     def dm_between(self, a: int, b: int) -> Channel | None:
         """Return the DM channel between two users, if any."""

@@ -11,7 +11,7 @@ from ..errors import DiscordHTTPError, bad_request, form_error, missing_access, 
 from ..events import Events
 from ..messages import MessageService, Upload
 from ..routing import RestRequest, Router
-from ..threads import ThreadService
+from ..threads import ThreadService, check_applied_tags
 from ..world import Channel, ChannelType, Overwrite, StoredMessage, World
 from .base import RouteBase
 
@@ -76,6 +76,8 @@ class ChannelMessageRoutes(RouteBase):
         """Apply Discord's checks for posting into `ch`."""
         if ch.type == ChannelType.GUILD_FORUM:
             raise bad_request(50008, "Cannot send messages in a non-text channel")
+        if ch.type == ChannelType.DM:
+            self.check_dm_reach(ch)
         self.need(ch, self.send_permission(ch))
         if ch.is_thread and ch.locked and not self.world.can(ch, self.me, "manage_threads"):
             raise bad_request(50083, "Thread is archived")
@@ -94,6 +96,24 @@ class ChannelMessageRoutes(RouteBase):
             or body.get("sticker_ids")
         ):
             raise bad_request(50006, "Cannot send an empty message")
+
+    def check_dm_reach(self, dm: Channel) -> None:
+        """Refuse a DM the recipient cannot receive, with Discord's 403s (Opcodes and Status Codes, JSON codes).
+
+        A member who turned off DMs from server members gets 50007 "Cannot send messages to this user". A user
+        who shares no server with the bot gets 50278, documented since 2026-03 (discord-api-docs#8212, #8244)
+        as "Cannot send messages to this user due to having no mutual guilds"; bots that only know 50007 see a
+        403 either way. Create DM (User resource) itself succeeds: it returns the DM channel, or the existing one.
+        """
+        for uid in dm.recipient_ids:
+            if uid == self.me:
+                continue
+            if not self.world.shares_server_with_bot(uid):
+                raise DiscordHTTPError(
+                    403, 50278, "Cannot send messages to this user due to having no mutual guilds"
+                )
+            if not self.world.users[uid].accepts_dms:
+                raise DiscordHTTPError(403, 50007, "Cannot send messages to this user")
 
     async def _pins_update(self, ch: Channel) -> None:
         pins = self.world.pins.get(ch.id, [])
@@ -143,6 +163,7 @@ class ChannelMessageRoutes(RouteBase):
         """
         if th.archived and body.get("archived") is not False:
             raise bad_request(50083, "Thread is archived")
+        check_applied_tags(body.get("applied_tags"))
         if "invitable" in body and th.type != ChannelType.PRIVATE_THREAD:
             raise form_error("invitable", "BASE_TYPE_BAD_VALUE", "Only private threads can be invitable")
         moderator = self.world.can(th, self.me, "manage_threads")
@@ -324,7 +345,7 @@ class ChannelMessageRoutes(RouteBase):
             if set(body) - {"flags"}:
                 raise DiscordHTTPError(403, 50005, "Cannot edit a message authored by another user")
             self.need(ch, "manage_messages")
-        self.messages.check_body(ch, body, req.files, req.size, creating=False)
+        self.messages.check_body(ch, body, req.files, req.size, creating=False, existing=m)
         self.messages.edit(m, body, files=req.files)
         await self.events.message_updated(m)
         return self._for_app(m)

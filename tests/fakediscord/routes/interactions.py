@@ -13,6 +13,7 @@ from ..interactions import (
     InteractionRecord,
     InteractionService,
     InteractionType,
+    check_modal,
 )
 from ..messages import EPHEMERAL, LOADING, MessageService
 from ..routing import RestRequest, RestResponse, Router
@@ -79,8 +80,16 @@ class InteractionRoutes:
         resource: dict[str, Any] = {"type": rtype}
         result: dict[str, Any] = {"interaction": {"id": str(rec.id), "type": rec.type}}
         if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.UPDATE_MESSAGE):
+            updated = (
+                self.world.messages.get(rec.message_id or 0) if rtype == CallbackType.UPDATE_MESSAGE else None
+            )
             self.messages.check_body(
-                channel, data, req.files, req.size, creating=rtype == CallbackType.CHANNEL_MESSAGE
+                channel,
+                data,
+                req.files,
+                req.size,
+                creating=rtype == CallbackType.CHANNEL_MESSAGE,
+                existing=updated,
             )
         if rtype in (CallbackType.CHANNEL_MESSAGE, CallbackType.DEFERRED_CHANNEL_MESSAGE):
             if rec.type == InteractionType.AUTOCOMPLETE:
@@ -133,6 +142,7 @@ class InteractionRoutes:
         elif rtype == CallbackType.MODAL:
             if rec.type in (InteractionType.MODAL_SUBMIT, InteractionType.AUTOCOMPLETE):
                 raise bad_request(40004, "Interaction type does not support this response")
+            check_modal(data)
         else:
             raise bad_request(50035, "Invalid Form Body")
         rec.response_type = rtype
@@ -216,7 +226,7 @@ class InteractionRoutes:
         self._live_token(rec)
         msg = self._target(rec, req.params["message_ref"])
         channel = self.world.channels[msg.channel_id]
-        self.messages.check_body(channel, req.json(), req.files, req.size, creating=False)
+        self.messages.check_body(channel, req.json(), req.files, req.size, creating=False, existing=msg)
         self.messages.edit(msg, req.json(), files=req.files)
         rec.edits += 1
         await self.events.message_updated(msg)

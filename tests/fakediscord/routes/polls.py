@@ -42,7 +42,8 @@ class PollRoutes(RouteBase):
         ch = self.channel(req)
         m = self.message(req, ch)
         if m.poll is None:
-            raise unknown("poll")
+            # Opcodes and Status Codes, JSON error codes: 520006 "Cannot expire a non-poll message".
+            raise bad_request(520006, "Cannot expire a non-poll message")
         if int(m.payload["author"]["id"]) != self.me:
             raise missing_permissions()
         if m.poll.finalized:

@@ -9,7 +9,7 @@ from ..errors import bad_request, form_error, missing_permissions, unknown
 from ..events import Events
 from ..messages import MessageService
 from ..routing import RestRequest, RestResponse, Router
-from ..threads import ThreadService
+from ..threads import ThreadService, check_forum_post
 from ..world import Channel, ChannelType, World
 from .base import RouteBase
 
@@ -87,7 +87,9 @@ class ThreadRoutes(RouteBase):
         archive = int(body.get("auto_archive_duration") or 1440)
         if ch.type == ChannelType.GUILD_FORUM:
             self.need(ch, "send_messages")
-            first = body.get("message") or {}
+            check_forum_post(ch, body, req.files)
+            first = body["message"]
+            self.messages.check_body(ch, first, req.files, req.size, creating=True)
             th = await self.threads.open(
                 ch,
                 self.me,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from fakediscord import FakeClock, FakeDiscord
+from fakediscord.interactions import InteractionType
+from fakediscord.tests.rest import call
 from fakediscord.tests.sample_bot import SampleBot
 
 
@@ -94,3 +97,44 @@ async def test_token_expires_after_15_fake_minutes(
     await club.wait_until(
         lambda: ("followup_error", 401, 50027) in bot.events, what="the expired-token error"
     )
+
+
+def spoiler_select(**extra: Any) -> dict[str, Any]:
+    """A modal's labelled string select, as discord.py 2.7 sends `ui.Label(component=ui.Select(...))`."""
+    options = [{"label": "No spoilers", "value": "no"}, {"label": "Spoilers", "value": "yes"}]
+    return {
+        "type": 18,
+        "label": "Contains spoilers?",
+        "component": {"type": 3, "custom_id": "spoilers", "options": options, **extra},
+    }
+
+
+async def test_modal_selects_cannot_be_disabled_or_optional_while_required(club: FakeDiscord) -> None:
+    # Component Reference, String Select: "Using disabled in a modal will result in an error", and
+    # "min_values must be either omitted or at least 1 if required is omitted or true".
+    assert club.default_channel is not None
+    alice = club.member("alice")
+    rec = await club.interactions.create(
+        InteractionType.APPLICATION_COMMAND,
+        alice.id,
+        club.default_channel,
+        {"id": "1", "name": "review", "type": 1},
+        label="/review",
+    )
+    callback = f"/interactions/{rec.id}/{rec.token}/callback"
+
+    async def modal(select: dict[str, Any]) -> tuple[int, Any]:
+        data = {"custom_id": "review", "title": "Your review", "components": [select]}
+        return await call(club, "POST", callback, {"type": 9, "data": data}, auth=False)
+
+    for bad, field in (
+        (spoiler_select(disabled=True), "disabled"),
+        (spoiler_select(min_values=0), "min_values"),
+        (spoiler_select(min_values=0, required=True), "min_values"),
+    ):
+        status, refused = await modal(bad)
+        assert (status, refused["code"]) == (400, 50035), bad
+        assert field in refused["errors"]["data"]["components"]["0"]["component"]
+    assert not rec.responded
+    status, _ = await modal(spoiler_select(min_values=0, required=False, disabled=False))
+    assert status == 204 and rec.response_type == 9

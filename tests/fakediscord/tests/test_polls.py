@@ -106,3 +106,19 @@ async def test_a_deferred_response_can_carry_the_poll(club: FakeDiscord, bot: Sa
     reply = await club.member("alice").slash("slow-poll")
     assert reply.message is not None and reply.message.poll is not None
     assert list(reply.message.poll_counts()) == ["Yes", "No"]
+
+
+async def test_expiring_a_message_without_a_poll_answers_520006(club: FakeDiscord, bot: SampleBot) -> None:
+    # Opcodes and Status Codes: 520006 "Cannot expire a non-poll message".
+    general = bot.get_channel(club.default_channel.id)  # type: ignore[union-attr]
+    assert isinstance(general, discord.TextChannel)
+    plain = await general.send("no poll here")
+    with pytest.raises(discord.HTTPException) as refused:
+        await bot.http.end_poll(general.id, plain.id)
+    assert (refused.value.status, refused.value.code) == (400, 520006)
+    poll = discord.Poll(question="Next book?", duration=timedelta(hours=1))
+    poll.add_answer(text="Dune")
+    poll.add_answer(text="Emma")
+    with_poll = await general.send(poll=poll)
+    ended = await bot.http.end_poll(general.id, with_poll.id)
+    assert ended["poll"]["results"]["is_finalized"] is True
