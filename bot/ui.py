@@ -47,3 +47,11 @@ def submitted_value(data: dict[str, Any], custom_id: str) -> str:
                     return str((component.get("values") or [""])[0])
                 return str(component.get("value") or "")
     return ""
+
+
+def buttons_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    """Return a persistent view holding the given (dynamic) items."""
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view

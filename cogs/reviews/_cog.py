@@ -30,6 +30,8 @@ from cogs.reviews._views import WRITE_MODAL, DraftButton, JoinThreadButton, List
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.store import Store
+    from bot.workers import Workers
     from cogs.reviews._fetch import GuardedFetcher
 
 
@@ -37,11 +39,12 @@ if TYPE_CHECKING:
 class ReviewCog(commands.GroupCog, group_name="review", group_description="Reviews and ratings"):
     """Featured reviews, members' reviews and ratings."""
 
-    def __init__(self, bot: BookClubBot, fetcher: GuardedFetcher) -> None:
+    def __init__(self, bot: BookClubBot, *, store: Store, fetcher: GuardedFetcher, workers: Workers) -> None:
         self.bot = bot
-        self.store = bot.store
-        self.featured = FeaturedReviews(bot, fetcher)
-        self.members = MemberReviews(bot)
+        self.store = store
+        self.workers = workers
+        self.featured = FeaturedReviews(bot, store=store, fetcher=fetcher, workers=workers)
+        self.members = MemberReviews(bot, store=store)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -56,7 +59,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Return the catalog title a member named (matched off the loop for a big catalog)."""
         assert interaction.guild_id is not None
         works = await self.store.catalog.works(interaction.guild_id)
-        return await find_work(works, title, workers=self.bot.workers)
+        return await find_work(works, title, workers=self.workers)
 
     # --- Autocomplete ---------------------------------------------------------------------------
 
@@ -66,7 +69,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Suggest any catalog title."""
         assert interaction.guild_id is not None
         return await choices_for(
-            await self.store.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+            await self.store.catalog.works(interaction.guild_id), current, workers=self.workers
         )
 
     async def bundled_autocomplete(
