@@ -33,7 +33,7 @@ from bot.text import shorten, strip_mentions
 from bot.ui import buttons_view
 from bot.when import format_when, parse_when, warm_up
 from cogs.discussions._shield import context_menu
-from cogs.discussions._views import PlanButton
+from cogs.discussions._views import DISCUSSIONS, PlanButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -125,6 +125,7 @@ class DiscussionCog(
 
     async def cog_load(self) -> None:
         """Register buttons, timers and the status hook; load the date parser off the event loop."""
+        DISCUSSIONS.provide(self.bot, self)
         self.bot.add_dynamic_items(JoinButton, PlanButton)
         self.bot.tree.add_command(self.hide_menu)
         self.scheduler.on(OPEN, self.runner.open_from_timer, late="run")
@@ -136,6 +137,7 @@ class DiscussionCog(
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""
         self.bot.remove_dynamic_items(JoinButton, PlanButton)
+        DISCUSSIONS.withdraw(self.bot)
         self.bot.tree.remove_command(self.hide_menu.name, type=self.hide_menu.type)
         for event in (OPEN, CLOSE, REMIND):
             self.scheduler.off(event)

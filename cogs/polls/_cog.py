@@ -26,7 +26,7 @@ from cogs.polls._input import (
 )
 from cogs.polls._rankedchoice import count
 from cogs.polls._service import CLOSE_EVENT, PollService, count_from_json
-from cogs.polls._views import DYNAMIC_ITEMS, CrownButton, ScheduleButton
+from cogs.polls._views import DYNAMIC_ITEMS, POLLS, CrownButton, ScheduleButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -93,12 +93,14 @@ class PollsCog(
 
     async def cog_load(self) -> None:
         """Route ballot buttons here and take over the close timer."""
+        POLLS.provide(self.bot, self.service)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.scheduler.on(CLOSE_EVENT, self.close_due_poll, late="run")
 
     async def cog_unload(self) -> None:
         """Stop routing buttons and timers here; write the votes still queued."""
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        POLLS.withdraw(self.bot)
         self.scheduler.off(CLOSE_EVENT)
         self.service.tallies.cancel()
         await self.service.flush_votes()

@@ -26,7 +26,15 @@ from cogs.reviews._document import (
 )
 from cogs.reviews._featured import FeaturedReviews
 from cogs.reviews._members import MemberReviews
-from cogs.reviews._views import WRITE_MODAL, DraftButton, JoinThreadButton, ListPageButton, ReviewModal
+from cogs.reviews._views import (
+    FEATURED,
+    MEMBERS,
+    WRITE_MODAL,
+    DraftButton,
+    JoinThreadButton,
+    ListPageButton,
+    ReviewModal,
+)
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -49,11 +57,15 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
 
     async def cog_load(self) -> None:
         """Route the review buttons here, including on messages sent before a restart."""
+        FEATURED.provide(self.bot, self.featured)
+        MEMBERS.provide(self.bot, self.members)
         self.bot.add_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
+        FEATURED.withdraw(self.bot)
+        MEMBERS.withdraw(self.bot)
 
     async def _work(self, interaction: discord.Interaction[BookClubBot], title: str) -> Work:
         """Return the catalog title a member named (matched off the loop for a big catalog)."""

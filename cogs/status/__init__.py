@@ -20,6 +20,8 @@ async def setup(bot: BookClubBot) -> None:
             catalog=bot.store.catalog,
             statuses=bot.store.statuses,
             guilds=bot.store.guilds,
+            reviews=bot.store.reviews,
+            clock=bot.clock,
             workers=bot.workers,
         )
     )

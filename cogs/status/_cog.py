@@ -24,16 +24,17 @@ from bot.services.statuses import (
     pick_for_state,
     record_status,
 )
-from bot.store import CatalogRepository, GuildSettingsRepository, StatusRepository
+from bot.store import CatalogRepository, GuildSettingsRepository, ReviewRepository, StatusRepository
 from bot.text import LIMITS, code_span, escape, fit_lines
 from bot.ui import BookClubView
 from bot.workers import WorkTimeout
-from cogs.status._imports import IMPORT_TTL, ImportButton, PendingImports, plan_import
+from cogs.status._imports import IMPORT_TTL, IMPORTS, ImportButton, PendingImports, plan_import
 from cogs.status._render import export_csv, export_files, import_preview_embed, progress_histogram
 from cogs.status.importers import MAX_IMPORT_BYTES, ImportFileError, prepare_import
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.clock import Clock
     from bot.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         catalog: CatalogRepository,
         statuses: StatusRepository,
         guilds: GuildSettingsRepository,
+        reviews: ReviewRepository,
+        clock: Clock,
         workers: Workers,
     ) -> None:
         self.workers = workers
@@ -63,11 +66,12 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         self.catalog = catalog
         self.statuses = statuses
         self.guilds = guilds
-        self.imports = PendingImports(statuses, bot.clock, bot.store.reviews)
+        self.imports = PendingImports(statuses, clock, reviews)
         super().__init__()
 
     async def cog_load(self) -> None:
         """Route status and import buttons here, including on messages sent before a restart."""
+        IMPORTS.provide(self.bot, self.imports)
         self.bot.add_dynamic_items(StatusButton, ImportButton)
 
     @commands.Cog.listener()
@@ -83,6 +87,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(StatusButton, ImportButton)
+        IMPORTS.withdraw(self.bot)
 
     async def title_autocomplete(
         self, interaction: discord.Interaction, current: str
