@@ -91,7 +91,7 @@ class BookClubBot(commands.Bot):
         # The one scheduler; features register their handlers in cog_load. It runs once connected.
         self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
         # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.
-        self.discussions = DiscussionService(self)
+        self.discussions = DiscussionService(store, self.scheduler, self.clock, self)
         # The catalog's multi-step operations (current, finish, remove), one owner each.
         self.catalog = CatalogService(
             store.catalog, store.guilds, store.reviews, store.discussions, self.discussions

@@ -14,4 +14,14 @@ __all__ = ["CatalogCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(CatalogCog(bot, bot.store.catalog, bot.store.guilds, bot.store.statuses))
+    await bot.add_cog(
+        CatalogCog(
+            bot,
+            catalog=bot.store.catalog,
+            guilds=bot.store.guilds,
+            statuses=bot.store.statuses,
+            catalog_service=bot.catalog,
+            clock=bot.clock,
+            workers=bot.workers,
+        )
+    )

@@ -39,6 +39,9 @@ from cogs.catalog._views import RemoveWorkButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.services.catalog import CatalogService
+    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +55,21 @@ class CatalogCog(
     def __init__(
         self,
         bot: BookClubBot,
+        *,
         catalog: CatalogRepository,
         guilds: GuildSettingsRepository,
         statuses: StatusRepository,
+        catalog_service: CatalogService,
+        clock: Clock,
+        workers: Workers,
     ) -> None:
         self.bot = bot
         self.catalog = catalog
         self.guilds = guilds
         self.statuses = statuses
+        self.catalog_service = catalog_service
+        self.clock = clock
+        self.workers = workers
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -81,7 +91,7 @@ class CatalogCog(
     ) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
-        return await choices_for(works, current, kinds, workers=self.bot.workers)
+        return await choices_for(works, current, kinds, workers=self.workers)
 
     async def books_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -186,7 +196,7 @@ class CatalogCog(
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         source = await resolve_work(
-            self.catalog, interaction.guild_id, book, (WorkKind.BOOK,), what="book", workers=self.bot.workers
+            self.catalog, interaction.guild_id, book, (WorkKind.BOOK,), what="book", workers=self.workers
         )
         work_kind = WorkKind(kind.value) if kind else WorkKind.FILM
         if episodes is not None and work_kind is not WorkKind.SERIES:
@@ -305,7 +315,7 @@ class CatalogCog(
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        work = await find_work(await self.catalog.works(guild_id), title, workers=self.bot.workers)
+        work = await find_work(await self.catalog.works(guild_id), title, workers=self.workers)
         book_only = {"chapters": chapters, "pages": pages, "parts": parts}
         if work.kind is not WorkKind.BOOK and any(v is not None for v in book_only.values()):
             raise UserError(
@@ -356,9 +366,7 @@ class CatalogCog(
         """Ask for confirmation, saying what would be lost."""
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        work = await find_work(
-            await self.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await find_work(await self.catalog.works(interaction.guild_id), title, workers=self.workers)
         count = len(await self.statuses.for_work(interaction.guild_id, work.id))
         talks = len(await interaction.client.store.discussions.active_for_work(interaction.guild_id, work.id))
         calls_off = f" and calls off its {talks} upcoming or open discussions" if talks else ""
@@ -417,10 +425,10 @@ class CatalogCog(
         await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
-        work = await find_work(works, title, workers=self.bot.workers) if title is not None else None
-        finished = await self.bot.catalog.finish(interaction.guild_id, works, work)
+        work = await find_work(works, title, workers=self.workers) if title is not None else None
+        finished = await self.catalog_service.finish(interaction.guild_id, works, work)
         names = " and ".join(italic(work_label(w)) for w in finished)
-        today = int(self.bot.clock.now().timestamp())
+        today = int(self.clock.now().timestamp())
         await reply(
             interaction,
             f"Recorded: the club finished {names} on <t:{today}:D>. `/club history` lists what it has finished.",
@@ -444,14 +452,14 @@ class CatalogCog(
         guild = interaction.guild
         assert guild is not None
         works = await self.catalog.works(guild.id)
-        chosen = await find_work(works, book, (WorkKind.BOOK,), what="book", workers=self.bot.workers)
+        chosen = await find_work(works, book, (WorkKind.BOOK,), what="book", workers=self.workers)
         screen = (
             await find_work(
                 works,
                 adaptation,
                 (WorkKind.FILM, WorkKind.SERIES),
                 what="film or series",
-                workers=self.bot.workers,
+                workers=self.workers,
             )
             if adaptation
             else None
@@ -485,7 +493,7 @@ class CatalogCog(
             raise UserError(
                 f"I cannot post in {channel.mention}: give me Send Messages and Embed Links there."
             ) from exc
-        await self.bot.catalog.make_current(
+        await self.catalog_service.make_current(
             guild.id, book_id=chosen.id, adaptation_id=screen.id if screen else None
         )
         await reply(

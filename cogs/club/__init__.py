@@ -14,4 +14,4 @@ __all__ = ["ClubCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(ClubCog(bot.store.guilds))
+    await bot.add_cog(ClubCog(guilds=bot.store.guilds))

@@ -60,7 +60,7 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
 class ClubCog(commands.GroupCog, group_name="club", group_description="Set up and inspect the book club"):
     """Club-wide settings."""
 
-    def __init__(self, guilds: GuildSettingsRepository) -> None:
+    def __init__(self, *, guilds: GuildSettingsRepository) -> None:
         self.guilds = guilds
         super().__init__()
 

@@ -14,4 +14,13 @@ __all__ = ["DiscussionCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(DiscussionCog(bot))
+    await bot.add_cog(
+        DiscussionCog(
+            bot,
+            store=bot.store,
+            service=bot.discussions,
+            scheduler=bot.scheduler,
+            clock=bot.clock,
+            workers=bot.workers,
+        )
+    )

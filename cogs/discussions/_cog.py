@@ -19,7 +19,7 @@ from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
 from bot.replies import fit_list, reply
 from bot.services.discussions import DEFAULT_MINUTES, mode_label, render
 from bot.services.discussions.join import JoinButton
-from bot.services.discussions.runner import CLOSE, OPEN, REMIND, buttons_view, discussion_channel
+from bot.services.discussions.runner import CLOSE, OPEN, REMIND, discussion_channel
 from bot.services.discussions.scopes import (
     SCOPE_KINDS,
     ReadingPlan,
@@ -30,12 +30,18 @@ from bot.services.discussions.scopes import (
 from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion
 from bot.text import shorten, strip_mentions
+from bot.ui import buttons_view
 from bot.when import format_when, parse_when, warm_up
 from cogs.discussions._shield import context_menu
-from cogs.discussions._views import PlanButton
+from cogs.discussions._views import DISCUSSIONS, PlanButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.scheduler import Scheduler
+    from bot.services.discussions import DiscussionService
+    from bot.store import Store
+    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -97,30 +103,44 @@ class DiscussionCog(
 ):
     """Scheduled discussions."""
 
-    def __init__(self, bot: BookClubBot) -> None:
+    def __init__(
+        self,
+        bot: BookClubBot,
+        *,
+        store: Store,
+        service: DiscussionService,
+        scheduler: Scheduler,
+        clock: Clock,
+        workers: Workers,
+    ) -> None:
         self.bot = bot
-        self.store = bot.store
-        self.service = bot.discussions
+        self.store = store
+        self.service = service
+        self.scheduler = scheduler
+        self.clock = clock
+        self.workers = workers
         self.runner = self.service.runner
         self.hide_menu = context_menu()
         super().__init__()
 
     async def cog_load(self) -> None:
         """Register buttons, timers and the status hook; load the date parser off the event loop."""
+        DISCUSSIONS.provide(self.bot, self)
         self.bot.add_dynamic_items(JoinButton, PlanButton)
         self.bot.tree.add_command(self.hide_menu)
-        self.bot.scheduler.on(OPEN, self.runner.open_from_timer, late="run")
-        self.bot.scheduler.on(CLOSE, self.runner.close_from_timer, late="run")
-        self.bot.scheduler.on(REMIND, self.runner.remind, late="skip")
+        self.scheduler.on(OPEN, self.runner.open_from_timer, late="run")
+        self.scheduler.on(CLOSE, self.runner.close_from_timer, late="run")
+        self.scheduler.on(REMIND, self.runner.remind, late="skip")
         self.store.statuses.listeners.append(self.runner.status_changed)
         await asyncio.to_thread(warm_up)
 
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""
         self.bot.remove_dynamic_items(JoinButton, PlanButton)
+        DISCUSSIONS.withdraw(self.bot)
         self.bot.tree.remove_command(self.hide_menu.name, type=self.hide_menu.type)
         for event in (OPEN, CLOSE, REMIND):
-            self.bot.scheduler.off(event)
+            self.scheduler.off(event)
         if self.runner.status_changed in self.store.statuses.listeners:
             self.store.statuses.listeners.remove(self.runner.status_changed)
         await self.runner.drain()
@@ -141,9 +161,9 @@ class DiscussionCog(
                 title,
                 None if kind == "screen" else [WorkKind.BOOK],
                 what="book" if kind != "screen" else "title",
-                workers=self.bot.workers,
+                workers=self.workers,
             )
-        return await self.bot.discussions.current_work(guild_id, works, kind)
+        return await self.service.current_work(guild_id, works, kind)
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -183,13 +203,13 @@ class DiscussionCog(
                 adaptation,
                 [WorkKind.FILM, WorkKind.SERIES],
                 what="film or series",
-                workers=self.bot.workers,
+                workers=self.workers,
             )
         elif main.kind is WorkKind.BOOK:
             current = works.get(settings.current_adaptation_id or 0)
             screen = current if current and current.adapts_work_id == main.id else adaptation_of(works, main)
         spoiler_scope, work = build_scope(scope.value, main, screen, up_to)
-        opens_at = parse_when(when, settings.timezone, self.bot.clock.now())
+        opens_at = parse_when(when, settings.timezone, self.clock.now())
         item = NewDiscussion(
             work_id=work.id,
             scope=spoiler_scope,
@@ -211,7 +231,7 @@ class DiscussionCog(
         """Suggest catalog titles."""
         assert interaction.guild_id is not None
         return await choices_for(
-            await self.store.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+            await self.store.catalog.works(interaction.guild_id), current, workers=self.workers
         )
 
     @schedule.autocomplete("adaptation")
@@ -221,7 +241,7 @@ class DiscussionCog(
         """Suggest films and series."""
         assert interaction.guild_id is not None
         works = await self.store.catalog.works(interaction.guild_id)
-        return await choices_for(works, current, [WorkKind.FILM, WorkKind.SERIES], workers=self.bot.workers)
+        return await choices_for(works, current, [WorkKind.FILM, WorkKind.SERIES], workers=self.workers)
 
     @app_commands.command(name="list", description="Show upcoming and open discussions")
     async def list_discussions(self, interaction: discord.Interaction[BookClubBot]) -> None:
@@ -273,7 +293,7 @@ class DiscussionCog(
         assert interaction.guild is not None
         d = await self._discussion(interaction.guild.id, discussion)
         settings = await self.store.guilds.get(interaction.guild.id)
-        opens_at = parse_when(when, settings.timezone, self.bot.clock.now())
+        opens_at = parse_when(when, settings.timezone, self.clock.now())
         length = timedelta(minutes=duration) if duration else d.closes_at - d.opens_at
         await interaction.response.defer(ephemeral=True, thinking=True)
         moved = await self.service.reschedule(interaction.guild, d, opens_at, length)
@@ -367,13 +387,11 @@ class DiscussionCog(
         settings, channel = await self.service.where(guild)
         works = await self.store.catalog.works(guild.id)
         target = (
-            await find_work(works, book, [WorkKind.BOOK], what="book", workers=self.bot.workers)
-            if book
-            else None
+            await find_work(works, book, [WorkKind.BOOK], what="book", workers=self.workers) if book else None
         )
         target = target or await self._main_work(guild.id, works, None, "book")
         split = by.value if by else "ch"
-        start = parse_when(first, settings.timezone, self.bot.clock.now())
+        start = parse_when(first, settings.timezone, self.clock.now())
         planned = plan_sessions(
             target, sessions, "part" if split == "pt" else "ch", start, every, ZoneInfo(settings.timezone)
         )
@@ -399,7 +417,7 @@ class DiscussionCog(
             await self.store.catalog.works(interaction.guild_id),
             current,
             [WorkKind.BOOK],
-            workers=self.bot.workers,
+            workers=self.workers,
         )
 
     async def schedule_plan(

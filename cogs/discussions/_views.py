@@ -8,20 +8,16 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.checks import ensure_organizer
-from bot.errors import NotAllowed, UserError
+from bot.errors import NotAllowed
 from bot.replies import edit_reply
-from bot.ui import ReportsErrors
+from bot.ui import Part, ReportsErrors
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
     from cogs.discussions._cog import DiscussionCog
 
 
-def _cog(interaction: discord.Interaction[BookClubBot]) -> DiscussionCog:
-    cog = interaction.client.get_cog("DiscussionCog")
-    if cog is None:
-        raise UserError("Discussions are switched off on this bot.")
-    return cog  # type: ignore[return-value]
+DISCUSSIONS: Part[DiscussionCog] = Part("discussions", missing="Discussions are switched off on this bot.")
 
 
 class PlanButton(
@@ -64,5 +60,5 @@ class PlanButton(
         if interaction.guild is None:
             raise NotAllowed("This button only works inside a server.")
         await interaction.response.defer()
-        text = await _cog(interaction).schedule_plan(interaction, *self.args)
+        text = await DISCUSSIONS.of(interaction.client).schedule_plan(interaction, *self.args)
         await edit_reply(interaction, content=text, view=None)

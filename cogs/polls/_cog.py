@@ -26,15 +26,17 @@ from cogs.polls._input import (
 )
 from cogs.polls._rankedchoice import count
 from cogs.polls._service import CLOSE_EVENT, PollService, count_from_json
-from cogs.polls._views import DYNAMIC_ITEMS, CrownButton, ScheduleButton
+from cogs.polls._views import DYNAMIC_ITEMS, POLLS, CrownButton, ScheduleButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 
-def _results_view(poll: Poll) -> discord.ui.View | None:
+def results_view(poll: Poll) -> discord.ui.View | None:
     """Offer organizers the next step: make a winning title current, or schedule at a winning time."""
     winner = poll.option(poll.winner_position) if poll.winner_position else None
     if winner is None:
@@ -81,21 +83,25 @@ class PollsCog(
 ):
     """Native Discord polls whose every vote is kept."""
 
-    def __init__(self, bot: BookClubBot, store: Store) -> None:
+    def __init__(self, bot: BookClubBot, *, service: PollService, scheduler: Scheduler, clock: Clock) -> None:
         self.bot = bot
-        self.store = store
-        self.service = PollService(bot, store, results_view=_results_view)
+        self.service = service
+        self.store = service.store
+        self.scheduler = scheduler
+        self.clock = clock
         super().__init__()
 
     async def cog_load(self) -> None:
         """Route ballot buttons here and take over the close timer."""
+        POLLS.provide(self.bot, self.service)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.bot.scheduler.on(CLOSE_EVENT, self.close_due_poll, late="run")
+        self.scheduler.on(CLOSE_EVENT, self.close_due_poll, late="run")
 
     async def cog_unload(self) -> None:
         """Stop routing buttons and timers here; write the votes still queued."""
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        self.bot.scheduler.off(CLOSE_EVENT)
+        POLLS.withdraw(self.bot)
+        self.scheduler.off(CLOSE_EVENT)
         self.service.tallies.cancel()
         await self.service.flush_votes()
 
@@ -198,7 +204,7 @@ class PollsCog(
         cleaned = check_question(question)
         length = parse_duration(duration)
         settings = await self.store.guilds.get(interaction.guild_id)
-        now = self.bot.clock.now()
+        now = self.clock.now()
         starts = parse_times(times, settings.timezone, now, now + length)
         if interaction.channel is None or not isinstance(interaction.channel, discord.abc.Messageable):
             raise UserError("Run this in a text channel.")
@@ -235,7 +241,7 @@ class PollsCog(
             raise UserError(f"Poll #{found.id} has already ended; see `/poll results`.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         closed = await self.service.close(found.id)
-        await self.bot.scheduler.cancel(closed.guild_id, CLOSE_EVENT, str(closed.id))
+        await self.scheduler.cancel(closed.guild_id, CLOSE_EVENT, str(closed.id))
         await reply(interaction, f"Poll #{closed.id} has ended; the results are posted under it.")
 
     @app_commands.command(name="results", description="Show a poll's results (or its standing, while open)")

@@ -21,6 +21,7 @@ from cogs.polls._views import RankButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.workers import Workers
 
 MAX_PITCH = 200
 NATIVE_MAX = LIMITS.poll_answers
@@ -55,10 +56,11 @@ class NominationsCog(commands.Cog, name="Nominations"):
         guild_only=True,
     )
 
-    def __init__(self, bot: BookClubBot, store: Store, service: PollService) -> None:
+    def __init__(self, bot: BookClubBot, *, store: Store, service: PollService, workers: Workers) -> None:
         self.bot = bot
         self.store = store
         self.service = service  # shared with PollsCog, which owns the close timer and the gateway votes
+        self.workers = workers
         super().__init__()
 
     async def title_autocomplete(
@@ -69,7 +71,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         rnd = await self.store.nominations.current_round(interaction.guild_id)
         kinds = [k for k in WorkKind if rnd is None or rnd.kinds.accepts(k)]
         return await choices_for(
-            await self.store.catalog.works(interaction.guild_id), current, kinds, workers=self.bot.workers
+            await self.store.catalog.works(interaction.guild_id), current, kinds, workers=self.workers
         )
 
     @nominations.command(name="open", description="Open a nomination round (organizers)")
@@ -248,7 +250,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         work_id: int | None = None
         label = title
         try:
-            work = await find_work(works, title, accepted, workers=self.bot.workers)
+            work = await find_work(works, title, accepted, workers=self.workers)
             work_id, label = work.id, work.title
         except NotFound:
             if title.strip().startswith("#"):

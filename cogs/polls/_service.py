@@ -26,6 +26,8 @@ from cogs.polls._rankedchoice import Count, Round, count
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +87,16 @@ class PollService:
     def __init__(
         self,
         bot: BookClubBot,
+        *,
         store: Store,
+        scheduler: Scheduler,
+        clock: Clock,
         results_view: Callable[[Poll], discord.ui.View | None] | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
+        self.scheduler = scheduler
+        self.clock = clock
         self.results_view = results_view
         self._locks = KeyedLocks()  # per poll message, freed once no task uses it
         self.tallies = Debouncer(self._refresh_tally)
@@ -137,7 +144,7 @@ class PollService:
             )
             for i, (label, answer) in enumerate(zip(labels, answers, strict=True))
         ]
-        closes_at = self.bot.clock.now() + duration
+        closes_at = self.clock.now() + duration
         poll_id = await self.store.polls.create(
             guild_id,
             kind,
@@ -161,7 +168,7 @@ class PollService:
         if kind is PollKind.DATES:
             self._tallied[message.id] = poll_id
         # The scheduler must know before the info post, so a failure there still closes the poll.
-        await self.bot.scheduler.schedule(
+        await self.scheduler.schedule(
             guild_id, CLOSE_EVENT, key=str(poll_id), due_at=closes_at, payload={"poll_id": poll_id}
         )
         poll = await self._get(poll_id)
@@ -194,7 +201,7 @@ class PollService:
             NewOption(label, shorten(label, 100), work_id)
             for label, work_id in zip(labels, work_ids, strict=True)
         ]
-        closes_at = self.bot.clock.now() + duration
+        closes_at = self.clock.now() + duration
         poll_id = await self.store.polls.create(
             guild_id,
             PollKind.RANKED,
@@ -212,7 +219,7 @@ class PollService:
             await self.store.polls.delete(poll_id)
             raise
         await self.store.polls.set_messages(poll_id, message_id=message.id)
-        await self.bot.scheduler.schedule(
+        await self.scheduler.schedule(
             guild_id, CLOSE_EVENT, key=str(poll_id), due_at=closes_at, payload={"poll_id": poll_id}
         )
         return await self._get(poll_id)
@@ -243,7 +250,7 @@ class PollService:
         if lock is not None and lock.locked():
             async with lock:  # Discord's voters are being read: this newer event must land after them
                 pass
-        self._pending.append(VoteOp(added, message_id, answer_id, user_id, self.bot.clock.now()))
+        self._pending.append(VoteOp(added, message_id, answer_id, user_id, self.clock.now()))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued(), name="bookclub-poll-votes")
         if message_id in self._tallied:
@@ -299,7 +306,7 @@ class PollService:
 
     async def reconcile_open(self) -> None:
         """Reconcile every open Discord poll (after a start or a reconnect)."""
-        now = self.bot.clock.now()
+        now = self.clock.now()
         for poll in await self.store.polls.open_polls([PollKind.NATIVE, PollKind.DATES]):
             if poll.kind is PollKind.DATES and poll.message_id is not None:
                 self._tallied[poll.message_id] = poll.id

@@ -21,12 +21,13 @@ from bot.services.discussions.render import scope_line
 from bot.spoilers import WholeBook
 from bot.store import NewDiscussion, Poll, PollKind
 from bot.text import escape, shorten
-from bot.ui import ReportsErrors
+from bot.ui import Part, ReportsErrors
 from bot.when import format_when
 from cogs.polls._input import MAX_RANK
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from cogs.polls._service import PollService
 
 
 def _picks(text: str) -> list[int]:
@@ -69,6 +70,9 @@ def ballot_screen(poll: Poll, picks: Sequence[int], cast: Sequence[int]) -> tupl
     if cast:
         view.add_item(WithdrawButton(poll.id))
     return "\n\n".join(lines), view
+
+
+POLLS: Part[PollService] = Part("polls", missing="Polls are switched off on this bot.")
 
 
 class RankButton(
@@ -187,9 +191,9 @@ class CastButton(
             "You can change it until the poll closes with **Rank your choices**."
         )
         await edit_reply(interaction, content=content, view=None)
-        cog = interaction.client.get_cog("Polls")
-        if cog is not None:
-            cog.service.tallies.touch(poll.id)  # type: ignore[attr-defined]
+        service = POLLS.get(interaction.client)
+        if service is not None:
+            service.tallies.touch(poll.id)
 
 
 class WithdrawButton(
@@ -221,9 +225,9 @@ class WithdrawButton(
         poll = await _open_poll(interaction, self.poll_id)
         await interaction.client.store.polls.set_ballot(poll.id, interaction.user.id, [])
         await edit_reply(interaction, content="Your ballot is withdrawn.", view=None)
-        cog = interaction.client.get_cog("Polls")
-        if cog is not None:
-            cog.service.tallies.touch(poll.id)  # type: ignore[attr-defined]
+        service = POLLS.get(interaction.client)
+        if service is not None:
+            service.tallies.touch(poll.id)
 
 
 class CrownButton(

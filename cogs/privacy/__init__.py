@@ -14,4 +14,4 @@ __all__ = ["PrivacyCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(PrivacyCog(bot))
+    await bot.add_cog(PrivacyCog(bot, store=bot.store))

@@ -17,6 +17,7 @@ from bot.ui import BookClubView, ReportsErrors
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,9 @@ class PrivacyCog(
 ):
     """Members' control over their own data."""
 
-    def __init__(self, bot: BookClubBot) -> None:
+    def __init__(self, bot: BookClubBot, *, store: Store) -> None:
         self.bot = bot
+        self.store = store
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -118,7 +120,7 @@ class PrivacyCog(
     )
     async def forget(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Show what would be deleted and ask for confirmation."""
-        data = await self.bot.store.privacy.count(interaction.user.id)
+        data = await self.store.privacy.count(interaction.user.id)
         if data.total == 0:
             await reply(interaction, "I store nothing about you. Nothing to delete.")
             return
@@ -147,7 +149,7 @@ class PrivacyCog(
     ) -> None:
         """Record the member's choice for every server."""
         leave_out = choice.value == "out"
-        changed = await self.bot.store.summaries.set_opt_out(interaction.user.id, leave_out)
+        changed = await self.store.summaries.set_opt_out(interaction.user.id, leave_out)
         if leave_out:
             text = (
                 "Done: your messages are never sent to the LLM; summaries leave them out and say how many."

@@ -19,4 +19,4 @@ async def setup(bot: BookClubBot) -> None:
     # so its exception classes must come from the copy that is loaded.
     options = {"allow_private": bot.settings.review_fetch_allow_private, **bot.review_fetch_options}
     fetcher = GuardedFetcher(**options)
-    await bot.add_cog(ReviewCog(bot, fetcher))
+    await bot.add_cog(ReviewCog(bot, store=bot.store, fetcher=fetcher, workers=bot.workers))

@@ -26,10 +26,20 @@ from cogs.reviews._document import (
 )
 from cogs.reviews._featured import FeaturedReviews
 from cogs.reviews._members import MemberReviews
-from cogs.reviews._views import WRITE_MODAL, DraftButton, JoinThreadButton, ListPageButton, ReviewModal
+from cogs.reviews._views import (
+    FEATURED,
+    MEMBERS,
+    WRITE_MODAL,
+    DraftButton,
+    JoinThreadButton,
+    ListPageButton,
+    ReviewModal,
+)
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.store import Store
+    from bot.workers import Workers
     from cogs.reviews._fetch import GuardedFetcher
 
 
@@ -37,26 +47,31 @@ if TYPE_CHECKING:
 class ReviewCog(commands.GroupCog, group_name="review", group_description="Reviews and ratings"):
     """Featured reviews, members' reviews and ratings."""
 
-    def __init__(self, bot: BookClubBot, fetcher: GuardedFetcher) -> None:
+    def __init__(self, bot: BookClubBot, *, store: Store, fetcher: GuardedFetcher, workers: Workers) -> None:
         self.bot = bot
-        self.store = bot.store
-        self.featured = FeaturedReviews(bot, fetcher)
-        self.members = MemberReviews(bot)
+        self.store = store
+        self.workers = workers
+        self.featured = FeaturedReviews(bot, store=store, fetcher=fetcher, workers=workers)
+        self.members = MemberReviews(bot, store=store)
         super().__init__()
 
     async def cog_load(self) -> None:
         """Route the review buttons here, including on messages sent before a restart."""
+        FEATURED.provide(self.bot, self.featured)
+        MEMBERS.provide(self.bot, self.members)
         self.bot.add_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
+        FEATURED.withdraw(self.bot)
+        MEMBERS.withdraw(self.bot)
 
     async def _work(self, interaction: discord.Interaction[BookClubBot], title: str) -> Work:
         """Return the catalog title a member named (matched off the loop for a big catalog)."""
         assert interaction.guild_id is not None
         works = await self.store.catalog.works(interaction.guild_id)
-        return await find_work(works, title, workers=self.bot.workers)
+        return await find_work(works, title, workers=self.workers)
 
     # --- Autocomplete ---------------------------------------------------------------------------
 
@@ -66,7 +81,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         """Suggest any catalog title."""
         assert interaction.guild_id is not None
         return await choices_for(
-            await self.store.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+            await self.store.catalog.works(interaction.guild_id), current, workers=self.workers
         )
 
     async def bundled_autocomplete(

@@ -39,6 +39,8 @@ from cogs.reviews._views import JoinThreadButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.store import Store
+    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +72,11 @@ def _buttons_for(work: Work, works: dict[int, Work], adaptation: Work | None) ->
 class FeaturedReviews:
     """Posts featured reviews and lets members into their gated comment threads."""
 
-    def __init__(self, bot: BookClubBot, fetcher: GuardedFetcher) -> None:
+    def __init__(self, bot: BookClubBot, *, store: Store, fetcher: GuardedFetcher, workers: Workers) -> None:
         self.bot = bot
-        self.store = bot.store
+        self.store = store
         self.fetcher = fetcher
+        self.workers = workers
 
     async def from_url(
         self, guild_id: int, url: str, title: str, rating: float | None, spoilers: bool

@@ -22,6 +22,7 @@ from cogs.reviews._views import DraftButton, ListPageButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.store import Store
 
 
 def _spoiler_answer(text: str) -> bool:
@@ -42,9 +43,9 @@ def _message_link(guild_id: int, channel_id: int | None, message_id: int | None)
 class MemberReviews:
     """Write, replace, edit and remove members' reviews; page through a title's reviews."""
 
-    def __init__(self, bot: BookClubBot) -> None:
+    def __init__(self, bot: BookClubBot, *, store: Store) -> None:
         self.bot = bot
-        self.store = bot.store
+        self.store = store
         # One submission at a time per member and title, so a double click is seen as a repeat.
         self._locks = KeyedLocks()  # one submission at a time per member and title
 

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.ui import ReportsErrors
+from bot.ui import Part, ReportsErrors
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
-    from cogs.reviews._cog import ReviewCog
+    from cogs.reviews._featured import FeaturedReviews
+    from cogs.reviews._members import MemberReviews
 
 MAX_BODY_CHARS = 3800
 """Longest member review: with spoiler markup it still fits one embed description (4,096)."""
@@ -19,14 +20,9 @@ MAX_BODY_CHARS = 3800
 WRITE_MODAL = re.compile(r"^bookclub:review:(?P<action>write|edit):(?P<work_id>\d+)(?::(?P<halves>\d+))?$")
 
 
-def _cog(interaction: discord.Interaction[BookClubBot]) -> ReviewCog:
-    from bot.errors import UserError
-    from cogs.reviews._cog import ReviewCog
-
-    cog = interaction.client.get_cog("ReviewCog")
-    if not isinstance(cog, ReviewCog):
-        raise UserError("Reviews are unavailable right now; try again in a moment.")
-    return cog
+_UNAVAILABLE = "Reviews are unavailable right now; try again in a moment."
+FEATURED: Part[FeaturedReviews] = Part("reviews.featured", missing=_UNAVAILABLE)
+MEMBERS: Part[MemberReviews] = Part("reviews.members", missing=_UNAVAILABLE)
 
 
 class ReviewModal(discord.ui.Modal):
@@ -109,7 +105,7 @@ class JoinThreadButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Check the member's status against the thread's scope and add them."""
-        await _cog(interaction).featured.join_thread(interaction, self.review_id)
+        await FEATURED.of(interaction.client).join_thread(interaction, self.review_id)
 
 
 class DraftButton(
@@ -142,7 +138,7 @@ class DraftButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Apply or drop the draft."""
-        await _cog(interaction).members.settle_draft(
+        await MEMBERS.of(interaction.client).settle_draft(
             interaction, self.draft_id, replace=self.action == "replace"
         )
 
@@ -176,4 +172,4 @@ class ListPageButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Show the page this button leads to."""
-        await _cog(interaction).members.show_page(interaction, self.work_id, self.page)
+        await MEMBERS.of(interaction.client).show_page(interaction, self.work_id, self.page)

@@ -14,4 +14,14 @@ __all__ = ["StatusCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(StatusCog(bot, bot.store.catalog, bot.store.statuses, bot.store.guilds))
+    await bot.add_cog(
+        StatusCog(
+            bot,
+            catalog=bot.store.catalog,
+            statuses=bot.store.statuses,
+            guilds=bot.store.guilds,
+            reviews=bot.store.reviews,
+            clock=bot.clock,
+            workers=bot.workers,
+        )
+    )

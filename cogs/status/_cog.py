@@ -24,16 +24,18 @@ from bot.services.statuses import (
     pick_for_state,
     record_status,
 )
-from bot.store import CatalogRepository, GuildSettingsRepository, StatusRepository
+from bot.store import CatalogRepository, GuildSettingsRepository, ReviewRepository, StatusRepository
 from bot.text import LIMITS, code_span, escape, fit_lines
 from bot.ui import BookClubView
 from bot.workers import WorkTimeout
-from cogs.status._imports import IMPORT_TTL, ImportButton, PendingImports, plan_import
+from cogs.status._imports import IMPORT_TTL, IMPORTS, ImportButton, PendingImports, plan_import
 from cogs.status._render import export_csv, export_files, import_preview_embed, progress_histogram
 from cogs.status.importers import MAX_IMPORT_BYTES, ImportFileError, prepare_import
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +53,25 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     def __init__(
         self,
         bot: BookClubBot,
+        *,
         catalog: CatalogRepository,
         statuses: StatusRepository,
         guilds: GuildSettingsRepository,
+        reviews: ReviewRepository,
+        clock: Clock,
+        workers: Workers,
     ) -> None:
+        self.workers = workers
         self.bot = bot
         self.catalog = catalog
         self.statuses = statuses
         self.guilds = guilds
-        self.imports = PendingImports(statuses, bot.clock, bot.store.reviews)
+        self.imports = PendingImports(statuses, clock, reviews)
         super().__init__()
 
     async def cog_load(self) -> None:
         """Route status and import buttons here, including on messages sent before a restart."""
+        IMPORTS.provide(self.bot, self.imports)
         self.bot.add_dynamic_items(StatusButton, ImportButton)
 
     @commands.Cog.listener()
@@ -79,6 +87,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(StatusButton, ImportButton)
+        IMPORTS.withdraw(self.bot)
 
     async def title_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -86,7 +95,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         """Suggest any catalog title."""
         assert interaction.guild_id is not None
         return await choices_for(
-            await self.catalog.works(interaction.guild_id), current, workers=self.bot.workers
+            await self.catalog.works(interaction.guild_id), current, workers=self.workers
         )
 
     @app_commands.command(name="set", description="Record what you have read or watched, and how far you are")
@@ -107,7 +116,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         """Set the member's status for one title."""
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
-        work = await pick_for_state(works, title, State(state.value), workers=self.bot.workers)
+        work = await pick_for_state(works, title, State(state.value), workers=self.workers)
         update = build_update(work, State(state.value), progress)
         status = await record_status(
             self.statuses, interaction.guild_id, interaction.user.id, work, update, source="command"
@@ -151,9 +160,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def who(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Group members by their status for one title (mentions never ping)."""
         assert interaction.guild_id is not None
-        work = await find_work(
-            await self.catalog.works(interaction.guild_id), title, workers=self.bot.workers
-        )
+        work = await find_work(await self.catalog.works(interaction.guild_id), title, workers=self.workers)
         records = await self.statuses.for_work(interaction.guild_id, work.id)
         embed = discord.Embed(
             title=f"Who and where: {escape(work_label(work))}", colour=discord.Colour.blurple()
@@ -233,7 +240,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             raise UserError("I could not download that file from Discord; please attach it again.") from exc
         works = await self.catalog.works(interaction.guild_id)
         try:
-            parsed, preview = await self.bot.workers.run(
+            parsed, preview = await self.workers.run(
                 prepare_import, file.filename, data, works, budget=IMPORT_BUDGET
             )
         except ImportFileError as exc:
@@ -280,7 +287,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
             raise UserError("You have no statuses to export yet.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            csvs = await self.bot.workers.run(export_csv, records, history, works, budget=EXPORT_BUDGET)
+            csvs = await self.workers.run(export_csv, records, history, works, budget=EXPORT_BUDGET)
         except WorkTimeout as exc:
             raise UserError("Writing your export took too long; please try again later.") from exc
         files = export_files(*csvs)

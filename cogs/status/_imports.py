@@ -19,7 +19,7 @@ from bot.errors import NotAllowed, UserError
 from bot.replies import edit_reply
 from bot.services.statuses import STATE_LABELS
 from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate, Transaction
-from bot.ui import ReportsErrors
+from bot.ui import Part, ReportsErrors
 from cogs.status.importers import ImportPreview, ImportRow
 
 if TYPE_CHECKING:
@@ -158,6 +158,11 @@ def plan_import(
     return updates, kept
 
 
+IMPORTS: Part[PendingImports] = Part(
+    "status.imports", missing="Imports are unavailable right now; try again in a moment."
+)
+
+
 class ImportButton(
     ReportsErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -187,9 +192,7 @@ class ImportButton(
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Apply the whole import in one transaction, or drop it."""
         # The previews live on the status cog; with the cog unloaded there is nothing to confirm.
-        imports = getattr(interaction.client.get_cog("StatusCog"), "imports", None)
-        if not isinstance(imports, PendingImports):
-            raise UserError("Imports are unavailable right now; try again in a moment.")
+        imports = IMPORTS.of(interaction.client)
         pending = imports.get(self.token, interaction.user.id)
         if self.action == "cancel":
             if pending is not None and pending.imported is not None:

@@ -14,4 +14,4 @@ __all__ = ["SummariesCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(SummariesCog(bot))
+    await bot.add_cog(SummariesCog(bot, store=bot.store, settings=bot.settings, llm=bot.llm, clock=bot.clock))

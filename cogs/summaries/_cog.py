@@ -23,7 +23,12 @@ from cogs.summaries._summarizer import (
 )
 
 if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
     from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.settings import Settings
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +54,21 @@ def _next_midnight(now: datetime) -> int:
 class SummariesCog(commands.Cog):
     """Thread summaries by an optional LLM."""
 
-    def __init__(self, bot: BookClubBot, *, progress_interval: float = PROGRESS_INTERVAL) -> None:
+    def __init__(
+        self,
+        bot: BookClubBot,
+        *,
+        store: Store,
+        settings: Settings,
+        llm: AsyncOpenAI | None,
+        clock: Clock,
+        progress_interval: float = PROGRESS_INTERVAL,
+    ) -> None:
         self.bot = bot
+        self.store = store
+        self.settings = settings
+        self.llm = llm
+        self.clock = clock
         self.progress_interval = progress_interval
         self._busy: set[int] = set()  # threads with a summary being written
         self._last_asked: dict[tuple[int, int], datetime] = {}  # (guild, member) -> when
@@ -71,30 +89,30 @@ class SummariesCog(commands.Cog):
         share: bool = False,
     ) -> None:
         """Check who may see the summary, then read, summarise and deliver it."""
-        if self.bot.llm is None:
+        if self.llm is None:
             await reply(interaction, NOT_CONFIGURED)
             return
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
         target = await self._thread(interaction, thread)
         audience = await self._audience(interaction, interaction.user, target)
         self._check_cooldown(interaction.guild.id, interaction.user.id)
-        settings = self.bot.settings
+        settings = self.settings
         if settings.summary_daily_tokens == 0:
             raise UserError(
                 "Summaries are paused on this bot: whoever runs it set `SUMMARY_DAILY_TOKENS` to 0."
             )
-        usage = await self.bot.store.summaries.usage_today(interaction.guild.id)
+        usage = await self.store.summaries.usage_today(interaction.guild.id)
         if usage.tokens >= settings.summary_daily_tokens:
             raise UserError(
                 f"The club has used its {settings.summary_daily_tokens:,} summary tokens for today; summaries "
-                f"come back <t:{_next_midnight(self.bot.clock.now())}:R>."
+                f"come back <t:{_next_midnight(self.clock.now())}:R>."
             )
         if target.id in self._busy:
             raise UserError("A summary of this thread is being written right now; try again in a minute.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         self._busy.add(target.id)
         key = (interaction.guild.id, interaction.user.id)
-        self._last_asked[key] = self.bot.clock.now()
+        self._last_asked[key] = self.clock.now()
         try:
             await self._run(
                 interaction, target, audience, share, settings.summary_daily_tokens - usage.tokens
@@ -129,7 +147,7 @@ class SummariesCog(commands.Cog):
         self, interaction: discord.Interaction[BookClubBot], member: discord.Member, thread: discord.Thread
     ) -> Audience:
         """Refuse a member who may not see the thread; say what spoiler scope the summary carries."""
-        discussion = await self.bot.store.discussions.by_thread(thread.guild.id, thread.id)
+        discussion = await self.store.discussions.by_thread(thread.guild.id, thread.id)
         scope, label = await self._scope(thread.guild.id, discussion)
         inside = interaction.channel_id == thread.id  # Discord only lets members act where they can see
         if inside:
@@ -155,14 +173,14 @@ class SummariesCog(commands.Cog):
         if discussion is None:
             return False  # a private thread that is not a club discussion admits only its members
         guild_id = member.guild.id
-        statuses = await self.bot.store.statuses.for_member(guild_id, member.id)
-        return may_see(statuses, scope, await self.bot.store.catalog.works(guild_id))
+        statuses = await self.store.statuses.for_member(guild_id, member.id)
+        return may_see(statuses, scope, await self.store.catalog.works(guild_id))
 
     async def _scope(self, guild_id: int, discussion: Discussion | None) -> tuple[Scope, str | None]:
         if discussion is None:
             return NO_SPOILERS, None
         scope = discussion.scope
-        return scope, describe_scope(scope, await self.bot.store.catalog.works(guild_id))
+        return scope, describe_scope(scope, await self.store.catalog.works(guild_id))
 
     @staticmethod
     async def _in_thread(thread: discord.Thread, user_id: int) -> bool:
@@ -174,8 +192,8 @@ class SummariesCog(commands.Cog):
 
     def _check_cooldown(self, guild_id: int, user_id: int) -> None:
         last = self._last_asked.get((guild_id, user_id))
-        wait = timedelta(seconds=self.bot.settings.summary_cooldown_seconds)
-        if last is not None and self.bot.clock.now() < last + wait:
+        wait = timedelta(seconds=self.settings.summary_cooldown_seconds)
+        if last is not None and self.clock.now() < last + wait:
             raise UserError(
                 f"You asked for a summary a moment ago; try again <t:{int((last + wait).timestamp())}:R>."
             )
@@ -189,9 +207,9 @@ class SummariesCog(commands.Cog):
         share: bool,
         tokens_left: int,
     ) -> None:
-        store = self.bot.store.summaries
+        store = self.store.summaries
         guild_id = thread.guild.id
-        assert self.bot.llm is not None
+        assert self.llm is not None
         progress = Progress(interaction, self.progress_interval)
         scope_text = scope_to_str(audience.scope)
         stored = await store.get(guild_id, thread.id)
@@ -218,9 +236,9 @@ class SummariesCog(commands.Cog):
             )
             return
         summarizer = Summarizer(
-            self.bot.llm,
-            self.bot.settings.summary_model,
-            self.bot.settings.summary_context_tokens,
+            self.llm,
+            self.settings.summary_model,
+            self.settings.summary_context_tokens,
             spent=lambda sent, got: store.add_usage(guild_id, sent, got),
         )
         plan = summarizer.plan(messages, previous)
@@ -228,7 +246,7 @@ class SummariesCog(commands.Cog):
             raise UserError(
                 f"Summarizing {len(messages):,} new messages could take about {plan.max_tokens:,} tokens, more than "
                 f"the {tokens_left:,} left in the club's daily budget. Try again after "
-                f"<t:{_next_midnight(self.bot.clock.now())}:t>, or ask whoever runs the bot to raise "
+                f"<t:{_next_midnight(self.clock.now())}:t>, or ask whoever runs the bot to raise "
                 "`SUMMARY_DAILY_TOKENS`."
             )
         long_job = plan.calls > LONG_JOB_CALLS
@@ -256,7 +274,7 @@ class SummariesCog(commands.Cog):
             guild_id,
             thread.id,
             spoiler_scope=scope_text,
-            model=self.bot.settings.summary_model,
+            model=self.settings.summary_model,
             body=summary.body,
             refs=summary.refs,
             last_message_id=summary.last_message_id,
@@ -279,7 +297,7 @@ class SummariesCog(commands.Cog):
             found.append(message)
             if len(found) % 500 == 0:
                 await progress.show(f"Reading messages… {len(found):,} so far")
-        opted_out = await self.bot.store.summaries.opted_out({m.author.id for m in found})
+        opted_out = await self.store.summaries.opted_out({m.author.id for m in found})
         kept = [m for m in found if m.author.id not in opted_out]
         messages = []
         for m in kept:
@@ -303,7 +321,7 @@ class SummariesCog(commands.Cog):
         *,
         note: str | None = None,
     ) -> None:
-        late = self.bot.clock.now() - interaction.created_at >= TOKEN_MARGIN
+        late = self.clock.now() - interaction.created_at >= TOKEN_MARGIN
         if to_thread or late:
             content, embeds = summary_message(thread, audience, summary, in_thread=True, note=note)
             posted = await send(thread, content, embeds=embeds)

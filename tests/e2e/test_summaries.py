@@ -293,8 +293,9 @@ async def test_daily_budget_and_cooldown_refuse_with_a_clear_message(club, harne
 
     thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
     seed(club, thread, [alice], 200)
-    generous = harness.bot.settings
-    harness.bot.settings = dataclasses.replace(generous, summary_daily_tokens=500)
+    cog = harness.bot.get_cog("SummariesCog")  # the cog was handed its settings at setup
+    generous = cog.settings
+    cog.settings = dataclasses.replace(generous, summary_daily_tokens=500)
     over = await finished(club, await alice.slash("summarize", in_channel=thread))
     assert (
         "more than the 500 left in the club's daily budget" in over.content
@@ -302,7 +303,7 @@ async def test_daily_budget_and_cooldown_refuse_with_a_clear_message(club, harne
     )
     assert llm.requests == []
 
-    harness.bot.settings = generous  # a refused job does not start the member's cooldown
+    cog.settings = generous  # a refused job does not start the member's cooldown
     await finished(club, await alice.slash("summarize", in_channel=thread))
     assert len(llm.requests) == 1
     cooling = await alice.slash("summarize", in_channel=thread)
@@ -310,12 +311,12 @@ async def test_daily_budget_and_cooldown_refuse_with_a_clear_message(club, harne
     assert len(llm.requests) == 1
 
     spent = (await store.summaries.usage_today(club.guild.id)).tokens
-    harness.bot.settings = dataclasses.replace(generous, summary_daily_tokens=spent)
+    cog.settings = dataclasses.replace(generous, summary_daily_tokens=spent)
     await club.clock.advance(timedelta(minutes=6))
     used_up = await alice.slash("summarize", in_channel=thread)
     assert f"used its {spent:,} summary tokens for today" in used_up.content
     assert len(llm.requests) == 1
-    harness.bot.settings = dataclasses.replace(generous, summary_daily_tokens=0)
+    cog.settings = dataclasses.replace(generous, summary_daily_tokens=0)
     paused = await alice.slash("summarize", in_channel=thread)
     assert "paused" in paused.content and "SUMMARY_DAILY_TOKENS" in paused.content
     assert len(llm.requests) == 1

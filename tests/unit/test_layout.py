@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -147,3 +147,83 @@ def test_readme_layout_table_matches_the_tree():
     )
     unlisted = [path for path in shared if not any(_covers(t.rstrip("/"), path) for t in table)]
     assert not unlisted, f"bot/ modules missing from the README's layout table: {unlisted}"
+
+
+@cache
+def edges_of(name: str) -> frozenset[str]:
+    """Return the modules `name` needs at import or call time, for cycle checking.
+
+    `from package import submodule` needs the submodule, not the package's other contents; a module's
+    own parent packages are always initialised before it runs, so an edge to them is not counted.
+    """
+    known = modules()
+    ancestors = {".".join(name.split(".")[:i]) for i in range(1, len(name.split(".")))}
+    direct = {t for t in imports_of(name) if t not in ancestors}
+    # Keep `pkg.sub` and drop `pkg` when the only reason `pkg` is there is `from pkg import sub`.
+    via_package_only: set[str] = set()
+    plain: set[str] = set()
+    for node in _runtime_nodes(ast.parse(known[name].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            submodules = all(f"{node.module}.{alias.name}" in known for alias in node.names)
+            (via_package_only if submodules else plain).add(node.module)
+    return frozenset(t for t in direct if t not in via_package_only or t in plain)
+
+
+def import_cycles(edges: Callable[[str], Iterable[str]] = edges_of) -> list[list[str]]:
+    """Return every strongly connected group of two or more modules (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges(v):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for name in modules():
+        if name not in index:
+            visit(name)
+    return groups
+
+
+def test_no_import_cycles_outside_type_checking():
+    assert import_cycles() == [], "these modules import each other (outside TYPE_CHECKING); break the circle"
+
+
+def test_the_cycle_check_sees_a_cycle():
+    # The check itself: bot.client -> bot.services.discussions.service -> bot.client is one group.
+    fake = {
+        "bot.client": {"bot.services.discussions.service"},
+        "bot.services.discussions.service": {"bot.client"},
+    }
+    assert import_cycles(lambda name: fake.get(name, set())) == [
+        ["bot.client", "bot.services.discussions.service"]
+    ]
+
+
+def test_only_the_wiring_imports_the_client_at_run_time():
+    allowed = {"bot.__main__"} | {
+        name for name in modules() if name.startswith("cogs.") and name.count(".") == 1
+    }
+    importers = sorted(name for name in modules() if "bot.client" in imports_of(name) and name not in allowed)
+    assert importers == [], (
+        f"import bot.client only in bot/__main__.py, a feature's setup, or for type hints: {importers}"
+    )

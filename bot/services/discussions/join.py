@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.domain import Work
 from bot.errors import NotFound, UserError
 from bot.replies import reply
 from bot.services.discussions import render
-from bot.services.discussions.runner import buttons_view, scope_buttons
-from bot.spoilers import reason_hidden
-from bot.ui import ReportsErrors
+from bot.services.statuses import StatusButton, status_buttons
+from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, reason_hidden
+from bot.store import Discussion
+from bot.ui import ReportsErrors, buttons_view
 from bot.when import format_when
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+
+
+def scope_buttons(d: Discussion, works: Mapping[int, Work]) -> list[StatusButton]:
+    """Return the status buttons that can bring a member up to a discussion's scope."""
+    match d.scope:
+        case BookUpTo(book_id=book_id) | WholeBook(book_id=book_id):
+            book = works.get(book_id)
+            return status_buttons(book) if book else []
+        case BookAndFilm(book_id=book_id, film_id=film_id):
+            book, film = works.get(book_id), works.get(film_id)
+            return status_buttons(book, film) if book else []
+        case Film(film_id=work_id) | SeriesUpTo(series_id=work_id):
+            return [StatusButton(work_id, "watched")] if work_id in works else []
+    return []
 
 
 class JoinButton(

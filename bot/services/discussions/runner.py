@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import discord
 
@@ -20,14 +20,18 @@ from bot.errors import NotConfigured, UserError
 from bot.locks import KeyedLocks
 from bot.replies import send
 from bot.services.discussions import render
-from bot.services.statuses import StatusButton, status_buttons
-from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, may_see, scope_work_ids
+from bot.services.discussions.join import JoinButton, scope_buttons
+from bot.spoilers import may_see, scope_work_ids
 from bot.store import Discussion, GuildSettings
 from bot.store.discussions import DiscussionMode
 from bot.store.timers import Timer
+from bot.ui import buttons_view
 
 if TYPE_CHECKING:
-    from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.scheduler import Scheduler
+    from bot.services.gateway import Gateway
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -79,34 +83,15 @@ def announcement_channel(guild: discord.Guild, settings: GuildSettings) -> disco
     return None
 
 
-def scope_buttons(d: Discussion, works: Mapping[int, Work]) -> list[StatusButton]:
-    """Return the status buttons that can bring a member up to a discussion's scope."""
-    match d.scope:
-        case BookUpTo(book_id=book_id) | WholeBook(book_id=book_id):
-            book = works.get(book_id)
-            return status_buttons(book) if book else []
-        case BookAndFilm(book_id=book_id, film_id=film_id):
-            book, film = works.get(book_id), works.get(film_id)
-            return status_buttons(book, film) if book else []
-        case Film(film_id=work_id) | SeriesUpTo(series_id=work_id):
-            return [StatusButton(work_id, "watched")] if work_id in works else []
-    return []
-
-
-def buttons_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
-    """Return a persistent view holding the given (dynamic) items."""
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    return view
-
-
 class DiscussionRunner:
     """Carry discussions through their life on Discord; the cog's commands and the scheduler both call it."""
 
-    def __init__(self, bot: BookClubBot) -> None:
-        self.bot = bot
-        self.repo = bot.store.discussions
+    def __init__(self, store: Store, scheduler: Scheduler, clock: Clock, gateway: Gateway) -> None:
+        self.store = store
+        self.repo = store.discussions
+        self.scheduler = scheduler
+        self.clock = clock
+        self.gateway = gateway
         # One lock per discussion being opened or closed, freed afterwards (ids only grow).
         self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -115,12 +100,12 @@ class DiscussionRunner:
 
     async def schedule_timers(self, d: Discussion) -> None:
         """(Re)schedule a discussion's opening, closing and reminders; only ids go in payloads."""
-        scheduler = self.bot.scheduler
+        scheduler = self.scheduler
         payload = {"discussion_id": d.id}
         await scheduler.schedule(d.guild_id, OPEN, key=str(d.id), due_at=d.opens_at, payload=payload)
         await scheduler.schedule(d.guild_id, CLOSE, key=str(d.id), due_at=d.closes_at, payload=payload)
         await scheduler.cancel_prefix(d.guild_id, REMIND, f"{d.id}:")
-        now = self.bot.clock.now()
+        now = self.clock.now()
         for minutes in await self.repo.reminder_offsets(d.guild_id):
             due = d.opens_at - timedelta(minutes=minutes)
             if due > now:
@@ -134,7 +119,7 @@ class DiscussionRunner:
 
     async def cancel_timers(self, d: Discussion, *, keep_close: bool = False) -> None:
         """Drop a discussion's pending timers."""
-        scheduler = self.bot.scheduler
+        scheduler = self.scheduler
         await scheduler.cancel(d.guild_id, OPEN, str(d.id))
         await scheduler.cancel_prefix(d.guild_id, REMIND, f"{d.id}:")
         if not keep_close:
@@ -198,7 +183,7 @@ class DiscussionRunner:
 
     async def relevant_members(self, d: Discussion) -> list[int]:
         """Return the members a reminder should mention: a status on a scope work, reminders not turned off."""
-        statuses = self.bot.store.statuses
+        statuses = self.store.statuses
         users: set[int] = set()
         for work_id in scope_work_ids(d.scope):
             users.update(
@@ -214,17 +199,17 @@ class DiscussionRunner:
         d = await self._timer_discussion(timer)
         if d is None or d.state != "scheduled":
             return
-        guild = self.bot.get_guild(d.guild_id)
+        guild = self.gateway.get_guild(d.guild_id)
         if guild is None:
             return
-        settings = await self.bot.store.guilds.get(d.guild_id)
+        settings = await self.store.guilds.get(d.guild_id)
         channel = announcement_channel(guild, settings)
         if channel is None:
             log.warning("No channel for reminders in guild %s; discussion %s", d.guild_id, d.id)
             return
         if not await self.repo.claim_reminder(d.id, int(timer.payload["minutes"])):
             return
-        works = await self.bot.store.catalog.works(d.guild_id)
+        works = await self.store.catalog.works(d.guild_id)
         users = await self.relevant_members(d)
         for text, chunk in render.reminder_messages(d, works, users):
             await send(
@@ -247,10 +232,8 @@ class DiscussionRunner:
         except NotConfigured as exc:
             # Retrying cannot fix the club's settings: tell the organizers once and leave it scheduled.
             log.warning("Discussion %s in guild %s cannot open: %s", d.id, d.guild_id, exc.message)
-            guild = self.bot.get_guild(d.guild_id)
-            channel = (
-                announcement_channel(guild, await self.bot.store.guilds.get(d.guild_id)) if guild else None
-            )
+            guild = self.gateway.get_guild(d.guild_id)
+            channel = announcement_channel(guild, await self.store.guilds.get(d.guild_id)) if guild else None
             if channel is not None:
                 await send(
                     channel,
@@ -266,10 +249,10 @@ class DiscussionRunner:
                 if d is None:
                     raise UserError("That discussion no longer exists.")
                 return d
-            guild = self.bot.get_guild(guild_id)
+            guild = self.gateway.get_guild(guild_id)
             if guild is None:
                 raise RuntimeError(f"guild {guild_id} is not available")
-            settings = await self.bot.store.guilds.get(guild_id)
+            settings = await self.store.guilds.get(guild_id)
             # Only an attempt that found the discussion already 'opening' can find a thread made earlier.
             resumed = d.state == "opening"
             if d.state == "scheduled":
@@ -281,7 +264,7 @@ class DiscussionRunner:
                 await self.repo.start_opening(d.id, channel.id, mode)
                 d = await self.repo.get(guild_id, discussion_id)
                 assert d is not None
-            works = await self.bot.store.catalog.works(guild_id)
+            works = await self.store.catalog.works(guild_id)
             thread = await self._find_or_create_thread(guild, d, works, resumed=resumed)
             await self.repo.mark_open(d.id, thread.id)
             opened = await self.repo.get(guild_id, discussion_id)
@@ -365,7 +348,6 @@ class DiscussionRunner:
         works: Mapping[int, Work],
         thread: discord.Thread,
     ) -> None:
-        from bot.services.discussions.join import JoinButton  # the view module imports this one
 
         channel = announcement_channel(guild, settings)
         if channel is None:
@@ -389,11 +371,11 @@ class DiscussionRunner:
             return d
         if d.state == "opening":
             d = await self.open(guild_id, discussion_id)  # finish what a crash interrupted, then close
-        guild = self.bot.get_guild(guild_id)
+        guild = self.gateway.get_guild(guild_id)
         if guild is None:
             raise RuntimeError(f"guild {guild_id} is not available")
         async with self._locks(discussion_id):
-            works = await self.bot.store.catalog.works(guild_id)
+            works = await self.store.catalog.works(guild_id)
             if d.thread_id is not None:
                 await self._close_thread(guild, d, works, cancelled)
             await self.repo.mark_closed(d.id)
@@ -472,25 +454,23 @@ class DiscussionRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _offer(self, guild_id: int, user_id: int, work_ids: set[int]) -> None:
-        from bot.services.discussions.join import JoinButton
-
         try:
             candidates = [
                 d for d in await self.repo.open_gated(guild_id) if work_ids & set(scope_work_ids(d.scope))
             ]
             if not candidates:
                 return
-            guild = self.bot.get_guild(guild_id)
+            guild = self.gateway.get_guild(guild_id)
             if guild is None:
                 return
-            works = await self.bot.store.catalog.works(guild_id)
-            statuses = await self.bot.store.statuses.for_member(guild_id, user_id)
+            works = await self.store.catalog.works(guild_id)
+            statuses = await self.store.statuses.for_member(guild_id, user_id)
             for d in candidates:
                 if not may_see(statuses, d.scope, works) or d.thread_id is None:
                     continue
                 if await self._is_thread_member(guild, d.thread_id, user_id):
                     continue
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                user = self.gateway.get_user(user_id) or await self.gateway.fetch_user(user_id)
                 await send(
                     user,
                     f"Your status in **{discord.utils.escape_markdown(guild.name)}** now covers the discussion of "

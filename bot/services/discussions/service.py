@@ -21,7 +21,10 @@ from bot.store import Discussion, GuildSettings, NewDiscussion
 from bot.when import format_when
 
 if TYPE_CHECKING:
-    from bot.client import BookClubBot
+    from bot.clock import Clock
+    from bot.scheduler import Scheduler
+    from bot.services.gateway import Gateway
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +52,10 @@ def check_events_permission(guild: discord.Guild) -> None:
 class DiscussionService:
     """Schedule and remove discussions for any feature; the runner carries them through their life."""
 
-    def __init__(self, bot: BookClubBot) -> None:
-        self.bot = bot
-        self.store = bot.store
-        self.clock = bot.clock
-        self.runner = DiscussionRunner(bot)
+    def __init__(self, store: Store, scheduler: Scheduler, clock: Clock, gateway: Gateway) -> None:
+        self.store = store
+        self.clock = clock
+        self.runner = DiscussionRunner(store, scheduler, clock, gateway)
         # Serialises work that must happen once per key (e.g. scheduling a date poll's winner).
         self.locks = KeyedLocks()
 
