@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -11,6 +12,8 @@ from bot.errors import NotAllowed
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
+
+T = TypeVar("T")
 
 
 async def ensure_organizer(interaction: discord.Interaction[BookClubBot]) -> None:
@@ -34,11 +37,21 @@ async def ensure_organizer(interaction: discord.Interaction[BookClubBot]) -> Non
     )
 
 
-def organizer_only() -> object:
-    """Restrict a slash command to organizers."""
+def organizer_only() -> Callable[[T], T]:
+    """Restrict a slash command to organizers; the refusal is an ephemeral reply saying who may.
+
+    The check runs before the command's options are resolved, so a member learns they may not
+    before being told what was wrong with their input. `is_organizer_only` finds it again.
+    """
 
     async def predicate(interaction: discord.Interaction[BookClubBot]) -> bool:
         await ensure_organizer(interaction)
         return True
 
+    predicate.organizer_only = True  # type: ignore[attr-defined]
     return app_commands.check(predicate)
+
+
+def is_organizer_only(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """Return whether `organizer_only()` guards this command."""
+    return any(getattr(check, "organizer_only", False) for check in command.checks)

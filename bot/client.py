@@ -18,6 +18,7 @@ from bot.services.catalog import CatalogService
 from bot.services.discussions import DiscussionService
 from bot.settings import Settings
 from bot.store import Store
+from bot.ui import ModalRouter
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -100,6 +101,8 @@ class BookClubBot(commands.Bot):
         self._owns_workers = workers is None
         self.workers = workers or Workers()
         self.loop_lag = LoopLagMonitor()
+        # Modal submissions are answered from their custom id; features add their modals in cog_load.
+        self.modals = ModalRouter()
         self._extensions = tuple(extensions)
         # How `/review feature url:` reaches the web: tests pass their own resolver and route.
         self.review_fetch_options: Mapping[str, Any] = dict(review_fetch_options or {})
@@ -132,6 +135,10 @@ class BookClubBot(commands.Bot):
             await self.loop_lag.stop()
             if self._owns_workers:
                 self.workers.close()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer modal submissions through the one router."""
+        await self.modals.dispatch(interaction)
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import discord
 from discord import app_commands
 
 from bot.domain import Work, WorkKind
@@ -14,6 +15,9 @@ from bot.store import CatalogRepository
 from bot.text import LIMITS, code_span, escape, shorten
 from bot.titles import MAX_QUERY, Candidate, Match, Resolution, ResolutionKind, match_titles, resolve_title
 from bot.workers import Workers, WorkTimeout
+
+if TYPE_CHECKING:
+    from bot.client import BookClubBot
 
 # Autocomplete fills in this form, so a picked choice resolves exactly even when titles repeat.
 _PICKED = re.compile(r"^#(\d+)$")
@@ -153,3 +157,61 @@ async def resolve_work(
 ) -> Work:
     """Load the guild's catalog and pick the work `query` names."""
     return await find_work(await catalog.works(guild_id), query, kinds, what=what, workers=workers)
+
+
+class Title(app_commands.Transformer):
+    """A title option: autocompletes from the club's catalog and resolves to the one `Work` it names.
+
+    `title: app_commands.Transform[Work, Title()]` is the whole declaration; `Title(WorkKind.BOOK,
+    what="book")` narrows both the suggestions and what resolves. Discord refuses longer text than
+    MAX_QUERY, so matching never sees more; a title that names nothing (or several) is an ephemeral
+    reply listing the closest matches, before the command runs.
+    """
+
+    def __init__(self, *kinds: WorkKind, what: str = "title") -> None:
+        self.kinds: tuple[WorkKind, ...] | None = kinds or None
+        self.what = what
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        """A string option."""
+        return discord.AppCommandOptionType.string
+
+    @property
+    def min_value(self) -> int:
+        """At least one character (a string option's min_length)."""
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        """At most MAX_QUERY characters (a string option's max_length)."""
+        return MAX_QUERY
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[BookClubBot], value: str, /
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest up to 25 catalog titles of the right kinds for what the member typed."""
+        if interaction.guild_id is None:
+            return []
+        works = await interaction.client.store.catalog.works(interaction.guild_id)
+        return await choices_for(works, str(value), self.kinds, workers=interaction.client.workers)
+
+    async def transform(self, interaction: discord.Interaction[BookClubBot], value: str, /) -> Work:  # type: ignore[override]
+        """Return the work the member picked or typed, or refuse with the closest matches."""
+        if interaction.guild_id is None:
+            raise NotFound("Titles belong to a server's catalog: use this command inside a server.")
+        works = await interaction.client.store.catalog.works(interaction.guild_id)
+        return await find_work(
+            works, str(value), self.kinds, what=self.what, workers=interaction.client.workers
+        )
+
+
+AnyTitle = app_commands.Transform[Work, Title()]
+"""Any catalog title (book, film or series)."""
+BookTitle = app_commands.Transform[Work, Title(WorkKind.BOOK, what="book")]
+"""A book of the catalog."""
+ScreenTitle = app_commands.Transform[Work, Title(WorkKind.FILM, WorkKind.SERIES, what="film or series")]
+"""A film or series of the catalog."""
+
+suggest_titles = Title().autocomplete
+"""Autocomplete for a title option that resolves itself (a featured review's "Title (year)")."""

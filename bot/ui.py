@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import weakref
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import discord
 
 from bot.errors import UserError, report_interaction_error
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
 
 class ReportsErrors:
@@ -31,6 +34,87 @@ class ReportsErrors:
             await report_interaction_error(interaction, exc)
 
 
+def _ints(text: str) -> list[int]:
+    return [int(p) for p in text.split(".") if p]
+
+
+def _encode_ints(values: Sequence[int]) -> str:
+    return ".".join(str(v) for v in values)
+
+
+_FIELD_KINDS: dict[str, tuple[str, Callable[[str], Any], Callable[[Any], str]]] = {
+    "int": (r"\d+", int, str),
+    "ints": (r"[\d.]*", _ints, _encode_ints),  # a dot-separated list, possibly empty: 3.1.4
+    "hex16": (r"[0-9a-f]{16}", str, str),
+}
+_FIELD = re.compile(r"\{(?P<name>[a-z_]+):(?P<kind>[a-z0-9_|]+)\}")
+
+
+class CustomId:
+    """A persistent component's custom id, declared once: literal text with typed fields.
+
+    `CustomId("bookclub:poll:{poll_id:int}:cast:{picks:ints}")` gives the regex discord.py matches
+    against (`template`), `format(poll_id=3, picks=[2, 1])` gives "bookclub:poll:3:cast:2.1", and
+    `parse(match)` gives back `{"poll_id": 3, "picks": [2, 1]}`. A field's kind is `int`, `ints`, `hex16`,
+    or a choice of literal words, `{action:read|watched}`.
+    """
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self._fields: dict[str, tuple[Callable[[str], Any], Callable[[Any], str]]] = {}
+        pattern, end = [], 0
+        for field in _FIELD.finditer(spec):
+            name, kind = field["name"], field["kind"]
+            if kind in _FIELD_KINDS:
+                regex, parse, encode = _FIELD_KINDS[kind]
+            else:
+                regex, parse, encode = "|".join(map(re.escape, kind.split("|"))), str, str
+            pattern += [re.escape(spec[end : field.start()]), f"(?P<{name}>{regex})"]
+            self._fields[name] = (parse, encode)
+            end = field.end()
+        pattern.append(re.escape(spec[end:]))
+        self.template = re.compile("".join(pattern))
+
+    def __repr__(self) -> str:
+        return f"CustomId({self.spec!r})"
+
+    def format(self, **values: Any) -> str:
+        """Return the custom id for these field values; refuses a value the template would not match."""
+        if values.keys() != self._fields.keys():
+            raise TypeError(f"{self.spec} takes {sorted(self._fields)}, not {sorted(values)}")
+        text = _FIELD.sub(lambda f: self._fields[f["name"]][1](values[f["name"]]), self.spec)
+        if self.template.fullmatch(text) is None or len(text) > 100:  # Discord's custom_id limit
+            raise ValueError(f"{text!r} is not a valid {self.spec} custom id")
+        return text
+
+    def parse(self, match: re.Match[str]) -> dict[str, Any]:
+        """Return the typed field values of a matched custom id."""
+        return {name: parse(match[name]) for name, (parse, _) in self._fields.items()}
+
+
+class Persistent(ReportsErrors, discord.ui.DynamicItem[ItemT], template=r"(?!)"):
+    """A component that keeps working after a restart, declared once by its custom id.
+
+    Subclass with the id's format, `class StatusButton(Persistent[discord.ui.Button[Any]],
+    custom_id="bookclub:status:{work_id:int}:{action:read|watched}")`, take the fields as keyword-able
+    `__init__` parameters, and build the item with `custom_id=self.ids.format(...)`. discord.py
+    rebuilds a clicked one with `cls(**fields)`; implement `on_press` (failures reach the member).
+    """
+
+    ids: ClassVar[CustomId]
+
+    def __init_subclass__(cls, *, custom_id: str, **kwargs: Any) -> None:
+        cls.ids = CustomId(custom_id)
+        super().__init_subclass__(template=cls.ids.template, **kwargs)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        """Rebuild the component from its custom id's fields."""
+        return cls(**cls.ids.parse(match))
+
+
 class BookClubView(discord.ui.View):
     """A view whose item failures reach the member as an ephemeral reply."""
 
@@ -50,6 +134,47 @@ def submitted_value(data: dict[str, Any], custom_id: str) -> str:
                     return str((component.get("values") or [""])[0])
                 return str(component.get("value") or "")
     return ""
+
+
+ModalHandler = Callable[..., Awaitable[None]]
+"""`handler(interaction, **fields)`: the custom id's typed fields as keywords; values via `submitted_value`."""
+
+
+class ModalRouter:
+    """Answers modal submissions from their custom id alone, including modals opened before a restart.
+
+    discord.py keeps modals in memory only, so without this a form opened before a restart would go
+    unanswered. A feature `add`s its modals' ids at `cog_load` (as it adds its dynamic buttons) and
+    `remove`s them at `cog_unload`; a failing handler reaches the member as an ephemeral reply.
+    """
+
+    def __init__(self) -> None:
+        self._routes: dict[CustomId, ModalHandler] = {}
+
+    def add(self, ids: CustomId, handler: ModalHandler) -> None:
+        """Route submissions whose custom id matches `ids` to `handler`."""
+        self._routes[ids] = handler
+
+    def remove(self, *ids: CustomId) -> None:
+        """Stop routing these ids (their feature unloaded)."""
+        for one in ids:
+            self._routes.pop(one, None)
+
+    async def dispatch(self, interaction: discord.Interaction[Any]) -> bool:
+        """Answer the interaction if it is a routed modal submission; return whether it was."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return False
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        for ids, handler in list(self._routes.items()):
+            match = ids.template.fullmatch(custom_id)
+            if match is not None:
+                try:
+                    await handler(interaction, **ids.parse(match))
+                except Exception as exc:
+                    await report_interaction_error(interaction, exc)
+                return True
+        return False
 
 
 def buttons_view(*items: discord.ui.Item[Any]) -> discord.ui.View:

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from discord import app_commands
 from fakediscord import FakeClock, FakeDiscord
 
+from bot.checks import is_organizer_only
 from bot.client import BookClubBot
 from bot.clock import SystemClock
 from bot.command_reference import command_payloads
@@ -33,38 +35,45 @@ class LeafCommand:
     path: str
     description: str
     options: tuple[dict[str, Any], ...]
+    organizers_only: bool
+    """Whether the command carries the `organizer_only()` check (read from the command itself)."""
 
     @property
-    def organizers_only(self) -> bool:
-        """Return whether the command says it is for organizers (its description is the contract)."""
+    def says_organizers(self) -> bool:
+        """Return whether the description members read says the command is for organizers."""
         return "(organizers" in self.description
 
 
-def _leaves(payload: dict[str, Any], path: str) -> Iterator[LeafCommand]:
+def _leaves(payload: dict[str, Any], path: str, guarded: set[str]) -> Iterator[LeafCommand]:
     nested = [o for o in payload.get("options", []) if o["type"] in SUBCOMMAND_TYPES]
     if not nested:
-        yield LeafCommand(path, payload["description"], tuple(payload.get("options", [])))
+        yield LeafCommand(path, payload["description"], tuple(payload.get("options", [])), path in guarded)
     for option in nested:
-        yield from _leaves(option, f"{path} {option['name']}")
+        yield from _leaves(option, f"{path} {option['name']}", guarded)
 
 
 def offline_commands() -> list[LeafCommand]:
     """Return every slash command of the bot, from its tree built without connecting."""
 
-    async def build() -> list[dict[str, Any]]:
+    async def build() -> tuple[list[dict[str, Any]], set[str]]:
         db = await Database.open(":memory:")
         try:
             settings = load_settings({"DISCORD_TOKEN": "x.y.z", "DATABASE_PATH": ":memory:"})
             bot = BookClubBot(settings=settings, store=Store.build(db, SystemClock()))
             await bot.load_features()
-            return command_payloads(bot.tree)
+            guarded = {
+                c.qualified_name
+                for c in bot.tree.walk_commands()
+                if isinstance(c, app_commands.Command) and is_organizer_only(c)
+            }
+            return command_payloads(bot.tree), guarded
         finally:
             await db.close()
 
-    payloads = asyncio.run(build())
+    payloads, guarded = asyncio.run(build())
     # Context menus (type 2 and 3) take no options; their own e2e tests cover them.
     slash = [p for p in payloads if p.get("type", 1) == 1]
-    return [leaf for payload in slash for leaf in _leaves(payload, payload["name"])]
+    return [leaf for payload in slash for leaf in _leaves(payload, payload["name"], guarded)]
 
 
 class ErrorRecords(logging.Handler):

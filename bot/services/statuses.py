@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.domain import MemberStatus, State, Work, WorkKind, state_applies
-from bot.errors import NotFound, UserError, report_interaction_error
+from bot.errors import NotFound, UserError
 from bot.lookup import find_work, italic, work_label
 from bot.progress import describe_progress, parse_progress
 from bot.replies import reply
 from bot.store import StatusRejected, StatusRepository, StatusUpdate
 from bot.text import LIMITS, shorten
-from bot.ui import ReportsErrors, submitted_value
+from bot.ui import CustomId, Persistent, submitted_value
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -105,9 +104,8 @@ async def _load_work(interaction: discord.Interaction[BookClubBot], work_id: int
 
 
 class StatusButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:status:(?P<work_id>\d+):(?P<action>read|watched|reading)",
+    Persistent[discord.ui.Button[Any]],
+    custom_id="bookclub:status:{work_id:int}:{action:read|watched|reading}",
 ):
     """A one-click status button on the bot's posts; it keeps working after a restart."""
 
@@ -119,16 +117,11 @@ class StatusButton(
         style = discord.ButtonStyle.secondary if action == "reading" else discord.ButtonStyle.success
         super().__init__(
             discord.ui.Button(
-                label=self.LABELS[action], style=style, custom_id=f"bookclub:status:{work_id}:{action}"
+                label=self.LABELS[action],
+                style=style,
+                custom_id=self.ids.format(work_id=work_id, action=action),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> StatusButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["work_id"]), match["action"])
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Record the status, or ask for progress."""
@@ -150,14 +143,16 @@ class StatusButton(
         await reply(interaction, confirmation(work, status))
 
 
-PROGRESS_MODAL = re.compile(r"^bookclub:status:progress:(?P<work_id>\d+)$")
+PROGRESS_MODAL = CustomId("bookclub:status:progress:{work_id:int}")
 
 
 class ProgressModal(discord.ui.Modal):
     """Asks "how far are you?" after "I'm reading…"; `answer_progress_modal` records the answer."""
 
     def __init__(self, work: Work) -> None:
-        super().__init__(title="Where are you?", custom_id=f"bookclub:status:progress:{work.id}", timeout=900)
+        super().__init__(
+            title="Where are you?", custom_id=PROGRESS_MODAL.format(work_id=work.id), timeout=900
+        )
         unit = "episode" if work.kind is WorkKind.SERIES else "chapter"
         self.add_item(
             discord.ui.TextInput(
@@ -172,33 +167,21 @@ class ProgressModal(discord.ui.Modal):
         """Leave the answer to `answer_progress_modal`, which also works after a restart."""
 
 
-async def answer_progress_modal(interaction: discord.Interaction[BookClubBot]) -> bool:
-    """Record a submitted progress modal from its custom id alone; return whether it was one.
-
-    discord.py keeps modals in memory only, so a modal opened before a restart would otherwise go
-    unanswered; like the buttons, this reads everything it needs from the interaction and the database.
-    """
-    data: dict[str, Any] = dict(interaction.data or {})
-    match = PROGRESS_MODAL.match(str(data.get("custom_id", "")))
-    if interaction.type is not discord.InteractionType.modal_submit or match is None:
-        return False
-    try:
-        work = await _load_work(interaction, int(match["work_id"]))
-        state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
-        update = build_update(work, state, submitted_value(data, "progress"))
-        assert interaction.guild_id is not None
-        status = await record_status(
-            interaction.client.store.statuses,
-            interaction.guild_id,
-            interaction.user.id,
-            work,
-            update,
-            source="button",
-        )
-        await reply(interaction, confirmation(work, status))
-    except Exception as exc:
-        await report_interaction_error(interaction, exc)
-    return True
+async def answer_progress_modal(interaction: discord.Interaction[BookClubBot], *, work_id: int) -> None:
+    """Record a submitted progress modal from its custom id alone (routed by `bot.ui.ModalRouter`)."""
+    work = await _load_work(interaction, work_id)
+    state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
+    update = build_update(work, state, submitted_value(dict(interaction.data or {}), "progress"))
+    assert interaction.guild_id is not None
+    status = await record_status(
+        interaction.client.store.statuses,
+        interaction.guild_id,
+        interaction.user.id,
+        work,
+        update,
+        source="button",
+    )
+    await reply(interaction, confirmation(work, status))
 
 
 def status_buttons(book: Work, screen: Work | None = None) -> list[StatusButton]:

@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_organizer
+from bot.checks import organizer_only
 from bot.domain import WorkKind
 from bot.errors import NotConfigured, UserError
-from bot.lookup import KIND_LABEL, TitleQuery, choices_for, find_work, italic, resolve_work, work_label
+from bot.lookup import KIND_LABEL, AnyTitle, BookTitle, ScreenTitle, TitleQuery, italic, work_label
 from bot.replies import reply, send
 from bot.services.statuses import status_buttons
 from bot.store import (
@@ -80,31 +80,6 @@ class CatalogCog(
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(RemoveWorkButton)
 
-    async def any_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest any catalog title."""
-        return await self._autocomplete(interaction, current, None)
-
-    async def _autocomplete(
-        self, interaction: discord.Interaction, current: str, kinds: tuple[WorkKind, ...] | None
-    ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
-        works = await self.catalog.works(interaction.guild_id)
-        return await choices_for(works, current, kinds, workers=self.workers)
-
-    async def books_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest books."""
-        return await self._autocomplete(interaction, current, (WorkKind.BOOK,))
-
-    async def screen_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest films and series."""
-        return await self._autocomplete(interaction, current, (WorkKind.FILM, WorkKind.SERIES))
-
     async def suggestions_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -129,6 +104,7 @@ class CatalogCog(
         pages="Page count of the edition the club reads",
         parts="Named parts in order, e.g. 'Book One: 12; Book Two: 30' (name: last chapter)",
     )
+    @organizer_only()
     async def add_book(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -140,7 +116,6 @@ class CatalogCog(
         parts: app_commands.Range[str, 1, 1500] | None = None,
     ) -> None:
         """Add a book."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         new = NewWork(
             kind=WorkKind.BOOK,
@@ -181,11 +156,11 @@ class CatalogCog(
             app_commands.Choice(name="series", value="series"),
         ]
     )
-    @app_commands.autocomplete(book=books_autocomplete)
+    @organizer_only()
     async def adapt(
         self,
         interaction: discord.Interaction[BookClubBot],
-        book: TitleQuery,
+        book: BookTitle,
         title: app_commands.Range[str, 1, MAX_TITLE],
         year: int | None = None,
         kind: app_commands.Choice[str] | None = None,
@@ -193,11 +168,8 @@ class CatalogCog(
         director: app_commands.Range[str, 1, MAX_CREATOR] | None = None,
     ) -> None:
         """Add an adaptation linked to a book."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        source = await resolve_work(
-            self.catalog, interaction.guild_id, book, (WorkKind.BOOK,), what="book", workers=self.workers
-        )
+        source = book
         work_kind = WorkKind(kind.value) if kind else WorkKind.FILM
         if episodes is not None and work_kind is not WorkKind.SERIES:
             raise UserError(
@@ -268,9 +240,9 @@ class CatalogCog(
     )
     @app_commands.describe(suggestion="The suggestion to approve")
     @app_commands.autocomplete(suggestion=suggestions_autocomplete)
+    @organizer_only()
     async def approve(self, interaction: discord.Interaction[BookClubBot], suggestion: TitleQuery) -> None:
         """Approve a suggestion."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.approve(interaction.guild_id, work_id)
@@ -279,9 +251,9 @@ class CatalogCog(
     @app_commands.command(name="reject", description="Turn down a member's suggestion (organizers)")
     @app_commands.describe(suggestion="The suggestion to reject")
     @app_commands.autocomplete(suggestion=suggestions_autocomplete)
+    @organizer_only()
     async def reject(self, interaction: discord.Interaction[BookClubBot], suggestion: TitleQuery) -> None:
         """Delete a suggestion."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         work_id, title = await self._pending(interaction, suggestion)
         await self.catalog.reject(interaction.guild_id, work_id)
@@ -298,11 +270,11 @@ class CatalogCog(
         parts="Named parts, e.g. 'Book One: 12; Book Two: 30' (books; replaces the old parts)",
         episodes="Number of episodes (series)",
     )
-    @app_commands.autocomplete(title=any_autocomplete)
+    @organizer_only()
     async def edit(
         self,
         interaction: discord.Interaction[BookClubBot],
-        title: TitleQuery,
+        title: AnyTitle,
         new_title: app_commands.Range[str, 1, MAX_TITLE] | None = None,
         author: app_commands.Range[str, 1, MAX_CREATOR] | None = None,
         year: int | None = None,
@@ -312,10 +284,9 @@ class CatalogCog(
         episodes: app_commands.Range[int, 1, 5000] | None = None,
     ) -> None:
         """Validate every change against the work and members' progress, then save them together."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        work = await find_work(await self.catalog.works(guild_id), title, workers=self.workers)
+        work = title
         book_only = {"chapters": chapters, "pages": pages, "parts": parts}
         if work.kind is not WorkKind.BOOK and any(v is not None for v in book_only.values()):
             raise UserError(
@@ -361,12 +332,11 @@ class CatalogCog(
         name="remove", description="Remove a title and members' statuses for it (organizers; asks first)"
     )
     @app_commands.describe(title="The book, film or series to remove")
-    @app_commands.autocomplete(title=any_autocomplete)
-    async def remove(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
+    @organizer_only()
+    async def remove(self, interaction: discord.Interaction[BookClubBot], title: AnyTitle) -> None:
         """Ask for confirmation, saying what would be lost."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
-        work = await find_work(await self.catalog.works(interaction.guild_id), title, workers=self.workers)
+        work = title
         count = len(await self.statuses.for_work(interaction.guild_id, work.id))
         talks = len(await interaction.client.store.discussions.active_for_work(interaction.guild_id, work.id))
         calls_off = f" and calls off its {talks} upcoming or open discussions" if talks else ""
@@ -417,16 +387,14 @@ class CatalogCog(
     @app_commands.describe(
         title="The book, film or series finished (default: the current book and adaptation)"
     )
-    @app_commands.autocomplete(title=any_autocomplete)
+    @organizer_only()
     async def finish(
-        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery | None = None
+        self, interaction: discord.Interaction[BookClubBot], title: AnyTitle | None = None
     ) -> None:
         """Record today's date as when the club finished a title, for `/club history`."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         works = await self.catalog.works(interaction.guild_id)
-        work = await find_work(works, title, workers=self.workers) if title is not None else None
-        finished = await self.catalog_service.finish(interaction.guild_id, works, work)
+        finished = await self.catalog_service.finish(interaction.guild_id, works, title)
         names = " and ".join(italic(work_label(w)) for w in finished)
         today = int(self.clock.now().timestamp())
         await reply(
@@ -440,30 +408,17 @@ class CatalogCog(
     @app_commands.describe(
         book="The book the club reads now", adaptation="Its film or series, if the club watches it too"
     )
-    @app_commands.autocomplete(book=books_autocomplete, adaptation=screen_autocomplete)
+    @organizer_only()
     async def current(
         self,
         interaction: discord.Interaction[BookClubBot],
-        book: TitleQuery,
-        adaptation: TitleQuery | None = None,
+        book: BookTitle,
+        adaptation: ScreenTitle | None = None,
     ) -> None:
         """Set the current book and post the status buttons in the announcement channel."""
-        await ensure_organizer(interaction)
         guild = interaction.guild
         assert guild is not None
-        works = await self.catalog.works(guild.id)
-        chosen = await find_work(works, book, (WorkKind.BOOK,), what="book", workers=self.workers)
-        screen = (
-            await find_work(
-                works,
-                adaptation,
-                (WorkKind.FILM, WorkKind.SERIES),
-                what="film or series",
-                workers=self.workers,
-            )
-            if adaptation
-            else None
-        )
+        chosen, screen = book, adaptation
         settings = await self.guilds.get(guild.id)
         channel = (
             guild.get_channel(settings.announcement_channel_id) if settings.announcement_channel_id else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,7 +11,7 @@ from bot.checks import ensure_organizer
 from bot.errors import UserError
 from bot.lookup import italic, work_label
 from bot.replies import edit_reply
-from bot.ui import ReportsErrors
+from bot.ui import Persistent
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -20,11 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RemoveWorkButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:catalog:remove:(?P<work_id>\d+)",
-):
+class RemoveWorkButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:catalog:remove:{work_id:int}"):
     """Confirms `/book remove`; checks again that the one pressing it is an organizer."""
 
     def __init__(self, work_id: int) -> None:
@@ -33,16 +28,9 @@ class RemoveWorkButton(
             discord.ui.Button(
                 label="Remove it",
                 style=discord.ButtonStyle.danger,
-                custom_id=f"bookclub:catalog:remove:{work_id}",
+                custom_id=self.ids.format(work_id=work_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RemoveWorkButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["work_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Delete the work; statuses, history and discussions go with it (their events and timers too)."""

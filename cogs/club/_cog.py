@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_organizer
+from bot.checks import ensure_organizer, organizer_only
 from bot.errors import NotAllowed, UserError
 from bot.lookup import work_label
 from bot.ratings import stars
@@ -77,6 +77,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             app_commands.Choice(name=f"{k}: {v}"[:100], value=k) for k, v in SPOILER_MODE_HELP.items()
         ]
     )
+    @organizer_only()
     async def setup_club(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -87,7 +88,6 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         spoiler_mode: app_commands.Choice[str] | None = None,
     ) -> None:
         """Validate every option first, then save them together."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         guild = interaction.guild
         me = guild.me

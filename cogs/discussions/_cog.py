@@ -12,10 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_organizer
+from bot.checks import organizer_only
 from bot.domain import Work, WorkKind
 from bot.errors import NotFound, UserError
-from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
+from bot.lookup import BookTitle, ScreenTitle, TitleQuery, find_work, italic, suggest_titles, work_label
 from bot.replies import fit_list, reply
 from bot.services.discussions import DEFAULT_MINUTES, mode_label, render
 from bot.services.discussions.join import JoinButton
@@ -178,6 +178,10 @@ class DiscussionCog(
         questions="Discussion questions, separated by ';' (shown behind spoiler tags)",
     )
     @app_commands.choices(scope=[app_commands.Choice(name=v, value=k) for k, v in SCOPE_KINDS.items()])
+    # The title's kind depends on the scope (a book scope means the book even when its film shares the
+    # title), so it is only suggested here and resolved by `_main_work`.
+    @app_commands.autocomplete(title=suggest_titles)
+    @organizer_only()
     async def schedule(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -185,27 +189,18 @@ class DiscussionCog(
         scope: app_commands.Choice[str],
         up_to: app_commands.Range[int, 1, 10000] | None = None,
         title: TitleQuery | None = None,
-        adaptation: TitleQuery | None = None,
+        adaptation: ScreenTitle | None = None,
         duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
         questions: app_commands.Range[str, 1, 1500] | None = None,
     ) -> None:
         """Validate everything, then store the discussion, its event and its timers."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         guild = interaction.guild
         settings, channel = await self.service.where(guild)
         works = await self.store.catalog.works(guild.id)
         main = await self._main_work(guild.id, works, title, scope.value)
-        screen: Work | None = None
-        if adaptation:
-            screen = await find_work(
-                works,
-                adaptation,
-                [WorkKind.FILM, WorkKind.SERIES],
-                what="film or series",
-                workers=self.workers,
-            )
-        elif main.kind is WorkKind.BOOK:
+        screen: Work | None = adaptation
+        if screen is None and main.kind is WorkKind.BOOK:
             current = works.get(settings.current_adaptation_id or 0)
             screen = current if current and current.adapts_work_id == main.id else adaptation_of(works, main)
         spoiler_scope, work = build_scope(scope.value, main, screen, up_to)
@@ -223,25 +218,6 @@ class DiscussionCog(
         (d,) = await self.service.create(guild, [item])
         log.info("Discussion %s scheduled in guild %s: %s", d.id, guild.id, scope_to_str(d.scope))
         await reply(interaction, self.service.confirmation(d, works, settings, channel))
-
-    @schedule.autocomplete("title")
-    async def title_autocomplete(
-        self, interaction: discord.Interaction[BookClubBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest catalog titles."""
-        assert interaction.guild_id is not None
-        return await choices_for(
-            await self.store.catalog.works(interaction.guild_id), current, workers=self.workers
-        )
-
-    @schedule.autocomplete("adaptation")
-    async def adaptation_autocomplete(
-        self, interaction: discord.Interaction[BookClubBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest films and series."""
-        assert interaction.guild_id is not None
-        works = await self.store.catalog.works(interaction.guild_id)
-        return await choices_for(works, current, [WorkKind.FILM, WorkKind.SERIES], workers=self.workers)
 
     @app_commands.command(name="list", description="Show upcoming and open discussions")
     async def list_discussions(self, interaction: discord.Interaction[BookClubBot]) -> None:
@@ -281,6 +257,7 @@ class DiscussionCog(
         when="Its new start",
         duration="New length in minutes (default: unchanged)",
     )
+    @organizer_only()
     async def reschedule(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -289,7 +266,6 @@ class DiscussionCog(
         duration: app_commands.Range[int, 15, 10080] | None = None,
     ) -> None:
         """Move the discussion, its reminders and its event."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         d = await self._discussion(interaction.guild.id, discussion)
         settings = await self.store.guilds.get(interaction.guild.id)
@@ -306,9 +282,9 @@ class DiscussionCog(
 
     @app_commands.command(name="cancel", description="Call off a discussion (organizers)")
     @app_commands.describe(discussion="The discussion to call off")
+    @organizer_only()
     async def cancel(self, interaction: discord.Interaction[BookClubBot], discussion: int) -> None:
         """Cancel before it opens (its event is cancelled) or close it early (its event completes)."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         d = await self._discussion(interaction.guild.id, discussion)
         if d.state in ("closed", "cancelled"):
@@ -320,9 +296,9 @@ class DiscussionCog(
 
     @app_commands.command(name="close", description="End an open discussion now (organizers)")
     @app_commands.describe(discussion="The open discussion to end")
+    @organizer_only()
     async def close(self, interaction: discord.Interaction[BookClubBot], discussion: int) -> None:
         """Archive and lock the thread now."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         d = await self._discussion(interaction.guild.id, discussion)
         if d.state != "open":
@@ -335,9 +311,9 @@ class DiscussionCog(
 
     @app_commands.command(name="open-now", description="Open a scheduled discussion right away (organizers)")
     @app_commands.describe(discussion="The scheduled discussion to open now")
+    @organizer_only()
     async def open_now(self, interaction: discord.Interaction[BookClubBot], discussion: int) -> None:
         """Open the thread now, keeping the end time (or the same length from now if that has passed)."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         guild = interaction.guild
         d = await self._discussion(guild.id, discussion)
@@ -370,6 +346,7 @@ class DiscussionCog(
             app_commands.Choice(name="named parts", value="pt"),
         ]
     )
+    @organizer_only()
     async def plan(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -377,19 +354,15 @@ class DiscussionCog(
         first: app_commands.Range[str, 1, MAX_WHEN],
         every: app_commands.Range[int, 1, 60] = 7,
         by: app_commands.Choice[str] | None = None,
-        book: TitleQuery | None = None,
+        book: BookTitle | None = None,
         duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
     ) -> None:
         """Show the plan with a button that schedules all of it."""
-        await ensure_organizer(interaction)
         assert interaction.guild is not None
         guild = interaction.guild
         settings, channel = await self.service.where(guild)
         works = await self.store.catalog.works(guild.id)
-        target = (
-            await find_work(works, book, [WorkKind.BOOK], what="book", workers=self.workers) if book else None
-        )
-        target = target or await self._main_work(guild.id, works, None, "book")
+        target = book or await self._main_work(guild.id, works, None, "book")
         split = by.value if by else "ch"
         start = parse_when(first, settings.timezone, self.clock.now())
         planned = plan_sessions(
@@ -405,19 +378,6 @@ class DiscussionCog(
             f"Reading plan for {italic(work_label(target))}, {sessions} sessions of {duration} min, each a "
             f"{mode_label(settings.spoiler_mode, channel)}:\n" + "\n".join(lines) + "\n\nSchedule them all?",
             view=buttons_view(button),
-        )
-
-    @plan.autocomplete("book")
-    async def book_autocomplete(
-        self, interaction: discord.Interaction[BookClubBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest books."""
-        assert interaction.guild_id is not None
-        return await choices_for(
-            await self.store.catalog.works(interaction.guild_id),
-            current,
-            [WorkKind.BOOK],
-            workers=self.workers,
         )
 
     async def schedule_plan(
@@ -471,11 +431,11 @@ class DiscussionCog(
         name="reminder-times", description="Set when reminders go out before discussions (organizers)"
     )
     @app_commands.describe(times="e.g. '24h, 1h' (the default), '2d, 30m', or 'none'")
+    @organizer_only()
     async def reminder_times(
         self, interaction: discord.Interaction[BookClubBot], times: app_commands.Range[str, 1, 100]
     ) -> None:
         """Save the club's reminder offsets and move the reminders of scheduled discussions."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         saved = await self.service.set_reminder_times(interaction.guild_id, parse_offsets(times))
         await reply(interaction, f"Saved: discussion reminders go out {describe_offsets(saved)}.")

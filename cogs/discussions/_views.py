@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -10,7 +9,7 @@ import discord
 from bot.checks import ensure_organizer
 from bot.errors import NotAllowed
 from bot.replies import edit_reply
-from bot.ui import Part, ReportsErrors
+from bot.ui import Part, Persistent
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -21,12 +20,8 @@ DISCUSSIONS: Part[DiscussionCog] = Part("discussions", missing="Discussions are 
 
 
 class PlanButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=(
-        r"bookclub:discussion:plan:(?P<book>\d+):(?P<sessions>\d+):(?P<by>ch|pt):(?P<first>\d+):"
-        r"(?P<every>\d+):(?P<minutes>\d+)"
-    ),
+    Persistent[discord.ui.Button[Any]],
+    custom_id="bookclub:discussion:plan:{book_id:int}:{sessions:int}:{by:ch|pt}:{first:int}:{every:int}:{minutes:int}",
 ):
     """Confirm a reading plan; everything it needs is in its custom id, so it works after a restart."""
 
@@ -36,22 +31,10 @@ class PlanButton(
             discord.ui.Button(
                 label=f"Schedule all {sessions}",
                 style=discord.ButtonStyle.success,
-                custom_id=f"bookclub:discussion:plan:{book_id}:{sessions}:{by}:{first}:{every}:{minutes}",
+                custom_id=self.ids.format(
+                    book_id=book_id, sessions=sessions, by=by, first=first, every=every, minutes=minutes
+                ),
             )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> PlanButton:
-        """Rebuild the button from its custom id."""
-        return cls(
-            int(match["book"]),
-            int(match["sessions"]),
-            match["by"],
-            int(match["first"]),
-            int(match["every"]),
-            int(match["minutes"]),
         )
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_organizer
+from bot.checks import organizer_only
 from bot.errors import NotFound, UserError
 from bot.replies import reply
 from bot.scheduler import Timer
@@ -151,6 +151,7 @@ class PollsCog(
         duration="How long it runs, 1 hour to 32 days: e.g. 24h, 3d, 1w 2d",
         multiple="Let members pick more than one answer",
     )
+    @organizer_only()
     async def create(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -160,7 +161,6 @@ class PollsCog(
         multiple: bool = False,
     ) -> None:
         """Validate everything first, then post the poll and its info message."""
-        await ensure_organizer(interaction)
         cleaned = check_question(question)
         labels = split_answers(answers)
         length = parse_duration(duration)
@@ -191,6 +191,7 @@ class PollsCog(
         times="2 to 10 times separated by ';', in the club's time zone, e.g. 'next Friday 7pm; Saturday 10am'",
         duration="How long the poll runs (it must end before the first time): e.g. 24h, 2d",
     )
+    @organizer_only()
     async def dates(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -199,7 +200,6 @@ class PollsCog(
         duration: app_commands.Range[str, 1, 40] = "24h",
     ) -> None:
         """Post a Discord poll over meeting times, shown to each member in their own time zone."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         cleaned = check_question(question)
         length = parse_duration(duration)
@@ -230,11 +230,11 @@ class PollsCog(
     @app_commands.command(name="end", description="End a poll now and post its results (organizers)")
     @app_commands.describe(poll="The poll to end")
     @app_commands.autocomplete(poll=open_poll_autocomplete)
+    @organizer_only()
     async def end(
         self, interaction: discord.Interaction[BookClubBot], poll: app_commands.Range[str, 1, 100]
     ) -> None:
         """Close a poll before its deadline."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         found = await _pick_poll(self.store, interaction.guild_id, poll)
         if not found.is_open:

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_organizer
+from bot.checks import organizer_only
 from bot.domain import WorkKind
 from bot.errors import NotFound, UserError
 from bot.lookup import TitleQuery, choices_for, find_work
@@ -76,13 +76,13 @@ class NominationsCog(commands.Cog, name="Nominations"):
 
     @nominations.command(name="open", description="Open a nomination round (organizers)")
     @app_commands.describe(only="Accept only books or only films (default: anything)")
+    @organizer_only()
     async def open_round(
         self,
         interaction: discord.Interaction[BookClubBot],
         only: Literal["books", "films"] | None = None,
     ) -> None:
         """Start a round members nominate into."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         rnd = await self.store.nominations.open_round(
             interaction.guild_id, RoundKinds(only or "any"), interaction.user.id
@@ -131,9 +131,9 @@ class NominationsCog(commands.Cog, name="Nominations"):
     @nominations.command(name="remove", description="Take a title out of the open round (organizers)")
     @app_commands.describe(title="The nominated title to remove (its pitches go with it)")
     @app_commands.autocomplete(title=nominated_autocomplete)
+    @organizer_only()
     async def remove(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
         """Remove one nomination from the open round."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         rnd = await self.store.nominations.current_round(interaction.guild_id)
         if rnd is None:
@@ -153,6 +153,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         style="auto: a Discord poll up to 10 titles, else ranked choice; or force one",
         duration="How long the vote runs, 1 hour to 32 days: e.g. 24h, 3d",
     )
+    @organizer_only()
     async def close_round(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -160,7 +161,6 @@ class NominationsCog(commands.Cog, name="Nominations"):
         duration: app_commands.Range[str, 1, 40] = "3d",
     ) -> None:
         """Turn the round into a native or ranked-choice poll."""
-        await ensure_organizer(interaction)
         assert interaction.guild_id is not None
         length = parse_duration(duration)
         rnd = await self.store.nominations.current_round(interaction.guild_id)

@@ -6,7 +6,6 @@ cast ballot in SQLite, so a flow opened before a restart still works after it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,21 +20,13 @@ from bot.services.discussions.render import scope_line
 from bot.spoilers import WholeBook
 from bot.store import NewDiscussion, Poll, PollKind
 from bot.text import escape, shorten
-from bot.ui import Part, ReportsErrors
+from bot.ui import Part, Persistent
 from bot.when import format_when
 from cogs.polls._input import MAX_RANK
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
     from cogs.polls._service import PollService
-
-
-def _picks(text: str) -> list[int]:
-    return [int(p) for p in text.split(".") if p]
-
-
-def _encode(picks: Sequence[int]) -> str:
-    return ".".join(str(p) for p in picks)
 
 
 async def _open_poll(interaction: discord.Interaction[BookClubBot], poll_id: int) -> Poll:
@@ -75,11 +66,7 @@ def ballot_screen(poll: Poll, picks: Sequence[int], cast: Sequence[int]) -> tupl
 POLLS: Part[PollService] = Part("polls", missing="Polls are switched off on this bot.")
 
 
-class RankButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:poll:(?P<poll_id>\d+):rank",
-):
+class RankButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{poll_id:int}:rank"):
     """The persistent "Rank your choices" button under a ranked-choice poll (also "Start over")."""
 
     def __init__(self, poll_id: int, *, label: str = "Rank your choices") -> None:
@@ -90,16 +77,9 @@ class RankButton(
                 style=discord.ButtonStyle.primary
                 if label == "Rank your choices"
                 else discord.ButtonStyle.secondary,
-                custom_id=f"bookclub:poll:{poll_id}:rank",
+                custom_id=self.ids.format(poll_id=poll_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RankButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["poll_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Open (or restart) the member's ballot flow."""
@@ -114,9 +94,7 @@ class RankButton(
 
 
 class PickSelect(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"bookclub:poll:(?P<poll_id>\d+):pick:(?P<picks>[\d.]*)",
+    Persistent[discord.ui.Select[Any]], custom_id="bookclub:poll:{poll_id:int}:pick:{picks:ints}"
 ):
     """Choose the next title of the ballot being built."""
 
@@ -125,7 +103,7 @@ class PickSelect(
         self.picks = list(picks)
         super().__init__(
             discord.ui.Select(
-                custom_id=f"bookclub:poll:{poll_id}:pick:{_encode(picks)}",
+                custom_id=self.ids.format(poll_id=poll_id, picks=picks),
                 placeholder=f"Your choice #{len(picks) + 1}",
                 options=[
                     discord.SelectOption(label=shorten(text, 100), value=str(pos)) for pos, text in options
@@ -133,13 +111,6 @@ class PickSelect(
                 or [discord.SelectOption(label="-", value="0")],
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> PickSelect:
-        """Rebuild the select from its custom id."""
-        return cls(int(match["poll_id"]), _picks(match["picks"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Add the chosen title to the ranking and offer the next choice."""
@@ -156,9 +127,7 @@ class PickSelect(
 
 
 class CastButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:poll:(?P<poll_id>\d+):cast:(?P<picks>[\d.]+)",
+    Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{poll_id:int}:cast:{picks:ints}"
 ):
     """Cast (or replace) the member's ballot with the ranking built so far."""
 
@@ -169,22 +138,15 @@ class CastButton(
             discord.ui.Button(
                 label="Cast ballot",
                 style=discord.ButtonStyle.success,
-                custom_id=f"bookclub:poll:{poll_id}:cast:{_encode(picks)}",
+                custom_id=self.ids.format(poll_id=poll_id, picks=picks),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CastButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["poll_id"]), _picks(match["picks"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Store the ballot; only the member sees what it says."""
         poll = await _open_poll(interaction, self.poll_id)
-        if len(self.picks) > MAX_RANK:
-            raise UserError(f"A ballot ranks up to {MAX_RANK} titles.")
+        if not self.picks or len(self.picks) > MAX_RANK:
+            raise UserError(f"A ballot ranks 1 to {MAX_RANK} titles.")
         await interaction.client.store.polls.set_ballot(poll.id, interaction.user.id, self.picks)
         content = (
             f"Ballot cast for **{escape(poll.question, limit=200)}**:\n{_ranking(poll, self.picks)}\n\n"
@@ -196,11 +158,7 @@ class CastButton(
             service.tallies.touch(poll.id)
 
 
-class WithdrawButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:poll:(?P<poll_id>\d+):withdraw",
-):
+class WithdrawButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{poll_id:int}:withdraw"):
     """Withdraw the member's ballot."""
 
     def __init__(self, poll_id: int) -> None:
@@ -209,16 +167,9 @@ class WithdrawButton(
             discord.ui.Button(
                 label="Withdraw my ballot",
                 style=discord.ButtonStyle.danger,
-                custom_id=f"bookclub:poll:{poll_id}:withdraw",
+                custom_id=self.ids.format(poll_id=poll_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> WithdrawButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["poll_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Delete the member's ballot."""
@@ -230,11 +181,7 @@ class WithdrawButton(
             service.tallies.touch(poll.id)
 
 
-class CrownButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:poll:(?P<poll_id>\d+):crown",
-):
+class CrownButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{poll_id:int}:crown"):
     """Organizers: make a closed poll's winning title the club's current book (or film)."""
 
     def __init__(self, poll_id: int) -> None:
@@ -243,16 +190,9 @@ class CrownButton(
             discord.ui.Button(
                 label="Make the winner our current pick",
                 style=discord.ButtonStyle.success,
-                custom_id=f"bookclub:poll:{poll_id}:crown",
+                custom_id=self.ids.format(poll_id=poll_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CrownButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["poll_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Approve the winner if it was a suggestion, then set it as the club's current title."""
@@ -274,11 +214,7 @@ class CrownButton(
         )
 
 
-class ScheduleButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:poll:schedule:(?P<poll_id>\d+)",
-):
+class ScheduleButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:schedule:{poll_id:int}"):
     """Organizers: schedule a discussion of the club's current book at a closed date poll's winning time."""
 
     def __init__(self, poll_id: int) -> None:
@@ -287,16 +223,9 @@ class ScheduleButton(
             discord.ui.Button(
                 label="Schedule the discussion",
                 style=discord.ButtonStyle.success,
-                custom_id=f"bookclub:poll:schedule:{poll_id}",
+                custom_id=self.ids.format(poll_id=poll_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ScheduleButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["poll_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Schedule the whole current book at the winning time, once; a second press says where it is."""

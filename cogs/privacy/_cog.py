@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -13,7 +12,7 @@ from discord.ext import commands
 from bot.errors import NotAllowed
 from bot.replies import edit_reply, reply
 from bot.store import MemberData
-from bot.ui import BookClubView, ReportsErrors
+from bot.ui import BookClubView, Persistent
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -34,11 +33,7 @@ def describe_data(data: MemberData) -> str:
     return "\n".join(lines) or "- nothing"
 
 
-class ForgetButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:privacy:forget:(?P<user_id>\d+)",
-):
+class ForgetButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:privacy:forget:{user_id:int}"):
     """Confirm button for `/privacy forget`; only the member it was offered to can press it."""
 
     def __init__(self, user_id: int) -> None:
@@ -47,16 +42,9 @@ class ForgetButton(
             discord.ui.Button(
                 label="Yes, delete my data",
                 style=discord.ButtonStyle.danger,
-                custom_id=f"bookclub:privacy:forget:{user_id}",
+                custom_id=self.ids.format(user_id=user_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ForgetButton:
-        """Rebuild the button from its custom id (works after a restart)."""
-        return cls(int(match["user_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Delete everything about the member (and only them) and say what went."""
@@ -73,24 +61,15 @@ class ForgetButton(
         )
 
 
-class CancelButton(
-    ReportsErrors, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bookclub:privacy:cancel"
-):
+class CancelButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:privacy:cancel"):
     """Cancel button for `/privacy forget`."""
 
     def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Cancel", style=discord.ButtonStyle.secondary, custom_id="bookclub:privacy:cancel"
+                label="Cancel", style=discord.ButtonStyle.secondary, custom_id=self.ids.format()
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CancelButton:
-        """Rebuild the button from its custom id."""
-        return cls()
 
     async def on_press(self, interaction: discord.Interaction) -> None:
         """Leave everything as it was."""

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_organizer
-from bot.domain import Work
-from bot.errors import NotFound, UserError, report_interaction_error
-from bot.lookup import TitleQuery, choices_for, find_work, italic, work_label
+from bot.checks import organizer_only
+from bot.errors import NotFound, UserError
+from bot.lookup import AnyTitle, TitleQuery, italic, suggest_titles, work_label
 from bot.ratings import parse_member_rating
 from bot.replies import reply
 from bot.text import LIMITS
@@ -27,6 +26,7 @@ from cogs.reviews._document import (
 from cogs.reviews._featured import FeaturedReviews
 from cogs.reviews._members import MemberReviews
 from cogs.reviews._views import (
+    EDIT_MODAL,
     FEATURED,
     MEMBERS,
     WRITE_MODAL,
@@ -60,29 +60,17 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         FEATURED.provide(self.bot, self.featured)
         MEMBERS.provide(self.bot, self.members)
         self.bot.add_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
+        self.bot.modals.add(WRITE_MODAL, self.members.answer_write)
+        self.bot.modals.add(EDIT_MODAL, self.members.answer_edit)
 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(JoinThreadButton, DraftButton, ListPageButton)
+        self.bot.modals.remove(WRITE_MODAL, EDIT_MODAL)
         FEATURED.withdraw(self.bot)
         MEMBERS.withdraw(self.bot)
 
-    async def _work(self, interaction: discord.Interaction[BookClubBot], title: str) -> Work:
-        """Return the catalog title a member named (matched off the loop for a big catalog)."""
-        assert interaction.guild_id is not None
-        works = await self.store.catalog.works(interaction.guild_id)
-        return await find_work(works, title, workers=self.workers)
-
     # --- Autocomplete ---------------------------------------------------------------------------
-
-    async def title_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest any catalog title."""
-        assert interaction.guild_id is not None
-        return await choices_for(
-            await self.store.catalog.works(interaction.guild_id), current, workers=self.workers
-        )
 
     async def bundled_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -106,7 +94,8 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
         spoilers="With url: put the whole text behind spoiler markup",
         rating="With url: the review's rating, 0.5 to 5 in halves",
     )
-    @app_commands.autocomplete(bundled=bundled_autocomplete, title=title_autocomplete)
+    @app_commands.autocomplete(bundled=bundled_autocomplete, title=suggest_titles)
+    @organizer_only()
     async def feature(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -120,7 +109,6 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     ) -> None:
         """Post a featured review with its status buttons and a comment thread."""
         assert interaction.guild_id is not None
-        await ensure_organizer(interaction)
         if sum(x is not None for x in (file, bundled, url)) != 1:
             raise UserError("Give exactly one source: `file:` (an attached review), `bundled:` or `url:`.")
         if url is None and (title is not None or rating is not None or spoilers):
@@ -156,28 +144,26 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
     @app_commands.describe(
         title="A book, film or series from the club's catalog", rating="0.5 to 5 stars, in halves"
     )
-    @app_commands.autocomplete(title=title_autocomplete)
     async def write(
-        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery, rating: float
+        self, interaction: discord.Interaction[BookClubBot], title: AnyTitle, rating: float
     ) -> None:
         """Open the review form for a title."""
         assert interaction.guild_id is not None
         stars = parse_member_rating(rating)
-        work = await self._work(interaction, title)
+        work = title
         await interaction.response.send_modal(
             ReviewModal(
-                f"bookclub:review:write:{work.id}:{int(stars * 2)}",
+                WRITE_MODAL.format(work_id=work.id, halves=int(stars * 2)),
                 f"Review: {work.title}",
             )
         )
 
     @app_commands.command(name="edit", description="Change your review of a title")
     @app_commands.describe(title="The title you reviewed")
-    @app_commands.autocomplete(title=title_autocomplete)
-    async def edit(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
+    async def edit(self, interaction: discord.Interaction[BookClubBot], title: AnyTitle) -> None:
         """Open the review form filled with the member's review."""
         assert interaction.guild_id is not None
-        work = await self._work(interaction, title)
+        work = title
         mine = await self.store.reviews.of_member(interaction.guild_id, work.id, interaction.user.id)
         if mine is None:
             raise NotFound(
@@ -185,7 +171,7 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
             )
         await interaction.response.send_modal(
             ReviewModal(
-                f"bookclub:review:edit:{work.id}",
+                EDIT_MODAL.format(work_id=work.id),
                 f"Edit: {work.title}",
                 body=mine.body,
                 spoiler=mine.spoiler,
@@ -194,25 +180,12 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
             )
         )
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[BookClubBot]) -> None:
-        """Answer review modals from their custom id, including ones opened before a restart."""
-        data: dict[str, Any] = dict(interaction.data or {})
-        match = WRITE_MODAL.match(str(data.get("custom_id", "")))
-        if interaction.type is not discord.InteractionType.modal_submit or match is None:
-            return
-        try:
-            await self.members.answer_modal(interaction, match, data)
-        except Exception as exc:
-            await report_interaction_error(interaction, exc)
-
     @app_commands.command(name="delete", description="Delete your review or rating of a title")
     @app_commands.describe(title="The title you reviewed")
-    @app_commands.autocomplete(title=title_autocomplete)
-    async def delete(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
+    async def delete(self, interaction: discord.Interaction[BookClubBot], title: AnyTitle) -> None:
         """Delete the member's own review."""
         assert interaction.guild_id is not None
-        work = await self._work(interaction, title)
+        work = title
         mine = await self.store.reviews.of_member(interaction.guild_id, work.id, interaction.user.id)
         if mine is None:
             raise NotFound(f"You have no review or rating of {italic(work_label(work))}.")
@@ -221,14 +194,13 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
 
     @app_commands.command(name="remove", description="Remove a member's review (organizers)")
     @app_commands.describe(title="The title reviewed", member="Whose review to remove")
-    @app_commands.autocomplete(title=title_autocomplete)
+    @organizer_only()
     async def remove(
-        self, interaction: discord.Interaction[BookClubBot], title: TitleQuery, member: discord.Member
+        self, interaction: discord.Interaction[BookClubBot], title: AnyTitle, member: discord.Member
     ) -> None:
         """Remove any member's review."""
         assert interaction.guild_id is not None
-        await ensure_organizer(interaction)
-        work = await self._work(interaction, title)
+        work = title
         theirs = await self.store.reviews.of_member(interaction.guild_id, work.id, member.id)
         if theirs is None:
             raise NotFound(f"{member.mention} has no review of {italic(work_label(work))}.")
@@ -237,10 +209,9 @@ class ReviewCog(commands.GroupCog, group_name="review", group_description="Revie
 
     @app_commands.command(name="list", description="Members' reviews and the average rating of a title")
     @app_commands.describe(title="A book, film or series from the club's catalog")
-    @app_commands.autocomplete(title=title_autocomplete)
-    async def list_reviews(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
+    async def list_reviews(self, interaction: discord.Interaction[BookClubBot], title: AnyTitle) -> None:
         """Show the first page of reviews."""
         assert interaction.guild_id is not None
-        work = await self._work(interaction, title)
+        work = title
         embed, view = await self.members.page(interaction.guild_id, work, 0)
         await reply(interaction, embed=embed, view=view)

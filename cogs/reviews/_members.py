@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -49,27 +49,43 @@ class MemberReviews:
         # One submission at a time per member and title, so a double click is seen as a repeat.
         self._locks = KeyedLocks()  # one submission at a time per member and title
 
-    async def answer_modal(
-        self, interaction: discord.Interaction[BookClubBot], match: re.Match[str], data: dict[str, Any]
+    async def answer_write(
+        self, interaction: discord.Interaction[BookClubBot], *, work_id: int, halves: int
+    ) -> None:
+        """Post a submitted `/review write` form, rated with the command."""
+        await self._answer(interaction, work_id, lambda: parse_member_rating(halves / 2), editing=False)
+
+    async def answer_edit(self, interaction: discord.Interaction[BookClubBot], *, work_id: int) -> None:
+        """Apply a submitted `/review edit` form, which carries the rating too."""
+        data = dict(interaction.data or {})
+        await self._answer(
+            interaction, work_id, lambda: parse_member_rating(submitted_value(data, "rating")), editing=True
+        )
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        work_id: int,
+        rating_of: Callable[[], float],
+        *,
+        editing: bool,
     ) -> None:
         """Check a submitted review form and post it (or recognise a repeat, or offer to replace)."""
         assert interaction.guild_id is not None
-        work = (await self.store.catalog.works(interaction.guild_id)).get(int(match["work_id"]))
+        data = dict(interaction.data or {})
+        work = (await self.store.catalog.works(interaction.guild_id)).get(work_id)
         if work is None:
             raise NotFound("That title is no longer in the club's catalog; nothing was posted.")
         body = submitted_value(data, "body").strip()
         if not body:
             raise UserError("Your review is empty; nothing was posted.")
         spoiler = _spoiler_answer(submitted_value(data, "spoilers"))
-        if match["action"] == "write":
-            rating = parse_member_rating(int(match["halves"] or 0) / 2)
-        else:
-            rating = parse_member_rating(submitted_value(data, "rating"))
+        rating = rating_of()
         await interaction.response.defer(ephemeral=True, thinking=True)
         # Locks are kept (one per member and title reviewed): dropping one while a submission waits on it
         # would let a third click run beside the second.
         async with self._locks((interaction.guild_id, interaction.user.id, work.id)):
-            await self._submit(interaction, work, rating, body, spoiler, editing=match["action"] == "edit")
+            await self._submit(interaction, work, rating, body, spoiler, editing=editing)
 
     async def _submit(
         self,

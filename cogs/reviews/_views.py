@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.ui import Part, ReportsErrors
+from bot.ui import CustomId, Part, Persistent
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -17,7 +16,10 @@ if TYPE_CHECKING:
 MAX_BODY_CHARS = 3800
 """Longest member review: with spoiler markup it still fits one embed description (4,096)."""
 
-WRITE_MODAL = re.compile(r"^bookclub:review:(?P<action>write|edit):(?P<work_id>\d+)(?::(?P<halves>\d+))?$")
+WRITE_MODAL = CustomId("bookclub:review:write:{work_id:int}:{halves:int}")
+"""`/review write`'s form: the rating was given with the command, in half stars."""
+EDIT_MODAL = CustomId("bookclub:review:edit:{work_id:int}")
+"""`/review edit`'s form, which asks for the rating again."""
 
 
 _UNAVAILABLE = "Reviews are unavailable right now; try again in a moment."
@@ -79,11 +81,7 @@ class ReviewModal(discord.ui.Modal):
         """Leave the answer to `answer_review_modal`, which also works after a restart."""
 
 
-class JoinThreadButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:review:join:(?P<review_id>\d+)",
-):
+class JoinThreadButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:review:join:{review_id:int}"):
     """Adds a member to a featured review's private comment thread when their status allows it."""
 
     def __init__(self, review_id: int) -> None:
@@ -92,16 +90,9 @@ class JoinThreadButton(
             discord.ui.Button(
                 label="Join the comments",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"bookclub:review:join:{review_id}",
+                custom_id=self.ids.format(review_id=review_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> JoinThreadButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["review_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Check the member's status against the thread's scope and add them."""
@@ -109,9 +100,7 @@ class JoinThreadButton(
 
 
 class DraftButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:review:draft:(?P<draft_id>\d+):(?P<action>replace|keep)",
+    Persistent[discord.ui.Button[Any]], custom_id="bookclub:review:draft:{draft_id:int}:{action:replace|keep}"
 ):
     """Replace a member's review with the new one they wrote, or keep the first."""
 
@@ -125,16 +114,9 @@ class DraftButton(
         )
         super().__init__(
             discord.ui.Button(
-                label=label, style=style, custom_id=f"bookclub:review:draft:{draft_id}:{action}"
+                label=label, style=style, custom_id=self.ids.format(draft_id=draft_id, action=action)
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> DraftButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["draft_id"]), match["action"])
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Apply or drop the draft."""
@@ -144,9 +126,8 @@ class DraftButton(
 
 
 class ListPageButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:review:page:(?P<work_id>\d+):(?P<page>\d+):(?P<dir>prev|next)",
+    Persistent[discord.ui.Button[Any]],
+    custom_id="bookclub:review:page:{work_id:int}:{page:int}:{direction:prev|next}",
 ):
     """Turns the pages of `/review list`; the page is read again from the database."""
 
@@ -158,17 +139,10 @@ class ListPageButton(
             discord.ui.Button(
                 label="◀ Newer" if direction == "prev" else "Older ▶",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"bookclub:review:page:{work_id}:{page}:{direction}",
+                custom_id=self.ids.format(work_id=work_id, page=page, direction=direction),
                 disabled=disabled,
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ListPageButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["work_id"]), int(match["page"]), match["dir"])
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Show the page this button leads to."""

@@ -12,9 +12,10 @@ from discord.ext import commands
 
 from bot.domain import State
 from bot.errors import NotConfigured, UserError
-from bot.lookup import TitleQuery, choices_for, find_work, work_label
+from bot.lookup import AnyTitle, TitleQuery, suggest_titles, work_label
 from bot.replies import reply
 from bot.services.statuses import (
+    PROGRESS_MODAL,
     STATE_LABELS,
     StatusButton,
     answer_progress_modal,
@@ -73,11 +74,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         """Route status and import buttons here, including on messages sent before a restart."""
         IMPORTS.provide(self.bot, self.imports)
         self.bot.add_dynamic_items(StatusButton, ImportButton)
-
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[BookClubBot]) -> None:
-        """Answer progress modals, including ones opened before a restart."""
-        await answer_progress_modal(interaction)
+        self.bot.modals.add(PROGRESS_MODAL, answer_progress_modal)
 
     @commands.Cog.listener()
     async def on_member_forgotten(self, user_id: int) -> None:
@@ -87,16 +84,8 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(StatusButton, ImportButton)
+        self.bot.modals.remove(PROGRESS_MODAL)
         IMPORTS.withdraw(self.bot)
-
-    async def title_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest any catalog title."""
-        assert interaction.guild_id is not None
-        return await choices_for(
-            await self.catalog.works(interaction.guild_id), current, workers=self.workers
-        )
 
     @app_commands.command(name="set", description="Record what you have read or watched, and how far you are")
     @app_commands.describe(
@@ -105,7 +94,8 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         progress="How far, for reading/watching: 12 (chapter), p 140, 45%, part 2, ep 3",
     )
     @app_commands.choices(state=STATE_CHOICES)
-    @app_commands.autocomplete(title=title_autocomplete)
+    # Which kinds fit depends on the state ("read" means a book), so `pick_for_state` resolves it.
+    @app_commands.autocomplete(title=suggest_titles)
     async def set_status(
         self,
         interaction: discord.Interaction[BookClubBot],
@@ -156,11 +146,10 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
 
     @app_commands.command(name="who", description="Who has read or watched a title, and who is where")
     @app_commands.describe(title="A book, film or series from the club's catalog")
-    @app_commands.autocomplete(title=title_autocomplete)
-    async def who(self, interaction: discord.Interaction[BookClubBot], title: TitleQuery) -> None:
+    async def who(self, interaction: discord.Interaction[BookClubBot], title: AnyTitle) -> None:
         """Group members by their status for one title (mentions never ping)."""
         assert interaction.guild_id is not None
-        work = await find_work(await self.catalog.works(interaction.guild_id), title, workers=self.workers)
+        work = title
         records = await self.statuses.for_work(interaction.guild_id, work.id)
         embed = discord.Embed(
             title=f"Who and where: {escape(work_label(work))}", colour=discord.Colour.blurple()

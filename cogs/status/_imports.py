@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from bot.errors import NotAllowed, UserError
 from bot.replies import edit_reply
 from bot.services.statuses import STATE_LABELS
 from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate, Transaction
-from bot.ui import Part, ReportsErrors
+from bot.ui import Part, Persistent
 from cogs.status.importers import ImportPreview, ImportRow
 
 if TYPE_CHECKING:
@@ -164,9 +163,7 @@ IMPORTS: Part[PendingImports] = Part(
 
 
 class ImportButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:import:(?P<action>confirm|cancel):(?P<token>[0-9a-f]{16})",
+    Persistent[discord.ui.Button[Any]], custom_id="bookclub:import:{action:confirm|cancel}:{token:hex16}"
 ):
     """Confirm or cancel an import preview."""
 
@@ -179,15 +176,8 @@ class ImportButton(
             else ("Cancel", discord.ButtonStyle.secondary)
         )
         super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=f"bookclub:import:{action}:{token}")
+            discord.ui.Button(label=label, style=style, custom_id=self.ids.format(action=action, token=token))
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ImportButton:
-        """Rebuild the button from its custom id."""
-        return cls(match["action"], match["token"])
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Apply the whole import in one transaction, or drop it."""

@@ -1,8 +1,8 @@
 """The permission matrix: every slash command of the bot x member, organizer, server admin, former organizer.
 
-Generated from the command tree: a command whose description says "(organizers" must refuse members
+Generated from the command tree: a command carrying the `organizer_only()` check must refuse members
 and organizers who lost the role, and let organizers and admins through; every other command must
-refuse nobody. A new command is in the matrix without a new test.
+refuse nobody. Its description must say "(organizers)" exactly when it carries the check. A new command is in the matrix without a new test.
 """
 
 from __future__ import annotations
@@ -87,6 +87,10 @@ async def test_permission_matrix(live: LiveClub, command: LeafCommand, who: str)
         assert not refused, f"/{command.path} refused a {who}: {text!r}"
     assert live.errors.records[before:] == []
     assert live.club.violations == []
+
+
+async def test_descriptions_say_organizers_exactly_where_the_check_is() -> None:
+    assert [c.path for c in COMMANDS if c.says_organizers != c.organizers_only] == []
 
 
 async def test_matrix_covers_every_command() -> None:

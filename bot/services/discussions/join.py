@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from bot.services.discussions import render
 from bot.services.statuses import StatusButton, status_buttons
 from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, reason_hidden
 from bot.store import Discussion
-from bot.ui import ReportsErrors, buttons_view
+from bot.ui import Persistent, buttons_view
 from bot.when import format_when
 
 if TYPE_CHECKING:
@@ -37,9 +36,7 @@ def scope_buttons(d: Discussion, works: Mapping[int, Work]) -> list[StatusButton
 
 
 class JoinButton(
-    ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"bookclub:discussion:join:(?P<discussion_id>\d+)",
+    Persistent[discord.ui.Button[Any]], custom_id="bookclub:discussion:join:{discussion_id:int}"
 ):
     """Let a member into a discussion's thread once their status covers its scope; else say what to mark."""
 
@@ -49,16 +46,9 @@ class JoinButton(
             discord.ui.Button(
                 label="Join the discussion",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"bookclub:discussion:join:{discussion_id}",
+                custom_id=self.ids.format(discussion_id=discussion_id),
             )
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> JoinButton:
-        """Rebuild the button from its custom id (works after a restart)."""
-        return cls(int(match["discussion_id"]))
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Check the member's status against the scope, then add them or explain."""
