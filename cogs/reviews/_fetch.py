@@ -68,24 +68,58 @@ def _identity(address: str, port: int) -> tuple[str, int]:
     return address, port
 
 
-def address_problem(address: str) -> str | None:
-    """Return why an address must not be fetched from (e.g. "a loopback address"), or None if public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return "a loopback address (this machine)"
-    if ip.is_link_local:
-        return "a link-local address (such as a cloud metadata service)"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_private:
-        return "a private network address"
-    if ip.is_reserved or not ip.is_global:
-        return "a reserved address"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+REFUSED_KINDS: tuple[tuple[str, Callable[[IPAddress], bool]], ...] = (
+    ("a loopback address (this machine)", lambda ip: ip.is_loopback),
+    ("a link-local address (such as a cloud metadata service)", lambda ip: ip.is_link_local),
+    ("a multicast address", lambda ip: ip.is_multicast),
+    ("an unspecified address", lambda ip: ip.is_unspecified),
+    ("a private network address", lambda ip: ip.is_private),
+    ("a reserved address", lambda ip: ip.is_reserved or not ip.is_global),
+)
+"""The one list of what is not fetched from, in the order a refusal names it; anything else is public."""
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are the IPv4 address
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d (:: and ::1 excepted below)
+
+
+def _low_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.IPv4Address]] | None:
+    """Return the kind of an IPv6 address that carries IPv4 addresses, and those addresses; else None."""
+    if ip.ipv4_mapped is not None:
+        return "an IPv4-mapped", [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return "a 6to4", [ip.sixtofour]
+    if ip.teredo is not None:
+        return "a Teredo", list(ip.teredo)  # (server, client): a relay reaches both
+    if ip in _NAT64:
+        return "a NAT64", [_low_ipv4(ip)]
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:
+        return "an IPv4-compatible", [_low_ipv4(ip)]
     return None
+
+
+def _kind_problem(ip: IPAddress) -> str | None:
+    return next((problem for problem, refused in REFUSED_KINDS if refused(ip)), None)
+
+
+def address_problem(address: str) -> str | None:
+    """Return why an address must not be fetched from (e.g. "a loopback address"), or None if public.
+
+    An IPv6 address that carries an IPv4 address (6to4, Teredo, NAT64, IPv4-mapped) is refused when any
+    address it carries is, since a relay or translator would deliver the request there.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and (carried := embedded_ipv4(ip)) is not None:
+        kind, inner = carried
+        for v4 in inner:
+            if (problem := _kind_problem(v4)) is not None:
+                return f"{kind} address for {v4}, which is {problem}"
+    return _kind_problem(ip)
 
 
 class _PinnedResolver(AbstractResolver):

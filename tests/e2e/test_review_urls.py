@@ -60,6 +60,10 @@ async def to_private(request: web.Request) -> web.Response:
     raise web.HTTPFound("http://admin.internal.example/")
 
 
+async def to_6to4(request: web.Request) -> web.Response:
+    raise web.HTTPFound("http://[2002:7f00:1::]/review")  # 6to4 for 127.0.0.1
+
+
 async def huge(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/html"})
     await response.prepare(request)
@@ -91,6 +95,7 @@ async def blog() -> AsyncIterator[str]:
             web.get("/2024/frankenstein", review_page),
             web.get("/empty", empty_page),
             web.get("/moved", to_private),
+            web.get("/moved-6to4", to_6to4),
             web.get("/huge", huge),
             web.get("/paper.pdf", pdf),
             web.get("/slow", slow),
@@ -239,6 +244,11 @@ async def test_refusals_through_an_injected_resolver(club, admin, catalog, store
         (
             "/moved",
             "It redirects somewhere I won't fetch from: `admin.internal.example` resolves to a private network address (10.0.0.5).",
+        ),
+        (
+            "/moved-6to4",
+            "It redirects somewhere I won't fetch from: `2002:7f00:1::` is a 6to4 address for 127.0.0.1, "
+            "which is a loopback address (this machine) (2002:7f00:1::).",
         ),
         ("/huge", "The page is larger than 2 MB, so I stopped reading it."),
         ("/paper.pdf", "The link leads to a PDF, not a web page"),
