@@ -5,20 +5,25 @@ every DNS answer is a public address (unless private addresses are allowed by a 
 connection to exactly the address that was checked, with no second DNS lookup (a pinned resolver),
 while the Host header and TLS server name stay the URL's own. Responses must be HTML or plain text,
 within a size limit counted while streaming, within a time limit, and within a number of redirects.
+The text is decoded as a browser would: a byte-order mark, else the charset in the Content-Type header,
+else a `<meta>` declaration near the top, else UTF-8 if it is valid, else a detected legacy encoding.
 Each refusal says why in words an organizer can act on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import logging
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import charset_normalizer
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 log = logging.getLogger(__name__)
@@ -120,6 +125,61 @@ def address_problem(address: str) -> str | None:
             if (problem := _kind_problem(v4)) is not None:
                 return f"{kind} address for {v4}, which is {problem}"
     return _kind_problem(ip)
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([a-z0-9._:-]+)""", re.IGNORECASE)
+_META_SCAN_BYTES = 4096
+_DETECT_SAMPLE_BYTES = 64 * 1024
+_WEB_LEGACY_ENCODINGS = (
+    # The legacy encodings pages are actually written in (WHATWG's list, less the exotic ones): detection
+    # picks among these, never an old DOS or Mac code page that merely scores well on accented Latin text.
+    *("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258"),
+    *("iso8859_2", "iso8859_5", "iso8859_7", "iso8859_15", "koi8_r", "koi8_u"),
+    *("shift_jis", "euc_jp", "iso2022_jp", "gb18030", "big5", "euc_kr"),
+)
+
+
+def _codec(label: str | None, *, from_meta: bool = False) -> str | None:
+    """Return the Python codec for a declared charset label, as browsers read it; None if unknown."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    if name in ("iso8859-1", "ascii"):
+        return "cp1252"  # browsers read pages labelled Latin-1 or ASCII as windows-1252, a superset
+    if from_meta and name.startswith("utf-16"):
+        return "utf-8"  # a page that could be read far enough to find its <meta> is not UTF-16
+    return name
+
+
+def _detected_codec(body: bytes) -> str:
+    """Guess the encoding of an undeclared page that is not valid UTF-8."""
+    matches = charset_normalizer.from_bytes(
+        body[:_DETECT_SAMPLE_BYTES], cp_isolation=list(_WEB_LEGACY_ENCODINGS)
+    )
+    best = matches.best()
+    if best is None:
+        return "cp1252"  # decodes any bytes; the web's default for undeclared Western pages
+    # Short accented Latin text scores the same in several Western code pages; prefer the common one.
+    tied = {m.encoding for m in matches if m.chaos <= best.chaos}
+    return "cp1252" if "cp1252" in tied else best.encoding
+
+
+def decode_page(body: bytes, header_charset: str | None, media: str) -> str:
+    """Return a fetched body as text, honouring its BOM, header charset, <meta> charset, then detection."""
+    codec = next((name for bom, name in _BOMS if body.startswith(bom)), None) or _codec(header_charset)
+    if codec is None and media != "text/plain":
+        found = _META_CHARSET.search(body[:_META_SCAN_BYTES])
+        codec = _codec(found.group(1).decode("ascii"), from_meta=True) if found else None
+    if codec is None:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            codec = _detected_codec(body)
+    return body.decode(codec, errors="replace")
 
 
 class _PinnedResolver(AbstractResolver):
@@ -273,11 +333,7 @@ class GuardedFetcher:
                         raise FetchRefused(
                             f"The page is larger than {limit // 1_048_576} MB, so I stopped reading it."
                         )
-                charset = response.charset or "utf-8"
-                try:
-                    text = bytes(body).decode(charset, errors="replace")
-                except LookupError:
-                    text = bytes(body).decode("utf-8", errors="replace")
+                text = decode_page(bytes(body), response.charset, media)
                 return FetchedPage(url=str(response.url), content_type=media, text=text)
         except aiohttp.ClientConnectorError:
             raise FetchRefused(f"I could not connect to `{host}`.") from None

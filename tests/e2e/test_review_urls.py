@@ -50,6 +50,23 @@ async def review_page(request: web.Request) -> web.Response:
     return web.Response(text=blog_html(PARAGRAPHS), content_type="text/html")
 
 
+LATIN1_PARAGRAPHS = [
+    f"Au café numéro {i}, on lit Frankenstein à voix haute; la créature apprend à parler derrière un mur, "
+    f"et chacun à la table a son idée sur ce que cela lui coûte. Fin du paragraphe {i}."
+    for i in range(1, 6)
+]
+
+
+async def latin1_page(request: web.Request) -> web.Response:
+    """A Latin-1 page that says so only in a <meta charset>; the header names no charset."""
+    body = "".join(f"<p>{p}</p>" for p in LATIN1_PARAGRAPHS)
+    html = (
+        '<!doctype html><html><head><meta charset="iso-8859-1"><title>Le café numéro un</title></head>'
+        f"<body><main><article><h1>Le café numéro un</h1>{body}</article></main></body></html>"
+    )
+    return web.Response(body=html.encode("latin-1"), headers={"Content-Type": "text/html"})
+
+
 async def empty_page(request: web.Request) -> web.Response:
     return web.Response(
         text="<html><body><nav>Home</nav><form>Log in</form></body></html>", content_type="text/html"
@@ -94,6 +111,7 @@ async def blog() -> AsyncIterator[str]:
         [
             web.get("/2024/frankenstein", review_page),
             web.get("/empty", empty_page),
+            web.get("/latin1", latin1_page),
             web.get("/moved", to_private),
             web.get("/moved-6to4", to_6to4),
             web.get("/huge", huge),
@@ -184,6 +202,21 @@ async def test_url_review_full_posts_every_paragraph_and_never_a_comment(
     assert text.count(PARAGRAPHS[3]) == 1
     seen = visible_text(club, alice)
     assert COMMENT not in seen and not any(b in seen for b in BOILERPLATE)
+
+
+async def test_latin1_page_declared_only_in_meta_is_posted_as_written(
+    club, admin, alice, catalog, store, announcements, blog
+):
+    reply = await admin.slash("review feature", url=f"{blog}/latin1", title="Frankenstein (1818)", full=True)
+    assert "Posted the whole text" in reply.content, reply.content
+    [post] = posts(club, announcements)
+    assert post.embed["title"].replace("\\", "") == "Le café numéro un"
+    text = post.embed["description"].replace("\\", "")
+    assert "Au café numéro 1, on lit Frankenstein à voix haute" in text and "\ufffd" not in text, text
+    assert all(p in text for p in LATIN1_PARAGRAPHS)
+    assert "café numéro 5" in visible_text(club, alice)
+    [review] = await store.db.fetch_all("SELECT body FROM reviews")
+    assert "Au café numéro 1" in review["body"] and "\ufffd" not in review["body"]
 
 
 async def test_url_review_with_spoilers_hides_the_text(club, admin, alice, catalog, announcements, blog):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from cogs.reviews._fetch import FetchLimits, FetchRefused, GuardedFetcher, address_problem
+from cogs.reviews._fetch import FetchLimits, FetchRefused, GuardedFetcher, address_problem, decode_page
 
 PUBLIC_LOOKING = "93.184.215.14"  # a global address, never dialled: the route sends it to 127.0.0.1
 
@@ -231,3 +231,43 @@ def test_public_addresses_pass():
     assert address_problem("2606:4700::1111") is None
     assert address_problem("2002:5db8:d70e::1") is None  # 6to4 for the public 93.184.215.14
     assert address_problem("100.64.0.1") == "a reserved address"  # carrier-grade NAT is not public
+
+
+LATIN1 = '<html><head><meta charset="iso-8859-1"></head><body><p>café numéro</p></body></html>'
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "media", "expected"),
+    [
+        (LATIN1.encode("latin-1"), None, "text/html", LATIN1),  # only the <meta charset>
+        (  # the older http-equiv form; iso-8859-1 is read as windows-1252, as browsers do
+            b'<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>caf\xe9 \x93ok\x94',
+            None,
+            "text/html",
+            '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>café “ok”',
+        ),
+        (
+            "<meta charset=utf-8><p>обзор".encode("cp1251"),
+            "windows-1251",
+            "text/html",
+            "<meta charset=utf-8><p>обзор",
+        ),
+        (b"\xef\xbb\xbf<p>caf\xc3\xa9", "iso-8859-1", "text/html", "<p>café"),  # a BOM beats the header
+        ('<meta charset="utf-16"><p>café'.encode(), None, "text/html", '<meta charset="utf-16"><p>café'),
+        ("<p>café numéro".encode(), None, "text/html", "<p>café numéro"),  # undeclared, valid UTF-8
+        (
+            "Un café numéro deux, très bien.".encode("latin-1"),
+            None,
+            "text/plain",
+            "Un café numéro deux, très bien.",
+        ),
+        (
+            "Обзор книги о войне и мире, очень длинной книги.".encode("cp1251"),
+            "bogus",
+            "text/plain",
+            "Обзор книги о войне и мире, очень длинной книги.",
+        ),
+    ],
+)
+def test_pages_are_decoded_by_bom_header_meta_then_detection(body, header, media, expected):
+    assert decode_page(body, header, media) == expected
