@@ -5,20 +5,25 @@ every DNS answer is a public address (unless private addresses are allowed by a 
 connection to exactly the address that was checked, with no second DNS lookup (a pinned resolver),
 while the Host header and TLS server name stay the URL's own. Responses must be HTML or plain text,
 within a size limit counted while streaming, within a time limit, and within a number of redirects.
+The text is decoded as a browser would: a byte-order mark, else the charset in the Content-Type header,
+else a `<meta>` declaration near the top, else UTF-8 if it is valid, else a detected legacy encoding.
 Each refusal says why in words an organizer can act on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import logging
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import charset_normalizer
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 log = logging.getLogger(__name__)
@@ -68,24 +73,113 @@ def _identity(address: str, port: int) -> tuple[str, int]:
     return address, port
 
 
-def address_problem(address: str) -> str | None:
-    """Return why an address must not be fetched from (e.g. "a loopback address"), or None if public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return "a loopback address (this machine)"
-    if ip.is_link_local:
-        return "a link-local address (such as a cloud metadata service)"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_private:
-        return "a private network address"
-    if ip.is_reserved or not ip.is_global:
-        return "a reserved address"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+REFUSED_KINDS: tuple[tuple[str, Callable[[IPAddress], bool]], ...] = (
+    ("a loopback address (this machine)", lambda ip: ip.is_loopback),
+    ("a link-local address (such as a cloud metadata service)", lambda ip: ip.is_link_local),
+    ("a multicast address", lambda ip: ip.is_multicast),
+    ("an unspecified address", lambda ip: ip.is_unspecified),
+    ("a private network address", lambda ip: ip.is_private),
+    ("a reserved address", lambda ip: ip.is_reserved or not ip.is_global),
+)
+"""The one list of what is not fetched from, in the order a refusal names it; anything else is public."""
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are the IPv4 address
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d (:: and ::1 excepted below)
+
+
+def _low_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.IPv4Address]] | None:
+    """Return the kind of an IPv6 address that carries IPv4 addresses, and those addresses; else None."""
+    if ip.ipv4_mapped is not None:
+        return "an IPv4-mapped", [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return "a 6to4", [ip.sixtofour]
+    if ip.teredo is not None:
+        return "a Teredo", list(ip.teredo)  # (server, client): a relay reaches both
+    if ip in _NAT64:
+        return "a NAT64", [_low_ipv4(ip)]
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:
+        return "an IPv4-compatible", [_low_ipv4(ip)]
     return None
+
+
+def _kind_problem(ip: IPAddress) -> str | None:
+    return next((problem for problem, refused in REFUSED_KINDS if refused(ip)), None)
+
+
+def address_problem(address: str) -> str | None:
+    """Return why an address must not be fetched from (e.g. "a loopback address"), or None if public.
+
+    An IPv6 address that carries an IPv4 address (6to4, Teredo, NAT64, IPv4-mapped) is refused when any
+    address it carries is, since a relay or translator would deliver the request there.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and (carried := embedded_ipv4(ip)) is not None:
+        kind, inner = carried
+        for v4 in inner:
+            if (problem := _kind_problem(v4)) is not None:
+                return f"{kind} address for {v4}, which is {problem}"
+    return _kind_problem(ip)
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([a-z0-9._:-]+)""", re.IGNORECASE)
+_META_SCAN_BYTES = 4096
+_DETECT_SAMPLE_BYTES = 64 * 1024
+_WEB_LEGACY_ENCODINGS = (
+    # The legacy encodings pages are actually written in (WHATWG's list, less the exotic ones): detection
+    # picks among these, never an old DOS or Mac code page that merely scores well on accented Latin text.
+    *("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258"),
+    *("iso8859_2", "iso8859_5", "iso8859_7", "iso8859_15", "koi8_r", "koi8_u"),
+    *("shift_jis", "euc_jp", "iso2022_jp", "gb18030", "big5", "euc_kr"),
+)
+
+
+def _codec(label: str | None, *, from_meta: bool = False) -> str | None:
+    """Return the Python codec for a declared charset label, as browsers read it; None if unknown."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    if name in ("iso8859-1", "ascii"):
+        return "cp1252"  # browsers read pages labelled Latin-1 or ASCII as windows-1252, a superset
+    if from_meta and name.startswith("utf-16"):
+        return "utf-8"  # a page that could be read far enough to find its <meta> is not UTF-16
+    return name
+
+
+def _detected_codec(body: bytes) -> str:
+    """Guess the encoding of an undeclared page that is not valid UTF-8."""
+    matches = charset_normalizer.from_bytes(
+        body[:_DETECT_SAMPLE_BYTES], cp_isolation=list(_WEB_LEGACY_ENCODINGS)
+    )
+    best = matches.best()
+    if best is None:
+        return "cp1252"  # decodes any bytes; the web's default for undeclared Western pages
+    # Short accented Latin text scores the same in several Western code pages; prefer the common one.
+    tied = {m.encoding for m in matches if m.chaos <= best.chaos}
+    return "cp1252" if "cp1252" in tied else best.encoding
+
+
+def decode_page(body: bytes, header_charset: str | None, media: str) -> str:
+    """Return a fetched body as text, honouring its BOM, header charset, <meta> charset, then detection."""
+    codec = next((name for bom, name in _BOMS if body.startswith(bom)), None) or _codec(header_charset)
+    if codec is None and media != "text/plain":
+        found = _META_CHARSET.search(body[:_META_SCAN_BYTES])
+        codec = _codec(found.group(1).decode("ascii"), from_meta=True) if found else None
+    if codec is None:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            codec = _detected_codec(body)
+    return body.decode(codec, errors="replace")
 
 
 class _PinnedResolver(AbstractResolver):
@@ -239,11 +333,7 @@ class GuardedFetcher:
                         raise FetchRefused(
                             f"The page is larger than {limit // 1_048_576} MB, so I stopped reading it."
                         )
-                charset = response.charset or "utf-8"
-                try:
-                    text = bytes(body).decode(charset, errors="replace")
-                except LookupError:
-                    text = bytes(body).decode("utf-8", errors="replace")
+                text = decode_page(bytes(body), response.charset, media)
                 return FetchedPage(url=str(response.url), content_type=media, text=text)
         except aiohttp.ClientConnectorError:
             raise FetchRefused(f"I could not connect to `{host}`.") from None

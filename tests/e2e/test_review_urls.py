@@ -50,6 +50,23 @@ async def review_page(request: web.Request) -> web.Response:
     return web.Response(text=blog_html(PARAGRAPHS), content_type="text/html")
 
 
+LATIN1_PARAGRAPHS = [
+    f"Au café numéro {i}, on lit Frankenstein à voix haute; la créature apprend à parler derrière un mur, "
+    f"et chacun à la table a son idée sur ce que cela lui coûte. Fin du paragraphe {i}."
+    for i in range(1, 6)
+]
+
+
+async def latin1_page(request: web.Request) -> web.Response:
+    """A Latin-1 page that says so only in a <meta charset>; the header names no charset."""
+    body = "".join(f"<p>{p}</p>" for p in LATIN1_PARAGRAPHS)
+    html = (
+        '<!doctype html><html><head><meta charset="iso-8859-1"><title>Le café numéro un</title></head>'
+        f"<body><main><article><h1>Le café numéro un</h1>{body}</article></main></body></html>"
+    )
+    return web.Response(body=html.encode("latin-1"), headers={"Content-Type": "text/html"})
+
+
 async def empty_page(request: web.Request) -> web.Response:
     return web.Response(
         text="<html><body><nav>Home</nav><form>Log in</form></body></html>", content_type="text/html"
@@ -58,6 +75,10 @@ async def empty_page(request: web.Request) -> web.Response:
 
 async def to_private(request: web.Request) -> web.Response:
     raise web.HTTPFound("http://admin.internal.example/")
+
+
+async def to_6to4(request: web.Request) -> web.Response:
+    raise web.HTTPFound("http://[2002:7f00:1::]/review")  # 6to4 for 127.0.0.1
 
 
 async def huge(request: web.Request) -> web.StreamResponse:
@@ -90,7 +111,9 @@ async def blog() -> AsyncIterator[str]:
         [
             web.get("/2024/frankenstein", review_page),
             web.get("/empty", empty_page),
+            web.get("/latin1", latin1_page),
             web.get("/moved", to_private),
+            web.get("/moved-6to4", to_6to4),
             web.get("/huge", huge),
             web.get("/paper.pdf", pdf),
             web.get("/slow", slow),
@@ -181,6 +204,21 @@ async def test_url_review_full_posts_every_paragraph_and_never_a_comment(
     assert COMMENT not in seen and not any(b in seen for b in BOILERPLATE)
 
 
+async def test_latin1_page_declared_only_in_meta_is_posted_as_written(
+    club, admin, alice, catalog, store, announcements, blog
+):
+    reply = await admin.slash("review feature", url=f"{blog}/latin1", title="Frankenstein (1818)", full=True)
+    assert "Posted the whole text" in reply.content, reply.content
+    [post] = posts(club, announcements)
+    assert post.embed["title"].replace("\\", "") == "Le café numéro un"
+    text = post.embed["description"].replace("\\", "")
+    assert "Au café numéro 1, on lit Frankenstein à voix haute" in text and "\ufffd" not in text, text
+    assert all(p in text for p in LATIN1_PARAGRAPHS)
+    assert "café numéro 5" in visible_text(club, alice)
+    [review] = await store.db.fetch_all("SELECT body FROM reviews")
+    assert "Au café numéro 1" in review["body"] and "\ufffd" not in review["body"]
+
+
 async def test_url_review_with_spoilers_hides_the_text(club, admin, alice, catalog, announcements, blog):
     await admin.slash(
         "review feature", url=f"{blog}/2024/frankenstein", title="Frankenstein (1818)", spoilers=True
@@ -239,6 +277,11 @@ async def test_refusals_through_an_injected_resolver(club, admin, catalog, store
         (
             "/moved",
             "It redirects somewhere I won't fetch from: `admin.internal.example` resolves to a private network address (10.0.0.5).",
+        ),
+        (
+            "/moved-6to4",
+            "It redirects somewhere I won't fetch from: `2002:7f00:1::` is a 6to4 address for 127.0.0.1, "
+            "which is a loopback address (this machine) (2002:7f00:1::).",
         ),
         ("/huge", "The page is larger than 2 MB, so I stopped reading it."),
         ("/paper.pdf", "The link leads to a PDF, not a web page"),

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from cogs.reviews._fetch import FetchLimits, FetchRefused, GuardedFetcher, address_problem
+from cogs.reviews._fetch import FetchLimits, FetchRefused, GuardedFetcher, address_problem, decode_page
 
 PUBLIC_LOOKING = "93.184.215.14"  # a global address, never dialled: the route sends it to 127.0.0.1
 
@@ -56,6 +56,10 @@ async def to_private(request: web.Request) -> web.Response:
     raise web.HTTPFound("http://intranet.example/admin")
 
 
+async def to_6to4(request: web.Request) -> web.Response:
+    raise web.HTTPFound("http://[2002:7f00:1::]/")  # 6to4 for 127.0.0.1
+
+
 async def to_page(request: web.Request) -> web.Response:
     raise web.HTTPFound("/page")
 
@@ -80,6 +84,7 @@ async def server() -> AsyncIterator[tuple[web.AppRunner, int]]:
             web.get("/paper.pdf", pdf),
             web.get("/slow", slow),
             web.get("/to-private", to_private),
+            web.get("/to-6to4", to_6to4),
             web.get("/to-page", to_page),
             web.get("/loop", loop_forever),
             web.get("/host", echo_host),
@@ -120,6 +125,12 @@ def fetcher_for(
         ("http://10.1.2.3/", "a private network address"),
         ("http://224.0.0.1/", "a multicast address"),
         ("http://[::ffff:127.0.0.1]/", "a loopback address"),
+        ("http://[2002:7f00:1::]/", "a 6to4 address for 127.0.0.1, which is a loopback address"),
+        ("http://[2002:a9fe:a9fe::]/", "a 6to4 address for 169.254.169.254, which is a link-local"),
+        ("http://[2001:0:7f00:1::]/", "a Teredo address for 127.0.0.1, which is a loopback"),
+        ("http://[2001:0:808:808::80ff:fffe]/", "a Teredo address for 127.0.0.1, which is a loopback"),
+        ("http://[64:ff9b::a00:5]/", "a NAT64 address for 10.0.0.5, which is a private network"),
+        ("http://[::7f00:1]/", "an IPv4-compatible address for 127.0.0.1, which is a loopback"),
         ("http://0.0.0.0/", "an unspecified address"),
         ("ftp://example.org/review.txt", "only http and https"),
         ("file:///etc/passwd", "only http and https"),
@@ -168,6 +179,18 @@ async def test_redirect_to_a_private_address_is_refused(server):
     assert dialled == [(PUBLIC_LOOKING, 80)]  # the private address was never dialled
 
 
+async def test_redirect_to_a_6to4_address_for_loopback_is_refused(server):
+    _, port = server
+    fetcher, dialled = fetcher_for(port, {"blog.example": [PUBLIC_LOOKING]})
+    with pytest.raises(FetchRefused) as refused:
+        await fetcher.fetch("http://blog.example/to-6to4")
+    assert refused.value.message == (
+        "It redirects somewhere I won't fetch from: `2002:7f00:1::` is a 6to4 address for 127.0.0.1, "
+        "which is a loopback address (this machine) (2002:7f00:1::)."
+    )
+    assert dialled == [(PUBLIC_LOOKING, 80)]  # 2002:7f00:1:: was never dialled
+
+
 async def test_redirect_loops_stop(server):
     _, port = server
     fetcher, _ = fetcher_for(port, {"blog.example": [PUBLIC_LOOKING]}, limits=FetchLimits(max_redirects=3))
@@ -206,4 +229,45 @@ async def test_private_addresses_allowed_by_the_setting(server):
 def test_public_addresses_pass():
     assert address_problem("93.184.215.14") is None
     assert address_problem("2606:4700::1111") is None
+    assert address_problem("2002:5db8:d70e::1") is None  # 6to4 for the public 93.184.215.14
     assert address_problem("100.64.0.1") == "a reserved address"  # carrier-grade NAT is not public
+
+
+LATIN1 = '<html><head><meta charset="iso-8859-1"></head><body><p>café numéro</p></body></html>'
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "media", "expected"),
+    [
+        (LATIN1.encode("latin-1"), None, "text/html", LATIN1),  # only the <meta charset>
+        (  # the older http-equiv form; iso-8859-1 is read as windows-1252, as browsers do
+            b'<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>caf\xe9 \x93ok\x94',
+            None,
+            "text/html",
+            '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>café “ok”',
+        ),
+        (
+            "<meta charset=utf-8><p>обзор".encode("cp1251"),
+            "windows-1251",
+            "text/html",
+            "<meta charset=utf-8><p>обзор",
+        ),
+        (b"\xef\xbb\xbf<p>caf\xc3\xa9", "iso-8859-1", "text/html", "<p>café"),  # a BOM beats the header
+        ('<meta charset="utf-16"><p>café'.encode(), None, "text/html", '<meta charset="utf-16"><p>café'),
+        ("<p>café numéro".encode(), None, "text/html", "<p>café numéro"),  # undeclared, valid UTF-8
+        (
+            "Un café numéro deux, très bien.".encode("latin-1"),
+            None,
+            "text/plain",
+            "Un café numéro deux, très bien.",
+        ),
+        (
+            "Обзор книги о войне и мире, очень длинной книги.".encode("cp1251"),
+            "bogus",
+            "text/plain",
+            "Обзор книги о войне и мире, очень длинной книги.",
+        ),
+    ],
+)
+def test_pages_are_decoded_by_bom_header_meta_then_detection(body, header, media, expected):
+    assert decode_page(body, header, media) == expected
