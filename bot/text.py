@@ -3,12 +3,14 @@
 Every feature shows member-, export- or model-written text through these functions: `escape` for a
 label or an echo (titles, names, error messages), `balance_spoilers` and `spoiler` for body text that
 keeps the member's own formatting, `strip_mentions` for text that must never ping, and `split_markdown`
-to cut long text into messages without breaking words, links, markup or spoiler tags.
+to cut long text into messages without breaking words, links, markup or spoiler tags. `label_key` is
+the one comparison key for labels members type (poll answers, nominations, suggestions).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -88,6 +90,22 @@ def escape(text: str, *, limit: int | None = None) -> str:
     escaped = _LINE_START.sub(_escape_line_start, escaped)
     escaped = _EVERYONE.sub("@\u200b\\1", escaped)
     return _cut(escaped, limit) if limit is not None else escaped
+
+
+# Markdown a member may wrap a label in: bold, underline, spoiler, strike, italics and code.
+_LABEL_MARKUP = re.compile(r"\|\||~~|[`*_]")
+
+
+def label_key(text: str) -> str:
+    """Return the key two member-typed labels share when they look the same; empty if it looks empty.
+
+    NFKC folds full-width and composed/decomposed forms, case-folding ignores case, invisible (Cf)
+    characters and markdown markup are dropped, and whitespace collapses. Only for comparing: the
+    member's own text is what is shown.
+    """
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
+    return _WHITESPACE.sub(" ", _LABEL_MARKUP.sub("", folded)).strip()
 
 
 def code_span(text: str, limit: int = 80) -> str:

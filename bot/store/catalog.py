@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.domain import Work, WorkKind
 from bot.errors import UserError
 from bot.store.db import Database
+from bot.text import label_key
 
 
 class DuplicateWork(UserError):
@@ -99,11 +100,15 @@ class CatalogRepository:
         """Insert a work (and its parts) atomically; return its id."""
         now = self._clock.now().isoformat()
         async with self._db.transaction() as tx:
-            clash = await tx.fetch_one(
-                "SELECT title, approved FROM works WHERE guild_id = ? AND kind = ? AND title = ? COLLATE NOCASE"
+            # Titles that only look different (case, width, accents typed apart, invisible characters,
+            # markdown) are one title; SQLite cannot compare that way, so the candidates are read here.
+            same_kind = await tx.fetch_all(
+                "SELECT title, approved FROM works WHERE guild_id = ? AND kind = ?"
                 " AND IFNULL(year, 0) = IFNULL(?, 0)",
-                (guild_id, new.kind.value, new.title, new.year),
+                (guild_id, new.kind.value, new.year),
             )
+            key = label_key(new.title)
+            clash = next((row for row in same_kind if label_key(row["title"]) == key), None)
             if clash is not None:
                 where = (
                     "in the catalog"

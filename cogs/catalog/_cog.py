@@ -24,7 +24,7 @@ from bot.store import (
     ShorterThanProgress,
     StatusRepository,
 )
-from bot.text import LIMITS, code_span, escape, fit_lines, shorten
+from bot.text import LIMITS, code_span, escape, fit_lines, label_key, shorten
 from bot.ui import BookClubView
 from cogs.catalog._input import (
     MAX_CREATOR,
@@ -224,9 +224,9 @@ class CatalogCog(
         if not pending:
             raise UserError("There are no suggestions waiting.")
         picked = re.match(r"^#(\d+)$", suggestion.strip())
-        wanted = suggestion.strip().casefold()
+        wanted = label_key(suggestion)
         for s in pending:
-            if (picked and s.id == int(picked.group(1))) or (not picked and s.title.casefold() == wanted):
+            if (picked and s.id == int(picked.group(1))) or (not picked and label_key(s.title) == wanted):
                 return s.id, s.title
         names = ", ".join(italic(s.title, limit=80) for s in pending[:10])
         more = f" and {len(pending) - 10} more" if len(pending) > 10 else ""

@@ -7,7 +7,7 @@ import re
 
 from bot.errors import UserError
 from bot.store import NewWork
-from bot.text import code_span
+from bot.text import code_span, label_key
 
 MAX_TITLE = 200
 MAX_CREATOR = 100
@@ -29,6 +29,8 @@ def clean_title(value: str) -> str:
     title = clean_text(value, "title", MAX_TITLE)
     if not title:
         raise UserError("Give a title.")
+    if not label_key(title):
+        raise UserError("The title is empty once formatting and invisible characters are left out.")
     return title
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
-from bot.text import LIMITS, code_span, shorten
+from bot.text import LIMITS, code_span, label_key, shorten
 from bot.when import format_when, parse_when
 
 MIN_DURATION = timedelta(hours=1)
@@ -71,10 +71,20 @@ def split_answers(text: str) -> list[str]:
             f"{code_span(too_long[0], 60)} has {len(too_long[0])}. Shorten it."
         )
     seen: dict[str, str] = {}
-    for a in answers:
-        key = a.casefold()
+    for number, a in enumerate(answers, start=1):
+        key = label_key(a)
+        if not key:
+            raise UserError(
+                f"Answer {number} ({code_span(a, 60)}) is empty once formatting and invisible characters "
+                "are left out: give every answer visible text."
+            )
         if key in seen:
-            raise UserError(f"{code_span(a, 60)} is given twice; each answer must be different.")
+            if a == seen[key]:
+                raise UserError(f"{code_span(a, 60)} is given twice; each answer must be different.")
+            raise UserError(
+                f"{code_span(seen[key], 60)} and {code_span(a, 60)} are one answer given twice (case, "
+                "formatting and invisible characters aside); each answer must be different."
+            )
         seen[key] = a
     return answers
 
@@ -85,10 +95,10 @@ def fit_answers(labels: Sequence[str], limit: int = LIMITS.poll_answer) -> list[
     taken: set[str] = set()
     for i, label in enumerate(labels, start=1):
         answer = shorten(label, limit)
-        if answer.casefold() in taken:
+        if label_key(answer) in taken:
             tag = f" #{i}"
             answer = shorten(label, limit - len(tag)) + tag
-        taken.add(answer.casefold())
+        taken.add(label_key(answer))
         out.append(answer)
     return out
 
@@ -109,7 +119,12 @@ def parse_times(text: str, tz: str, now: datetime, closes_at: datetime) -> list[
             f"A Discord poll takes at most {LIMITS.poll_answers} answers; you gave {len(parts)} times."
         )
     times: dict[datetime, str] = {}
-    for part in parts:
+    for number, part in enumerate(parts, start=1):
+        if not label_key(part):
+            raise UserError(
+                f"Time {number} ({code_span(part, 60)}) is empty once formatting and invisible characters "
+                "are left out: give every time visible text."
+            )
         when = parse_when(part, tz, now)
         if when in times:
             raise UserError(

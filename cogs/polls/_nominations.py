@@ -14,7 +14,7 @@ from bot.errors import NotFound, UserError
 from bot.lookup import TitleQuery, choices_for, find_work
 from bot.replies import reply
 from bot.store import DuplicateWork, NewWork, RoundKinds, Store
-from bot.text import LIMITS, code_span, escape, fit_lines, shorten
+from bot.text import LIMITS, code_span, escape, fit_lines, label_key, shorten
 from cogs.polls._input import MAX_RANKED, parse_duration
 from cogs.polls._service import PollService
 from cogs.polls._views import RankButton
@@ -141,7 +141,7 @@ class NominationsCog(commands.Cog, name="Nominations"):
         found = await self.store.nominations.nominations(rnd.id)
         wanted = title.strip().lstrip("#")
         match = next(
-            (n for n in found if str(n.work_id) == wanted or n.title.casefold() == title.strip().casefold()),
+            (n for n in found if str(n.work_id) == wanted or label_key(n.title) == label_key(title)),
             None,
         )
         if match is None or not await self.store.nominations.remove_nomination(rnd.id, match.work_id):
@@ -267,10 +267,14 @@ class NominationsCog(commands.Cog, name="Nominations"):
             clean = " ".join(title.split())
             if not clean or len(clean) > 200:
                 raise UserError("Give the title in 1 to 200 characters.")
+            key = label_key(clean)
+            if not key:
+                raise UserError(
+                    "The title is empty once formatting and invisible characters are left out: "
+                    "give it in visible text."
+                )
             existing = await self.store.catalog.suggestions(guild_id)
-            same = next(
-                (s for s in existing if s.title.casefold() == clean.casefold() and s.kind is new_kind), None
-            )
+            same = next((s for s in existing if label_key(s.title) == key and s.kind is new_kind), None)
             if same is not None:
                 work_id, label = same.id, same.title
             else:

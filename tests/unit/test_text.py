@@ -14,6 +14,7 @@ from bot.text import (
     code_span,
     escape,
     fit_lines,
+    label_key,
     shorten,
     split_markdown,
     spoiler,
@@ -166,3 +167,24 @@ def test_limits_match_discords_documentation():
 def test_split_refuses_a_silly_limit(limit):
     with pytest.raises(ValueError):
         split_markdown("x" * 100, limit)
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("E\u0301mile", "émile"),
+        ("\u00c9mile", "émile"),
+        ("Em\u200bma", "emma"),
+        ("\uff25\uff4d\uff4d\uff41", "emma"),
+        ("**Emma**", "emma"),
+        ("||__~~`Emma`~~__||", "emma"),
+        ("  THE  GLASS\u00a0HARBOUR \u200b", "the glass harbour"),
+        ("Straße", "strasse"),
+        ("A|B ~ C", "a|b ~ c"),  # a single pipe or tilde is not markup
+        ("\u200b\u200d\ufeff\u2060", ""),
+        ("|| ||", ""),
+        ("` `", ""),
+    ],
+)
+def test_label_key_is_equal_for_labels_that_look_the_same(typed: str, key: str) -> None:
+    assert label_key(typed) == key
