@@ -8,6 +8,7 @@ import re
 from bot.domain import ProgressUnit, Work, WorkKind
 from bot.errors import UserError
 from bot.lookup import italic
+from bot.text import code_span
 
 _PATTERNS: tuple[tuple[re.Pattern[str], ProgressUnit | None], ...] = (
     (re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s*%$"), ProgressUnit.PERCENT),
@@ -26,7 +27,7 @@ def parse_progress(text: str, work: Work) -> tuple[ProgressUnit, float]:
     cleaned = text.strip().lower()
     found = next(((m, u) for p, u in _PATTERNS if (m := p.match(cleaned))), None)
     if found is None:
-        raise UserError(f"I could not read `{text[:40]}` as progress. Try {EXAMPLES}.")
+        raise UserError(f"I could not read {code_span(text, 40)} as progress. Try {EXAMPLES}.")
     match, unit = found
     value = float(match["n"].replace(",", "."))
     if unit is None:  # a bare number counts in the work's natural unit

@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.domain import Work, WorkKind
 from bot.errors import UserError
 from bot.store.db import Database
-from bot.text import label_key
+from bot.text import escape, label_key
 
 
 class DuplicateWork(UserError):
@@ -116,7 +116,7 @@ class CatalogRepository:
                     else "already suggested and waiting for an organizer"
                 )
                 year = f" ({new.year})" if new.year else ""
-                raise DuplicateWork(f"*{clash['title']}*{year} is {where}.")
+                raise DuplicateWork(f"*{escape(clash['title'])}*{year} is {where}.")
             work_id = await tx.insert(
                 "INSERT INTO works (guild_id, kind, title, creator, year, chapters, pages, episodes,"
                 " adapts_work_id, approved, suggested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -404,6 +404,34 @@ async def test_reminder_times_per_club_and_a_channel_lost_before_opening(
     assert d.state == "scheduled"
 
 
+async def test_reminders_leave_out_members_who_left_or_cannot_see_the_channels(
+    club, clock, store, admin, alice, bob, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements, mode="tagged")
+    carol, dave, erin = club.member("carol"), club.member("dave"), club.member("erin")
+    for member in (alice, bob, carol, dave, erin):
+        await member.slash("status set", title=f"#{catalog['lantern']}", state="read")
+    await admin.slash(
+        "discussion schedule", when="next Friday 7pm", scope="book", title=f"#{catalog['lantern']}"
+    )
+    # dave leaves the server; carol cannot see the announcements, erin cannot see the discussion channel.
+    await club.remove_member(dave)
+    await club.set_permissions(announcements, carol, deny=["view_channel"])
+    await club.set_permissions(discussions_channel, erin, deny=["view_channel"])
+
+    await clock.advance(FRIDAY_7PM - timedelta(hours=24) - clock.now())
+    first = club.bot_messages(announcements)[-1]
+    assert first.content.startswith("Reminder:"), first.content
+    assert set(first.pinged_ids) == {alice.id, bob.id}
+    assert not any(f"<@{m.id}>" in first.content for m in (carol, dave, erin)), first.content
+    assert club.pings_of(carol) == [] and club.pings_of(erin) == []
+    # Who may see is checked at each reminder: carol, let back in, is in the next one.
+    await club.set_permissions(announcements, carol, allow=["view_channel"])
+    await clock.advance(timedelta(hours=23))
+    second = club.bot_messages(announcements)[-1]
+    assert second.id != first.id and set(second.pinged_ids) == {alice.id, bob.id, carol.id}
+
+
 async def test_removing_a_book_ends_its_discussions_events_and_timers(
     club, clock, harness, store, admin, alice, catalog, announcements, discussions_channel
 ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from markdown_view import rendered
 
 COMPOSED = "\u00c9mile"  # É as one code point
 DECOMPOSED = "E\u0301mile"  # E followed by a combining acute accent
@@ -93,6 +94,15 @@ async def test_a_suggestion_typed_differently_is_the_same_suggestion(club, alice
         again.content
     )
     assert [s.title for s in await store.catalog.suggestions(club.guild.id)] == ["The Glass Harbour"]
+
+
+async def test_a_clashing_suggestion_is_echoed_without_its_markup(club, alice, bob, harness, store):
+    await alice.slash("book suggest", title="The ||Glass|| Harbour")
+    again = await bob.slash("book suggest", title="the glass harbour")
+    assert again.ephemeral and "already suggested" in again.content, again.content
+    # The stored title is shown as typed, its spoiler bars escaped so they show instead of hiding text.
+    assert "\\|\\|Glass\\|\\|" in again.content, again.content
+    assert rendered(again.content).startswith("*The ||Glass|| Harbour*"), again.content
 
 
 @pytest.mark.parametrize("title", ["\u200b", "|| ||", "** **"])

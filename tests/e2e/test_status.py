@@ -71,6 +71,17 @@ async def test_bad_status_input_is_explained_and_nothing_written(club, alice, ca
     assert await store.statuses.history(club.guild.id, alice.id) == []
 
 
+async def test_backticks_in_progress_cannot_break_out_of_the_echo(club, alice, catalog, store):
+    typed = "x` **@everyone** `y"
+    reply = await alice.slash("status set", title="lantern keeper", state="reading", progress=typed)
+    assert reply.ephemeral and "could not read" in reply.content, reply.content
+    echoed = reply.content.split("could not read ", 1)[1].split(" as progress", 1)[0]
+    # One code span holding everything typed: no bold and no mention outside it.
+    assert echoed.startswith("`") and echoed.endswith("`") and echoed.count("`") == 2, echoed
+    assert "**@everyone**" in echoed, echoed
+    assert await store.statuses.for_member(club.guild.id, alice.id) == {}
+
+
 async def test_buttons_on_the_current_book_post_record_status(
     club, alice, bob, admin, catalog, store, announcements
 ):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -43,6 +43,8 @@ REMIND = "discussion.remind"
 THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = 10080
 # Statuses that make a discussion worth a reminder (DNF: the member gave up on it).
 RELEVANT_STATES = frozenset(State) - {State.DNF}
+# Member look-ups a reminder runs at once (discord.py waits out the rate limit beyond that).
+REMINDER_MEMBER_FETCHES = 8
 
 
 def discussion_channel(
@@ -194,6 +196,29 @@ class DiscussionRunner:
         users -= await self.repo.reminders_off(d.guild_id)
         return sorted(users)
 
+    async def reachable_members(
+        self, guild: discord.Guild, channels: Sequence[discord.abc.GuildChannel], user_ids: Sequence[int]
+    ) -> list[int]:
+        """Return those of `user_ids` still in the guild who can see every one of `channels`, in order."""
+
+        async def reachable(user_id: int) -> bool:
+            async with limit:
+                try:
+                    # Fetched, not cached: without the members intent the cache hears of no one leaving.
+                    member = await guild.fetch_member(user_id)
+                except discord.NotFound:
+                    return False  # left the server
+                except discord.HTTPException as exc:
+                    log.warning(
+                        "Could not check member %s for a reminder (%s); mentioning them", user_id, exc
+                    )
+                    return True
+            return all(c.permissions_for(member).view_channel for c in channels)
+
+        limit = asyncio.Semaphore(REMINDER_MEMBER_FETCHES)
+        keep = await asyncio.gather(*(reachable(u) for u in user_ids))
+        return [u for u, ok in zip(user_ids, keep, strict=True) if ok]
+
     async def remind(self, timer: Timer) -> None:
         """Send one reminder, at most once, mentioning exactly the members it concerns."""
         d = await self._timer_discussion(timer)
@@ -210,7 +235,11 @@ class DiscussionRunner:
         if not await self.repo.claim_reminder(d.id, int(timer.payload["minutes"])):
             return
         works = await self.store.catalog.works(d.guild_id)
-        users = await self.relevant_members(d)
+        # A mention is for members who can read the reminder and then the discussion itself.
+        cid = settings.discussion_channel_id
+        where = (channel, guild.get_channel(cid) if cid else None)
+        seen_in = [c for c in where if isinstance(c, discord.abc.GuildChannel)]
+        users = await self.reachable_members(guild, seen_in, await self.relevant_members(d))
         for text, chunk in render.reminder_messages(d, works, users):
             await send(
                 channel,
