@@ -468,7 +468,7 @@ _CODEC: list[tuple[re.Pattern[str], Callable[..., Scope]]] = [
 
 
 def scope_to_str(scope: Scope) -> str:
-    """Encode a scope for storage: "none", "book:12", "book:12:ch:7", "book:12:part:2", "film:3", …"""
+    """Encode a scope for storage, e.g. "none", "book:12", "book:12:ch:7", "book:12:part:2" or "film:3"."""
     match scope:
         case NoSpoilers():
             return "none"

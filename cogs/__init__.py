@@ -1,0 +1,1 @@
+"""Discord extensions, one package per feature; `bot.__main__` loads them."""
