@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -544,3 +545,35 @@ async def test_status_import_reaching_a_gated_scope_brings_the_join_offer_by_dm(
     assert joined.ephemeral and f"<#{thread.id}>" in joined.content
     assert alice.id in thread.thread_members
     assert len(offers()) == 1  # one offer for one import
+
+
+async def test_open_now_racing_cancel_answers_what_really_happened(
+    club, store, admin, catalog, announcements, discussions_channel
+):
+    """Each answer names a real thread, or says the discussion was called off; never `<#None>`."""
+    await setup_club(admin, discussions_channel, announcements, mode="tagged")
+    for day in range(10, 16):
+        await admin.slash(
+            "discussion schedule", when=f"2026-11-{day} 19:00", scope="book", title=f"#{catalog['lantern']}"
+        )
+    for d in await store.discussions.active(club.guild.id):
+        opened, cancelled = await asyncio.gather(
+            admin.slash("discussion open-now", discussion=d.id),
+            admin.slash("discussion cancel", discussion=d.id),
+        )
+        assert opened.ephemeral and cancelled.ephemeral
+        assert "<#None>" not in opened.content, opened.content
+        final = await store.discussions.get(club.guild.id, d.id)
+        assert final is not None and final.state in ("cancelled", "closed"), final
+        threads = {t.id: t for t in club.threads_in(discussions_channel)}
+        if "is open in" in opened.content:
+            # open-now won: its thread exists, and the cancel that followed closed it early.
+            assert final.thread_id in threads and f"<#{final.thread_id}>" in opened.content
+            assert final.state == "closed" and threads[final.thread_id].locked
+        else:
+            # cancel won: open-now says so, and no thread was made for this discussion.
+            assert f"is {final.state} now" in opened.content or "only a scheduled one" in opened.content
+            assert final.state == "cancelled" and final.thread_id is None
+        assert f"is now {final.state}" in cancelled.content or "already" in cancelled.content, (
+            cancelled.content
+        )
