@@ -53,6 +53,7 @@ class Discussion:
     mode: DiscussionMode | None
     state: DiscussionState
     created_by: int | None
+    sequence: int = 0  # raised on every change of time or state (the calendar's SEQUENCE)
 
 
 def _from_row(row: sqlite3.Row) -> Discussion:
@@ -71,6 +72,7 @@ def _from_row(row: sqlite3.Row) -> Discussion:
         mode=row["mode"],
         state=row["state"],
         created_by=row["created_by"],
+        sequence=row["sequence"],
     )
 
 
@@ -157,6 +159,15 @@ class DiscussionRepository:
             if d.work_id == work_id or work_id in scope_work_ids(d.scope)
         ]
 
+    async def calendar(self, guild_id: int, since: datetime, *, limit: int = 200) -> list[Discussion]:
+        """Return the guild's discussions still to come, happening, or ended since `since`, soonest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND (state IN ('scheduled', 'opening', 'open')"
+            " OR closes_at >= ?) ORDER BY opens_at, id LIMIT ?",
+            (guild_id, since.isoformat(), limit),
+        )
+        return [_from_row(r) for r in rows]
+
     async def open_gated(self, guild_id: int) -> list[Discussion]:
         """Return the guild's open gated discussions (a status change may let a member in)."""
         rows = await self._db.fetch_all(
@@ -170,7 +181,7 @@ class DiscussionRepository:
     ) -> bool:
         marks = ", ".join("?" for _ in states)
         changed = await self._db.execute_atomic(
-            f"UPDATE discussions SET {sets}, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
+            f"UPDATE discussions SET {sets}, sequence = sequence + 1, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
             (*params, self._now(), discussion_id, *states),
         )
         return changed == 1

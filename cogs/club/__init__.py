@@ -14,4 +14,11 @@ __all__ = ["ClubCog", "setup"]
 
 async def setup(bot: BookClubBot) -> None:
     """Register the cog."""
-    await bot.add_cog(ClubCog(guilds=bot.store.guilds))
+    await bot.add_cog(
+        ClubCog(
+            guilds=bot.store.guilds,
+            catalog=bot.store.catalog,
+            discussions=bot.store.discussions,
+            clock=bot.clock,
+        )
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,18 +12,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_organizer, organizer_only
+from bot.clock import Clock
 from bot.errors import NotAllowed, UserError
 from bot.lookup import work_label
 from bot.ratings import stars
 from bot.replies import reply
-from bot.store import GuildSettings, GuildSettingsRepository
+from bot.store import CatalogRepository, DiscussionRepository, GuildSettings, GuildSettingsRepository
 from bot.text import LIMITS, escape, fit_lines
+from cogs.club._calendar import build_calendar
 from cogs.club._timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
 
 log = logging.getLogger(__name__)
+
+# How far back the calendar file reaches: recent discussions stay in members' calendars as they happened.
+CALENDAR_PAST = timedelta(days=60)
 
 SPOILER_MODE_HELP = {
     "tagged": "public threads; spoilers hidden behind spoiler markup",
@@ -60,8 +67,20 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
 class ClubCog(commands.GroupCog, group_name="club", group_description="Set up and inspect the book club"):
     """Club-wide settings."""
 
-    def __init__(self, *, guilds: GuildSettingsRepository) -> None:
+    calendar = app_commands.Group(name="calendar", description="The club's discussions for your calendar app")
+
+    def __init__(
+        self,
+        *,
+        guilds: GuildSettingsRepository,
+        catalog: CatalogRepository,
+        discussions: DiscussionRepository,
+        clock: Clock,
+    ) -> None:
         self.guilds = guilds
+        self.catalog = catalog
+        self.discussions = discussions
+        self.clock = clock
         super().__init__()
 
     @app_commands.command(name="setup", description="Configure the club (organizers only)")
@@ -192,6 +211,30 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             else "Nothing yet: organizers record a finished title with `/book finish` (or by choosing the next `/book current`)."
         )
         await reply(interaction, embed=embed)
+
+    @calendar.command(name="file", description="Get the club's discussions as a calendar file (.ics)")
+    async def calendar_file(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Answer with an .ics of the upcoming discussions and those of the last weeks, for any member."""
+        assert interaction.guild is not None
+        guild = interaction.guild
+        now = self.clock.now()
+        found = await self.discussions.calendar(guild.id, now - CALENDAR_PAST)
+        if not found:
+            raise UserError(
+                "The club has no discussions to put in a calendar yet: organizers schedule them with "
+                "`/discussion schedule`."
+            )
+        settings = await self.guilds.get(guild.id)
+        works = await self.catalog.works(guild.id)
+        data = build_calendar(found, works, timezone=settings.timezone, club_name=guild.name, now=now)
+        upcoming = sum(d.state in ("scheduled", "opening", "open") for d in found)
+        await reply(
+            interaction,
+            f"{len(found)} discussion{'s' if len(found) != 1 else ''} ({upcoming} still to come or under way), "
+            f"times in {settings.timezone}. Import the file into your calendar app; importing a newer one "
+            "updates the same entries, and called-off discussions show as cancelled.",
+            files=[discord.File(io.BytesIO(data), filename="bookclub.ics")],
+        )
 
 
 async def _is_organizer(interaction: discord.Interaction[BookClubBot]) -> bool:

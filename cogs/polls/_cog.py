@@ -102,6 +102,7 @@ class PollsCog(
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         POLLS.withdraw(self.bot)
         self.scheduler.off(CLOSE_EVENT)
+        await self.service.stop_reconciling()
         self.service.tallies.cancel()
         await self.service.flush_votes()
 

@@ -326,6 +326,14 @@ class PollService:
         if self.reconciling is None or self.reconciling.done():
             self.reconciling = asyncio.create_task(self.reconcile_open(), name="bookclub-poll-reconcile")
 
+    async def stop_reconciling(self) -> None:
+        """Cancel a reconciliation still running (at shutdown, before the database closes); it resumes on start."""
+        task, self.reconciling = self.reconciling, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     # -- tallies --------------------------------------------------------------------------------------
     async def _refresh_tally(self, poll_id: int) -> None:
         poll = await self.store.polls.get(poll_id)
