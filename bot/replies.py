@@ -1,15 +1,16 @@
 """Every reply and post goes through here, so it fits Discord's limits by construction.
 
 `reply` answers an interaction (first response or follow-up, whichever its state needs), `edit_reply`
-changes that answer, and `send` posts in a channel or thread. Each fits content and embeds first:
-a message Discord would refuse for its length becomes one it accepts, never a silent failure.
+changes that answer, `send` posts in a channel or thread and `send_dm` writes to a member. Each fits
+content and embeds first: a message Discord would refuse for its length becomes one it accepts, never a
+silent failure.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import discord
 
@@ -18,6 +19,11 @@ from bot.text import LIMITS, fit_lines, shorten
 log = logging.getLogger(__name__)
 
 BLANK = "\u200b"  # embed field names and values cannot be empty
+
+# Discord's 403s for a DM the member cannot receive (JSON error codes): 50007 "Cannot send messages to
+# this user" (they turned off DMs from server members, or blocked the bot) and 50278 "... due to having
+# no mutual guilds" (they share no server with the bot). Neither passes with time: not worth a retry.
+CANNOT_DM: Final = frozenset({50007, 50278})
 
 
 def _embed_size(embed: discord.Embed) -> int:
@@ -181,6 +187,30 @@ async def send(
     allowed_mentions: discord.AllowedMentions | None = None,
     **kwargs: Any,
 ) -> discord.Message:
-    """Post in a channel or thread, fitted to Discord's limits."""
+    """Post in a channel or thread, fitted to Discord's limits (a member is written to with `send_dm`)."""
+    if isinstance(destination, discord.User | discord.Member):
+        raise TypeError("DM members with send_dm, which knows the members Discord cannot DM")
     options = _options(content, embed, embeds, view, files, allowed_mentions)
     return await destination.send(**options, **kwargs)
+
+
+async def send_dm(
+    user: discord.User | discord.Member,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> discord.Message | None:
+    """DM a member, fitted to Discord's limits; return None when Discord says they cannot get DMs from the bot.
+
+    Every DM the bot sends goes through here, so a member who closed their DMs is one expected answer
+    (logged at info, no traceback) for the caller to record, never an error; other failures raise.
+    """
+    options = _options(content, embed, None, view, None, None)
+    try:
+        return await user.send(**options)
+    except discord.Forbidden as exc:
+        if exc.code not in CANNOT_DM:
+            raise
+        log.info("User %s cannot get DMs from me (Discord code %d)", user.id, exc.code)
+        return None

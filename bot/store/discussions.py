@@ -15,6 +15,8 @@ from bot.store.db import Database
 
 DiscussionState = Literal["scheduled", "opening", "open", "closed", "cancelled"]
 DiscussionMode = Literal["tagged", "gated"]
+# What became of a join offer sent by DM: delivered, or refused by Discord for good (50007/50278).
+OfferOutcome = Literal["sent", "unreachable"]
 
 # Minutes before the opening; Discord-style "24 h and 1 h before" unless the club says otherwise.
 DEFAULT_REMINDER_OFFSETS: tuple[int, ...] = (24 * 60, 60)
@@ -54,6 +56,14 @@ class Discussion:
     state: DiscussionState
     created_by: int | None
     sequence: int = 0  # raised on every change of time or state (the calendar's SEQUENCE)
+
+
+@dataclass(frozen=True)
+class OfferCounts:
+    """How a discussion's join offers by DM went: delivered, or to members Discord cannot DM."""
+
+    sent: int = 0
+    unreachable: int = 0
 
 
 def _from_row(row: sqlite3.Row) -> Discussion:
@@ -236,6 +246,42 @@ class DiscussionRepository:
     async def mark_cancelled(self, discussion_id: int) -> bool:
         """Record that a discussion that had not opened will not happen."""
         return await self._move(discussion_id, ("scheduled", "opening"), "state = 'cancelled'", ())
+
+    # -- join offers by DM --------------------------------------------------------------------------
+
+    async def claim_offer(self, discussion_id: int, user_id: int) -> bool:
+        """Claim the one join offer a member gets for a discussion; False if it was made (or tried) already."""
+        now = self._now()
+        changed = await self._db.execute_atomic(
+            "INSERT INTO discussion_offers (discussion_id, user_id, created_at, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (discussion_id, user_id, now, now),
+        )
+        return changed == 1
+
+    async def record_offer(self, discussion_id: int, user_id: int, outcome: OfferOutcome) -> None:
+        """Record what Discord answered to a claimed offer."""
+        await self._db.execute_atomic(
+            "UPDATE discussion_offers SET outcome = ?, updated_at = ? WHERE discussion_id = ? AND user_id = ?",
+            (outcome, self._now(), discussion_id, user_id),
+        )
+
+    async def release_offer(self, discussion_id: int, user_id: int) -> None:
+        """Give back a claimed offer that failed for a passing reason, so a later status change tries again."""
+        await self._db.execute_atomic(
+            "DELETE FROM discussion_offers WHERE discussion_id = ? AND user_id = ? AND outcome = 'sending'",
+            (discussion_id, user_id),
+        )
+
+    async def offer_counts(self, discussion_id: int) -> OfferCounts:
+        """Return how a discussion's join offers by DM went (one still being sent counts as neither)."""
+        row = await self._db.fetch_one(
+            "SELECT COALESCE(SUM(outcome = 'sent'), 0) AS sent,"
+            " COALESCE(SUM(outcome = 'unreachable'), 0) AS unreachable"
+            " FROM discussion_offers WHERE discussion_id = ?",
+            (discussion_id,),
+        )
+        return OfferCounts(row["sent"], row["unreachable"]) if row else OfferCounts()
 
     # -- reminders ---------------------------------------------------------------------------------
 

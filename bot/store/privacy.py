@@ -76,6 +76,13 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         "your choice to get no discussion reminders",
     ),
     PersonalColumn(
+        "discussion_offers",
+        "discussion_offers",
+        "user_id",
+        Erase.DELETE,
+        "join offers for discussions sent to you by DM (and whether they reached you)",
+    ),
+    PersonalColumn(
         "summary_opt_out",
         "summary_opt_outs",
         "user_id",
@@ -205,6 +212,7 @@ NOT_PERSONAL: dict[str, str] = {
     "timers.key": "a feature's row id",
     "discussion_reminder_settings.offsets": "a JSON list of minutes",
     "discussions.mode": "an enumeration",
+    "discussion_offers.outcome": "an enumeration",
     "nomination_rounds.kinds": "an enumeration",
     "nomination_rounds.state": "an enumeration",
     "polls.kind": "an enumeration",

@@ -231,9 +231,12 @@ class DiscussionCog(
             )
             return
         works = await self.store.catalog.works(interaction.guild_id)
-        embed = discord.Embed(
-            title="Discussions", description=fit_list([render.list_line(d, works) for d in found])
-        )
+        lines = []
+        for d in found:
+            gated_open = d.state == "open" and d.mode == "gated"
+            offers = await self.store.discussions.offer_counts(d.id) if gated_open else None
+            lines.append(render.list_line(d, works, offers))
+        embed = discord.Embed(title="Discussions", description=fit_list(lines))
         await reply(interaction, embed=embed)
 
     async def _pick_autocomplete(

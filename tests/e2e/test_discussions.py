@@ -577,3 +577,78 @@ async def test_open_now_racing_cancel_answers_what_really_happened(
         assert f"is now {final.state}" in cancelled.content or "already" in cancelled.content, (
             cancelled.content
         )
+
+
+async def test_members_discord_cannot_dm_get_no_offer_retries_and_join_from_the_announcement(
+    club, clock, harness, store, admin, alice, bob, catalog, announcements, discussions_channel, error_log
+):
+    """Discord refuses a DM with 403 50007 (DMs closed) or 50278 (no server shared): final, never retried."""
+    await setup_club(admin, discussions_channel, announcements)
+    book = f"#{catalog['lantern']}"
+    scheduled = await admin.slash(
+        "discussion schedule", when="next Friday 7pm", scope="book", title=book, duration=1440
+    )
+    assert scheduled.ephemeral, scheduled.content
+    (d,) = await store.discussions.active(club.guild.id)
+    await clock.advance(d.opens_at + timedelta(minutes=1) - clock.now())
+    (thread,) = club.threads_in(discussions_channel)
+    post = club.bot_messages(announcements)[-1]
+    assert "Join the discussion" in [b.label for b in post.buttons]
+    carol, dave = club.member("carol"), club.member("dave")
+    club.close_dms(carol)  # her DMs from server members are off: 50007
+    club.share_no_server(dave)  # to Discord he shares no server with the bot: 50278
+    members = (alice, bob, carol, dave)
+
+    def dm_attempts(member) -> list:
+        """Every message the bot tried to post in its DM with `member`, delivered or refused."""
+        dms = {
+            c.id
+            for c in club.world.channels.values()
+            if c.type == ChannelType.DM and member.id in c.recipient_ids
+        }
+        return [
+            r
+            for r in club.requests_to("POST", "/channels/{channel_id}/messages")
+            if int(r.path.split("/")[2]) in dms
+        ]
+
+    async def mark_read(*who) -> None:
+        for member in who:
+            done = await member.slash("status set", title=book, state="read")
+            assert done.ephemeral and "Recorded" in done.content, done.content
+        await harness.bot.discussions.runner.drain()  # the offers go out in the background
+
+    await mark_read(*members)
+    await club.wait_until(lambda: all(dm_attempts(m) for m in members), what="one DM attempt per member")
+    assert [[r.status for r in dm_attempts(m)] for m in members] == [[200], [200], [403], [403]]
+    for member in (alice, bob):
+        (offer,) = [
+            m
+            for m in club.bot_messages()
+            if club.world.channels[m.channel_id].type == ChannelType.DM
+            and member.id in club.world.channels[m.channel_id].recipient_ids
+        ]
+        assert "now covers" in offer.content and "Join the discussion" in [b.label for b in offer.buttons]
+    for member in (carol, dave):
+        assert "now covers" not in club.text_member_sees(member)
+
+    # Time passing, more status changes and a restart bring no second attempt (nor a second offer).
+    await clock.advance(timedelta(hours=6))
+    await mark_read(alice, carol, dave)
+    await harness.restart()
+    await mark_read(carol, dave)
+    await clock.advance(timedelta(hours=6))
+    assert [len(dm_attempts(m)) for m in members] == [1, 1, 1, 1]
+
+    # Organizers see two offers delivered and two members who could not be reached, pointed at Join.
+    listed = await admin.slash("discussion list")
+    assert (
+        "Join offers by DM: 2 delivered; 2 members could not be reached by DM and can press "
+        "**Join the discussion** on the announcement instead." in listed.embed["description"]
+    ), listed.embed["description"]
+
+    # The announcement's button still lets carol in.
+    joined = await carol.click(post, "Join the discussion")
+    assert joined.ephemeral and f"<#{thread.id}>" in joined.content, joined.content
+    assert carol.id in thread.thread_members
+    assert error_log.records == []

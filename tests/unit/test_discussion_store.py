@@ -82,6 +82,30 @@ async def test_reminder_opt_out_is_forgotten_with_the_member(store):
     assert await store.discussions.reminders_off(GUILD) == set()
 
 
+async def test_one_join_offer_per_member_and_discussion_and_forget_removes_it(store):
+    from bot.store.discussions import OfferCounts
+
+    book = await _book(store)
+    d = await store.discussions.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    bob, carol = ALICE + 1, ALICE + 2
+    offers = store.discussions
+    assert await offers.claim_offer(d.id, ALICE) and not await offers.claim_offer(d.id, ALICE)
+    assert await offers.offer_counts(d.id) == OfferCounts()  # claimed, not sent yet: counted as neither
+    await offers.record_offer(d.id, ALICE, "sent")
+    assert await offers.claim_offer(d.id, bob)
+    await offers.record_offer(d.id, bob, "unreachable")
+    assert not await offers.claim_offer(d.id, bob)  # Discord's 50007/50278 is final for this offer
+    assert await offers.claim_offer(d.id, carol)
+    await offers.release_offer(d.id, carol)  # failed for a passing reason: free to try again
+    assert await offers.claim_offer(d.id, carol)
+    await offers.release_offer(d.id, ALICE)  # a delivered offer is never given back
+    assert await offers.offer_counts(d.id) == OfferCounts(sent=1, unreachable=1)
+    assert (await store.privacy.forget(bob)).discussion_offers == 1
+    assert await offers.offer_counts(d.id) == OfferCounts(sent=1, unreachable=0)
+
+
 async def test_every_status_write_reaches_the_listeners_once(store):
     from bot.domain import State
     from bot.store import StatusUpdate

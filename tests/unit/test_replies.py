@@ -41,3 +41,21 @@ def test_message_total_across_embeds_is_kept_within_6000():
 def test_plain_message_passes_through():
     assert fit_message("hello", []) == ("hello", [])
     assert fit_message(None, []) == (None, [])
+
+
+def test_every_message_and_dm_goes_through_bot_replies():
+    """`send_dm` is where Discord's 50007/50278 are handled, so nothing else may post or open a DM."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    direct = re.compile(r"\.send\(|\.send_message\(|\bcreate_dm\(")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("bot", "cogs")
+        for path in sorted((root / package).rglob("*.py"))
+        if path != root / "bot" / "replies.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if direct.search(line)
+    ]
+    assert found == [], "post with bot.replies.send/reply and DM with send_dm"

@@ -14,6 +14,7 @@ import discord
 from bot.domain import Work
 from bot.spoilers import describe_scope
 from bot.store import Discussion
+from bot.store.discussions import OfferCounts
 from bot.text import LIMITS, shorten, spoiler, strip_mentions
 from bot.when import format_when
 
@@ -111,10 +112,25 @@ def reminder_messages(
     return out
 
 
-def list_line(d: Discussion, works: Mapping[int, Work]) -> str:
-    """Return one line of `/discussion list`."""
+def offers_note(offers: OfferCounts) -> str:
+    """Return how a gated discussion's join offers by DM went, for `/discussion list` ("" when none)."""
+    if not offers.sent and not offers.unreachable:
+        return ""
+    note = f"Join offers by DM: {offers.sent} delivered"
+    if offers.unreachable:
+        who = "member" if offers.unreachable == 1 else "members"
+        note += (
+            f"; {offers.unreachable} {who} could not be reached by DM and can press "
+            "**Join the discussion** on the announcement instead"
+        )
+    return note + "."
+
+
+def list_line(d: Discussion, works: Mapping[int, Work], offers: OfferCounts | None = None) -> str:
+    """Return one line of `/discussion list` (with how its join offers went, when given)."""
     where = f" in <#{d.thread_id}>" if d.state == "open" and d.thread_id else ""
     when = (
         f"open until {format_when(d.closes_at)}" if d.state == "open" else f"opens {format_when(d.opens_at)}"
     )
-    return f"`{d.id}` {scope_line(d, works)}: {when}{where}"
+    note = offers_note(offers) if offers is not None else ""
+    return f"`{d.id}` {scope_line(d, works)}: {when}{where}" + (f"\n{note}" if note else "")

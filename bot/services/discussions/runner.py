@@ -18,12 +18,12 @@ import discord
 from bot.domain import State, Work
 from bot.errors import NotConfigured, UserError
 from bot.locks import KeyedLocks
-from bot.replies import send
+from bot.replies import send, send_dm
 from bot.services.discussions import render
 from bot.services.discussions.join import JoinButton, scope_buttons
 from bot.spoilers import may_see, scope_work_ids
 from bot.store import Discussion, GuildSettings
-from bot.store.discussions import DiscussionMode
+from bot.store.discussions import DiscussionMode, OfferOutcome
 from bot.store.timers import Timer
 from bot.ui import buttons_view
 
@@ -494,22 +494,56 @@ class DiscussionRunner:
                 return
             works = await self.store.catalog.works(guild_id)
             statuses = await self.store.statuses.for_member(guild_id, user_id)
+            reachable = True
             for d in candidates:
                 if not may_see(statuses, d.scope, works) or d.thread_id is None:
                     continue
                 if await self._is_thread_member(guild, d.thread_id, user_id):
                     continue
-                user = self.gateway.get_user(user_id) or await self.gateway.fetch_user(user_id)
-                await send(
-                    user,
-                    f"Your status in **{discord.utils.escape_markdown(guild.name)}** now covers the discussion of "
-                    f"{render.scope_line(d, works)}. Press the button to join it.",
-                    view=buttons_view(JoinButton(d.id)),
-                )
+                # One offer per member and discussion, claimed first: a second status change (or a
+                # concurrent one) finds it taken and sends nothing.
+                if not await self.repo.claim_offer(d.id, user_id):
+                    continue
+                if reachable:
+                    outcome = await self._send_offer(guild, d, works, user_id)
+                    if outcome is None:
+                        continue
+                    reachable = outcome == "sent"
+                else:
+                    # Discord's 50007/50278 is about the member, not the discussion: no second try now.
+                    outcome = "unreachable"
+                await self.repo.record_offer(d.id, user_id, outcome)
         except discord.HTTPException:
-            log.info("Could not offer a discussion to user %s in guild %s", user_id, guild_id, exc_info=True)
+            log.warning(
+                "Could not offer discussions to user %s in guild %s", user_id, guild_id, exc_info=True
+            )
         except Exception:
             log.exception("Offering discussions to user %s in guild %s failed", user_id, guild_id)
+
+    async def _send_offer(
+        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work], user_id: int
+    ) -> OfferOutcome | None:
+        """DM a member the join offer they claimed; None (the claim given back) when it failed for now."""
+        try:
+            user = self.gateway.get_user(user_id) or await self.gateway.fetch_user(user_id)
+            sent = await send_dm(
+                user,
+                f"Your status in **{discord.utils.escape_markdown(guild.name)}** now covers the discussion of "
+                f"{render.scope_line(d, works)}. Press the button to join it.",
+                view=buttons_view(JoinButton(d.id)),
+            )
+        except discord.HTTPException:
+            await self.repo.release_offer(d.id, user_id)
+            log.warning(
+                "Could not offer discussion %s to user %s; their next status change tries again",
+                d.id,
+                user_id,
+                exc_info=True,
+            )
+            return None
+        # Not delivered (send_dm logged why): they press "Join the discussion" on the announcement instead,
+        # and `/discussion list` counts them for the organizers.
+        return "sent" if sent is not None else "unreachable"
 
     async def _is_thread_member(self, guild: discord.Guild, thread_id: int, user_id: int) -> bool:
         thread = guild.get_thread(thread_id)
