@@ -228,6 +228,15 @@ class DiscussionRepository:
             discussion_id, ("scheduled",), "state = 'opening', channel_id = ?, mode = ?", (channel_id, mode)
         )
 
+    async def abandon_opening(self, discussion_id: int) -> bool:
+        """Put back to scheduled an opening Discord refused, so no thread exists (the channel is chosen again)."""
+        changed = await self._db.execute_atomic(
+            "UPDATE discussions SET state = 'scheduled', channel_id = NULL, mode = NULL, updated_at = ?"
+            " WHERE id = ? AND state = 'opening' AND thread_id IS NULL",
+            (self._now(), discussion_id),
+        )
+        return changed > 0
+
     async def record_thread(self, discussion_id: int, thread_id: int) -> None:
         """Remember the thread as soon as Discord made it, before its first message and members."""
         await self._db.execute_atomic(

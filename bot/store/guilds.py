@@ -25,6 +25,7 @@ class GuildSettings:
     spoiler_mode: SpoilerMode = "tagged"
     current_book_id: int | None = None
     current_adaptation_id: int | None = None
+    discussion_tag_id: int | None = None
 
 
 _COLUMNS = (
@@ -35,6 +36,7 @@ _COLUMNS = (
     "spoiler_mode",
     "current_book_id",
     "current_adaptation_id",
+    "discussion_tag_id",
 )
 
 

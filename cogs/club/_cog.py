@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.checks import ensure_organizer, organizer_only
 from bot.clock import Clock
 from bot.errors import NotAllowed, UserError
+from bot.forums import MAX_TAG_OPTION, choose_setup_tag
 from bot.lookup import work_label
 from bot.ratings import stars
 from bot.replies import reply
@@ -41,7 +42,15 @@ def _needs(channel: discord.abc.GuildChannel, me: discord.Member, *names: str) -
     return [n.replace("_", " ").title() for n in names if not getattr(perms, n)]
 
 
-def settings_embed(settings: GuildSettings) -> discord.Embed:
+def discussion_tag(guild: discord.Guild, settings: GuildSettings) -> discord.ForumTag | None:
+    """Return the forum tag the club's discussion posts carry, if it still exists."""
+    channel = guild.get_channel(settings.discussion_channel_id) if settings.discussion_channel_id else None
+    if not isinstance(channel, discord.ForumChannel) or settings.discussion_tag_id is None:
+        return None
+    return channel.get_tag(settings.discussion_tag_id)
+
+
+def settings_embed(settings: GuildSettings, guild: discord.Guild) -> discord.Embed:
     """Render a club's settings for display."""
 
     def channel(cid: int | None) -> str:
@@ -55,6 +64,11 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="Time zone", value=settings.timezone)
     embed.add_field(name="Announcements", value=channel(settings.announcement_channel_id))
     embed.add_field(name="Discussions", value=channel(settings.discussion_channel_id))
+    if settings.discussion_tag_id is not None:
+        tag = discussion_tag(guild, settings)
+        embed.add_field(
+            name="Forum tag", value=escape(tag.name) if tag else "deleted: pick another with `tag:`"
+        )
     embed.add_field(
         name="Spoiler mode",
         value=f"{settings.spoiler_mode}: {SPOILER_MODE_HELP[settings.spoiler_mode]}",
@@ -90,6 +104,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         announcements="Channel where the bot posts reviews, polls and reminders",
         discussions="Channel where the bot opens discussion threads",
         spoiler_mode="tagged: public threads behind spoiler markup; gated: private threads by status",
+        tag="Forum discussion channel: the tag its posts carry (needed where the forum requires tags)",
     )
     @app_commands.choices(
         spoiler_mode=[
@@ -105,6 +120,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         announcements: discord.TextChannel | None = None,
         discussions: discord.TextChannel | discord.ForumChannel | None = None,
         spoiler_mode: app_commands.Choice[str] | None = None,
+        tag: app_commands.Range[str, 1, MAX_TAG_OPTION] | None = None,
     ) -> None:
         """Validate every option first, then save them together."""
         assert interaction.guild is not None
@@ -134,7 +150,9 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         current = await self.guilds.get(guild.id)
         effective_mode = mode or current.spoiler_mode
         discussion_id = discussions.id if discussions else current.discussion_channel_id
-        if discussions is not None or (mode is not None and discussion_id is not None):
+        if tag is not None and discussion_id is None:
+            raise UserError("`tag:` is for a forum discussion channel: pick one with `discussions:` too.")
+        if discussions is not None or tag is not None or (mode is not None and discussion_id is not None):
             channel = guild.get_channel(discussion_id) if discussion_id else None
             if channel is None:
                 raise UserError("I cannot see the discussion channel: give me View Channel there.")
@@ -149,15 +167,58 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
                     f"I need {', '.join(missing)} in {channel.mention} to open {effective_mode} discussion "
                     "threads there. Grant them, then run `/club setup` again."
                 )
+            if isinstance(channel, discord.ForumChannel):
+                chosen = choose_setup_tag(channel, tag, current.discussion_tag_id)
+                changes["discussion_tag_id"] = chosen.id if chosen else None
+            elif tag is not None:
+                raise UserError(
+                    f"{channel.mention} is a text channel: tags are for forum channels. Leave out `tag:`, or "
+                    "pick a forum with `discussions:`."
+                )
+            else:
+                changes["discussion_tag_id"] = None
             changes["discussion_channel_id"] = channel.id
         if not changes and await self.guilds.is_configured(guild.id):
             await reply(
-                interaction, "Nothing to change: pass at least one option.", embed=settings_embed(current)
+                interaction,
+                "Nothing to change: pass at least one option.",
+                embed=settings_embed(current, guild),
             )
             return
         saved = await self.guilds.update(guild.id, **changes)
         log.info("Guild %s settings changed by %s: %s", guild.id, interaction.user.id, sorted(changes))
-        await reply(interaction, "Saved. The club is set up like this:", embed=settings_embed(saved))
+        chosen_tag = discussion_tag(guild, saved)
+        tagged = (
+            f" Discussion posts in <#{saved.discussion_channel_id}> will carry the tag "
+            f"**{escape(chosen_tag.name)}**."
+            if chosen_tag
+            else ""
+        )
+        await reply(
+            interaction, f"Saved.{tagged} The club is set up like this:", embed=settings_embed(saved, guild)
+        )
+
+    @setup_club.autocomplete("tag")
+    async def tag_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest the tags of the forum chosen (or already set) as the discussion channel."""
+        guild = interaction.guild
+        if guild is None:
+            return []
+        picked = getattr(interaction.namespace, "discussions", None)
+        channel_id = (
+            picked.id if picked is not None else (await self.guilds.get(guild.id)).discussion_channel_id
+        )
+        forum = guild.get_channel(channel_id) if channel_id else None
+        if not isinstance(forum, discord.ForumChannel):
+            return []
+        typed = current.strip().casefold()
+        return [
+            app_commands.Choice(name=t.name, value=str(t.id))
+            for t in forum.available_tags
+            if typed in t.name.casefold()
+        ][:25]
 
     @setup_club.autocomplete("timezone")
     async def timezone_autocomplete(
@@ -169,14 +230,14 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
     @app_commands.command(name="settings", description="Show how the club is set up")
     async def show_settings(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Show the settings to the member who asked."""
-        assert interaction.guild_id is not None
+        assert interaction.guild is not None and interaction.guild_id is not None
         settings = await self.guilds.get(interaction.guild_id)
         note = (
             ""
             if await self.guilds.is_configured(interaction.guild_id)
             else "Not set up yet: an organizer can run `/club setup`."
         )
-        embed = settings_embed(settings)
+        embed = settings_embed(settings, interaction.guild)
         if await _is_organizer(interaction):
             embed.add_field(
                 name="Summaries today (organizers see this)",

@@ -116,3 +116,79 @@ async def test_unexpected_failure_is_an_ephemeral_apology_and_is_logged(
     assert "check whether it was saved" in reply.content
     assert "nothing was changed" not in reply.content
     assert any("Interaction failed" in r.getMessage() for r in error_log.records)
+
+
+def tag_id(forum, name: str) -> int:
+    """Return the id of the forum's tag called `name` (as the emulator stores it)."""
+    return int(next(t["id"] for t in forum.available_tags if t["name"] == name))
+
+
+async def test_forum_that_requires_tags_needs_one_named_when_it_has_several(club, harness, store, admin):
+    forum = club.forum_channel("book-forum", tags=["Fiction", "Film"], require_tag=True)
+    refused = await admin.slash("club setup", discussions=forum, spoiler_mode="tagged")
+    assert refused.ephemeral
+    assert f"<#{forum.id}> requires a tag on every post" in refused.content
+    assert "**Fiction**, **Film**" in refused.content and "`tag:`" in refused.content
+    assert not await store.guilds.is_configured(club.guild.id)
+
+    choices = await admin.autocomplete("club setup", "tag", "fi", discussions=forum)
+    assert choices == [
+        {"name": "Fiction", "value": str(tag_id(forum, "Fiction"))},
+        {"name": "Film", "value": str(tag_id(forum, "Film"))},
+    ]
+    saved = await admin.slash("club setup", discussions=forum, spoiler_mode="tagged", tag="film")
+    assert saved.ephemeral and saved.content.startswith("Saved."), saved.content
+    assert f"Discussion posts in <#{forum.id}> will carry the tag **Film**" in saved.content
+    assert {f["name"]: f["value"] for f in saved.embed["fields"]}["Forum tag"] == "Film"
+    settings = await store.guilds.get(club.guild.id)
+    assert (settings.discussion_channel_id, settings.discussion_tag_id) == (forum.id, tag_id(forum, "Film"))
+
+    # Picked from autocomplete (the tag's id); a later setup that names nothing keeps it.
+    by_id = await admin.slash("club setup", tag=str(tag_id(forum, "Fiction")))
+    assert "will carry the tag **Fiction**" in by_id.content
+    kept = await admin.slash("club setup", discussions=forum)
+    assert "will carry the tag **Fiction**" in kept.content
+    assert (await store.guilds.get(club.guild.id)).discussion_tag_id == tag_id(forum, "Fiction")
+
+
+async def test_a_tag_the_forum_does_not_have_is_refused_with_its_tags(club, harness, store, admin):
+    forum = club.forum_channel("book-forum", tags=["Fiction", "Film"], require_tag=True)
+    refused = await admin.slash("club setup", discussions=forum, tag="Poetry")
+    assert refused.ephemeral
+    assert f"<#{forum.id}> has no tag called `Poetry`" in refused.content
+    assert "Its tags: **Fiction**, **Film**" in refused.content and "`tag:`" in refused.content
+    assert not await store.guilds.is_configured(club.guild.id)
+
+
+async def test_a_forum_with_one_tag_gets_it_and_one_with_none_is_explained(club, harness, store, admin):
+    empty = club.forum_channel("empty-forum", require_tag=True)
+    refused = await admin.slash("club setup", discussions=empty)
+    assert refused.ephemeral
+    assert "has no tags: add one in the forum's settings" in refused.content
+    assert not await store.guilds.is_configured(club.guild.id)
+
+    single = club.forum_channel("single-forum", tags=["Book club"], require_tag=True)
+    saved = await admin.slash("club setup", discussions=single)
+    assert saved.content.startswith("Saved.") and "will carry the tag **Book club**" in saved.content
+    assert (await store.guilds.get(club.guild.id)).discussion_tag_id == tag_id(single, "Book club")
+
+
+async def test_a_tag_is_used_where_optional_and_refused_for_a_text_channel(club, harness, store, admin):
+    talk = club.text_channel("book-talk")
+    refused = await admin.slash("club setup", discussions=talk, tag="Fiction")
+    assert refused.ephemeral and "tags are for forum channels" in refused.content
+    alone = await admin.slash("club setup", tag="Fiction")
+    assert "pick one with `discussions:` too" in alone.content
+    assert not await store.guilds.is_configured(club.guild.id)
+
+    forum = club.forum_channel("open-forum", tags=["Fiction", "Film"])
+    untagged = await admin.slash("club setup", discussions=forum)
+    assert untagged.content == "Saved. The club is set up like this:"
+    assert (await store.guilds.get(club.guild.id)).discussion_tag_id is None
+    tagged = await admin.slash("club setup", discussions=forum, tag="FICTION")
+    assert "will carry the tag **Fiction**" in tagged.content
+    assert (await store.guilds.get(club.guild.id)).discussion_tag_id == tag_id(forum, "Fiction")
+    # Moving discussions to a text channel drops the forum's tag.
+    moved = await admin.slash("club setup", discussions=talk)
+    assert moved.content == "Saved. The club is set up like this:"
+    assert (await store.guilds.get(club.guild.id)).discussion_tag_id is None

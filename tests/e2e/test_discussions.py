@@ -374,6 +374,95 @@ async def test_forum_discussion_channel_gets_a_post(
     assert post.archived and post.locked
 
 
+POST_THREAD = "/channels/{channel_id}/threads"
+
+
+def tag_id(forum, name):
+    """Return the id of the forum's tag called `name` (as the emulator stores it)."""
+    return int(next(t["id"] for t in forum.available_tags if t["name"] == name))
+
+
+async def test_a_forum_that_requires_tags_gets_posts_with_the_club_tag(
+    club, clock, harness, store, admin, catalog, announcements
+):
+    forum = club.forum_channel("book-forum", tags=["Book club"], require_tag=True)
+    await setup_club(admin, forum, announcements, mode="tagged")
+    await admin.slash("discussion schedule", when="tomorrow 8pm", scope="book", title=f"#{catalog['frank']}")
+    (d,) = await store.discussions.active(club.guild.id)
+    await clock.advance(timedelta(days=1, hours=1, minutes=1))
+    refused = [str(r) for r in club.requests_to("POST", POST_THREAD) if r.status >= 400]
+    assert refused == []  # before issue 16's fix: 400 (40067 "A tag is required"), retried, no post
+    (post,) = club.threads_in(forum)
+    assert post.applied_tags == [tag_id(forum, "Book club")]
+    assert club.messages_in(post)[0].content.startswith("Welcome to the discussion of **Frankenstein")
+    opened = await store.discussions.get(club.guild.id, d.id)
+    assert (opened.state, opened.thread_id) == ("open", post.id)
+    await clock.advance(timedelta(hours=2))
+    assert post.archived and post.locked
+
+
+async def test_a_deleted_forum_tag_is_told_to_organizers_once_and_fixed_with_setup(
+    club, clock, harness, store, admin, catalog, announcements, error_log
+):
+    from fakediscord import payloads
+
+    forum = club.forum_channel("book-forum", tags=["Fiction", "Film"], require_tag=True)
+    saved = await admin.slash(
+        "club setup", discussions=forum, announcements=announcements, spoiler_mode="tagged", tag="Fiction"
+    )
+    assert "will carry the tag **Fiction**" in saved.content
+    await admin.slash("discussion schedule", when="tomorrow 8pm", scope="book", title=f"#{catalog['frank']}")
+    # A moderator deletes the tag in the forum's settings.
+    forum.available_tags = [t for t in forum.available_tags if t["name"] != "Fiction"]
+    await club.dispatch("CHANNEL_UPDATE", payloads.channel(club.world, forum))
+    await clock.advance(timedelta(days=1, hours=3))
+    notices = [m for m in club.bot_messages(announcements) if "I could not open discussion" in m.content]
+    assert len(notices) == 1, [m.content for m in notices]
+    assert "requires a tag on every post" in notices[0].content
+    assert "no longer one of its tags" in notices[0].content and "`/club setup tag:`" in notices[0].content
+    assert "**Film**" in notices[0].content
+    assert club.threads_in(forum) == [] and club.requests_to("POST", POST_THREAD) == []
+    (d,) = await store.discussions.active(club.guild.id)
+    assert d.state == "scheduled"
+    settings = await admin.slash("club settings")
+    assert {f["name"]: f["value"] for f in settings.embed["fields"]}["Forum tag"].startswith("deleted")
+    assert not error_log.records  # a setting to fix, not a failure to retry
+
+    fixed = await admin.slash("club setup", tag="film")
+    assert "will carry the tag **Film**" in fixed.content
+    opened = await admin.slash("discussion open-now", discussion=d.id)
+    (post,) = club.threads_in(forum)
+    assert f"<#{post.id}>" in opened.content
+    assert post.applied_tags == [tag_id(forum, "Film")]
+
+
+async def test_discord_refusing_a_post_for_its_tag_is_permanent_and_told_to_organizers(
+    club, clock, harness, store, admin, catalog, announcements, error_log
+):
+    forum = club.forum_channel("book-forum", tags=["Fiction"], require_tag=True)
+    await setup_club(admin, forum, announcements, mode="tagged")
+    await admin.slash("discussion schedule", when="tomorrow 8pm", scope="book", title=f"#{catalog['frank']}")
+    # The bot's view of the forum is stale (say the tag went while it was disconnected): Discord refuses.
+    refusal = {"code": 40067, "message": "A tag is required to create a forum post in this channel"}
+    club.fail("POST", POST_THREAD, status=400, times=None, body=refusal)
+    (d,) = await store.discussions.active(club.guild.id)
+    await clock.advance(timedelta(days=1, hours=1, minutes=1))
+    notices = [m for m in club.bot_messages(announcements) if "I could not open discussion" in m.content]
+    assert len(notices) == 1
+    assert f"I could not open discussion `{d.id}`: Discord refused the post" in notices[0].content
+    assert "requires a tag on every post" in notices[0].content
+    assert "`/club setup tag:`" in notices[0].content and "/discussion open-now" in notices[0].content
+    # Nothing was left half-open: no thread, back to scheduled, so open-now can try again.
+    assert club.threads_in(forum) == []
+    assert (await store.discussions.get(club.guild.id, d.id)).state == "scheduled"
+    await clock.advance(timedelta(hours=6))  # well past every retry the scheduler would make
+    assert len(club.requests_to("POST", POST_THREAD)) == 1
+    assert len([m for m in club.bot_messages(announcements) if "I could not open" in m.content]) == 1
+    assert not error_log.records
+    closed = await store.discussions.get(club.guild.id, d.id)
+    assert (closed.state, closed.thread_id) == ("closed", None)  # its end time came without a thread
+
+
 async def test_reminder_times_per_club_and_a_channel_lost_before_opening(
     club, clock, harness, store, admin, alice, catalog, announcements, discussions_channel
 ):

@@ -166,6 +166,24 @@ async def test_featured_review_thread_is_gated_in_gated_mode(
     assert thread.name not in club.what_member_sees(bob).thread_names
 
 
+async def test_featured_review_comments_stay_on_the_post_when_discussions_are_a_tagged_forum(
+    club, admin, catalog, store, announcements
+):
+    forum = club.forum_channel("book-forum", tags=["Fiction", "Film"], require_tag=True)
+    saved = await admin.slash("club setup", discussions=forum, spoiler_mode="tagged", tag="Film")
+    assert "will carry the tag **Film**" in saved.content
+    reply = await admin.slash("review feature", bundled="frankenstein-1818-and-1931.md")
+    assert reply.ephemeral and "Posted" in reply.content, reply.content
+    header = club.bot_messages(announcements)[0]
+    # The comment thread hangs off the review in the announcement channel, not in the forum: Discord
+    # has no tags for such a thread, so the forum's "Require tags" never applies to it.
+    (thread,) = [t for t in club.world.channels.values() if t.is_thread]
+    assert thread.parent_id == announcements.id and thread.id == header.id
+    assert thread.applied_tags == [] and club.threads_in(forum) == []
+    row = await store.db.fetch_one("SELECT thread_id FROM reviews WHERE kind = 'featured'")
+    assert row is not None and row["thread_id"] == thread.id
+
+
 async def test_bad_featured_input_changes_nothing(club, admin, alice, catalog, store, announcements):
     before = len(club.bot_messages(announcements))
     cases = [

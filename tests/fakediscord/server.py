@@ -698,21 +698,24 @@ class FakeDiscord:
     ) -> Channel:
         """Return the forum channel `name`, creating it with `tags`; `require_tag` sets the REQUIRE_TAG flag
         (a post must carry at least one of the tags, as the forum's "Require tags" setting does)."""
-        ch = self._channel(
-            name, ChannelType.GUILD_FORUM, guild=guild, flags=REQUIRE_TAG if require_tag else 0
+        # The tags go in before CHANNEL_CREATE is built, so the bot learns them with the channel.
+        available_tags = [
+            {
+                "id": str(self.world.new_id()),
+                "name": t,
+                "moderated": False,
+                "emoji_id": None,
+                "emoji_name": None,
+            }
+            for t in tags
+        ]
+        return self._channel(
+            name,
+            ChannelType.GUILD_FORUM,
+            guild=guild,
+            flags=REQUIRE_TAG if require_tag else 0,
+            available_tags=available_tags,
         )
-        if not ch.available_tags:
-            ch.available_tags = [
-                {
-                    "id": str(self.world.new_id()),
-                    "name": t,
-                    "moderated": False,
-                    "emoji_id": None,
-                    "emoji_name": None,
-                }
-                for t in tags
-            ]
-        return ch
 
     def _channel(
         self,
@@ -724,12 +727,14 @@ class FakeDiscord:
         visible_to: Iterable[Any] = (),
         guild: Guild | None = None,
         flags: int = 0,
+        available_tags: list[dict[str, Any]] | None = None,
     ) -> Channel:
         guild = guild or self.guild
         for c in self.world.channels.values():
             if c.guild_id == guild.id and c.name == name and c.type == ctype:
                 return c
         ch = self.world.add_channel(guild, name, ctype, topic=topic, flags=flags)
+        ch.available_tags = available_tags or []
         if private:
             ch.overwrites.append(Overwrite(guild.id, 0, 0, perm.FLAGS["view_channel"]))
             for who in visible_to:

@@ -15,7 +15,7 @@ BOB = 1566874533888131999
 
 # Integer columns named like these hold other things' ids, never a member's.
 NOT_A_MEMBER_ID = re.compile(
-    r"(^id|guild_id|channel_id|message_id|thread_id|work_id|role_id|poll_id|discussion_id|book_id|adaptation_id|event_id|nomination_id|round_id|summary_id)$"
+    r"(^id|guild_id|channel_id|message_id|thread_id|work_id|role_id|tag_id|poll_id|discussion_id|book_id|adaptation_id|event_id|nomination_id|round_id|summary_id)$"
 )
 MEMBER_ID = re.compile(r"(_id|_by)$")
 

@@ -17,6 +17,7 @@ import discord
 
 from bot.domain import State, Work
 from bot.errors import NotConfigured, UserError
+from bot.forums import is_tag_refusal, missing_tag_message, post_tags
 from bot.locks import KeyedLocks
 from bot.replies import send, send_dm
 from bot.services.discussions import render
@@ -73,6 +74,9 @@ def discussion_channel(
         raise NotConfigured(
             f"I need {', '.join(missing)} in {channel.mention} to open discussions there; ask a server admin."
         )
+    if isinstance(channel, discord.ForumChannel):
+        # A forum that requires a tag the club lacks is refused here, before anything is scheduled or opened.
+        post_tags(channel, settings.discussion_tag_id)
     return channel
 
 
@@ -294,7 +298,9 @@ class DiscussionRunner:
                 d = await self.repo.get(guild_id, discussion_id)
                 assert d is not None
             works = await self.store.catalog.works(guild_id)
-            thread = await self._find_or_create_thread(guild, d, works, resumed=resumed)
+            thread = await self._find_or_create_thread(
+                guild, d, works, resumed=resumed, tag_id=settings.discussion_tag_id
+            )
             await self.repo.mark_open(d.id, thread.id)
             opened = await self.repo.get(guild_id, discussion_id)
             assert opened is not None
@@ -311,7 +317,13 @@ class DiscussionRunner:
         return opened
 
     async def _find_or_create_thread(
-        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work], *, resumed: bool
+        self,
+        guild: discord.Guild,
+        d: Discussion,
+        works: Mapping[int, Work],
+        *,
+        resumed: bool,
+        tag_id: int | None,
     ) -> discord.Thread:
         channel = guild.get_channel(d.channel_id) if d.channel_id else None
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
@@ -323,9 +335,7 @@ class DiscussionRunner:
         if thread is None:
             name = render.thread_name(d, works)
             if isinstance(channel, discord.ForumChannel):
-                made = await channel.create_thread(
-                    name=name, content=content, view=view, auto_archive_duration=THREAD_ARCHIVE_MINUTES
-                )
+                made = await self._create_post(d, channel, name, content, view, tag_id)
                 await self.repo.record_thread(d.id, made.thread.id)
                 return made.thread
             thread = await channel.create_thread(
@@ -339,6 +349,36 @@ class DiscussionRunner:
         elif not isinstance(channel, discord.ForumChannel) and not await self._has_first_message(thread):
             await send(thread, content, view=view)
         return thread
+
+    async def _create_post(
+        self,
+        d: Discussion,
+        forum: discord.ForumChannel,
+        name: str,
+        content: str,
+        view: discord.ui.View,
+        tag_id: int | None,
+    ) -> discord.channel.ThreadWithMessage:
+        """Open the discussion's forum post with the club's tag; a refused tag is for organizers to fix."""
+        try:
+            tags = post_tags(forum, tag_id)
+            return await forum.create_thread(
+                name=name,
+                content=content,
+                view=view,
+                applied_tags=tags,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+        except NotConfigured:
+            await self.repo.abandon_opening(d.id)
+            raise
+        except discord.HTTPException as exc:
+            if not is_tag_refusal(exc):
+                raise
+            # Discord made no post, so nothing is left half-open: back to scheduled, and retrying cannot help.
+            log.warning("Discord refused the tags of discussion %s's post: %s", d.id, exc)
+            await self.repo.abandon_opening(d.id)
+            raise NotConfigured(f"Discord refused the post: {missing_tag_message(forum, tag_id)}") from exc
 
     async def _existing_thread(
         self, guild: discord.Guild, d: Discussion, channel: discord.TextChannel | discord.ForumChannel
