@@ -114,8 +114,13 @@ class BookClubBot(commands.Bot):
                 await self.load_extension(name)
 
     async def setup_hook(self) -> None:
-        """Load features; sync commands only to the dev guild, never globally on boot."""
+        """End jobs a stopped process left running, load features; sync commands only to the dev guild."""
         self.loop_lag.start()
+        # Before any command runs: a summary job cut off by a crash or restart would otherwise block its
+        # member and thread for good (it stays in their cooldown, counted from when it started).
+        interrupted = await self.store.summaries.end_interrupted()
+        if interrupted:
+            log.warning("Ended %d summary job(s) cut off by the last stop", interrupted)
         await self.load_features()
         self.scheduler.start()
         if self.settings.dev_guild_id is not None:

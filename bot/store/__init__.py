@@ -22,11 +22,25 @@ from bot.store.reviews import (
     ReviewRepository,
 )
 from bot.store.statuses import StatusChange, StatusRecord, StatusRejected, StatusRepository, StatusUpdate
-from bot.store.summaries import DayUsage, StoredSummary, SummaryRepository
+from bot.store.summaries import (
+    AlreadySummarizing,
+    BudgetSpent,
+    CoolingDown,
+    DayUsage,
+    JobOutcome,
+    OverBudget,
+    StoredSummary,
+    SummaryJob,
+    SummaryRefused,
+    SummaryRepository,
+)
 from bot.store.timers import Timer, TimerRepository
 
 __all__ = [
+    "AlreadySummarizing",
+    "BudgetSpent",
     "CatalogRepository",
+    "CoolingDown",
     "Database",
     "DatabaseError",
     "DayUsage",
@@ -37,6 +51,7 @@ __all__ = [
     "Finished",
     "GuildSettings",
     "GuildSettingsRepository",
+    "JobOutcome",
     "MemberData",
     "NewDiscussion",
     "NewFeatured",
@@ -45,6 +60,7 @@ __all__ = [
     "Nomination",
     "NominationRepository",
     "NominationRound",
+    "OverBudget",
     "Poll",
     "PollClosed",
     "PollKind",
@@ -65,6 +81,8 @@ __all__ = [
     "Store",
     "StoredSummary",
     "Suggestion",
+    "SummaryJob",
+    "SummaryRefused",
     "SummaryRepository",
     "Timer",
     "TimerRepository",

@@ -99,8 +99,9 @@ class Database:
         return cls(conn, path)
 
     async def close(self) -> None:
-        """Close the connection."""
-        await self._conn.close()
+        """Close the connection once no transaction is open (one cut off would keep the file locked)."""
+        async with self._write_lock:
+            await self._conn.close()
 
     async def schema_version(self) -> int:
         """Return the schema version recorded in `PRAGMA user_version`."""

@@ -98,6 +98,13 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         erase_sql="DELETE FROM summaries WHERE id IN (SELECT summary_id FROM summary_authors WHERE user_id = :id)",
     ),
     PersonalColumn(
+        "summary_requests",
+        "summary_jobs",
+        "user_id",
+        Erase.DELETE,
+        "records of when you asked for a thread summary (they time your `/summarize` cooldown)",
+    ),
+    PersonalColumn(
         "suggestions",
         "works",
         "suggested_by",
@@ -204,6 +211,7 @@ NOT_PERSONAL: dict[str, str] = {
     "status_history.progress_unit": "an enumeration",
     "status_history.source": "an enumeration",
     "reviews.spoiler_scope": "a scope code",
+    "summary_jobs.outcome": "an enumeration",
     "discussions.spoiler_scope": "a scope code",
     "discussions.state": "an enumeration",
     "summaries.spoiler_scope": "a scope code",

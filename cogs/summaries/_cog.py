@@ -13,7 +13,15 @@ from discord.ext import commands
 from bot.errors import NotAllowed, UserError
 from bot.replies import edit_reply, reply, send
 from bot.spoilers import NO_SPOILERS, Scope, describe_scope, may_see, scope_to_str
-from bot.store import Discussion, StoredSummary
+from bot.store import (
+    AlreadySummarizing,
+    BudgetSpent,
+    CoolingDown,
+    Discussion,
+    OverBudget,
+    StoredSummary,
+    SummaryJob,
+)
 from cogs.summaries._render import Audience, Progress, summary_message
 from cogs.summaries._summarizer import (
     PreviousSummary,
@@ -51,6 +59,24 @@ def _next_midnight(now: datetime) -> int:
     return int((now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).timestamp())
 
 
+def _busy_message(running: SummaryJob, user_id: int, thread: discord.Thread) -> str:
+    """Say why a request waits for a running job (the member's own, or another member's of this thread)."""
+    if running.user_id != user_id:
+        return (
+            "I'm already summarizing this thread for another member. Try again in a minute; your summary "
+            "will build on theirs."
+        )
+    if running.thread_id == thread.id:
+        return (
+            f"I'm already summarizing {thread.mention} for you; you'll see it here, in the reply to your "
+            "first `/summarize`, when it is done. No need to ask again."
+        )
+    return (
+        f"I'm already summarizing <#{running.thread_id}> for you; you'll see it in the reply to that "
+        "`/summarize` when it is done. Ask for this thread after that."
+    )
+
+
 class SummariesCog(commands.Cog):
     """Thread summaries by an optional LLM."""
 
@@ -70,8 +96,6 @@ class SummariesCog(commands.Cog):
         self.llm = llm
         self.clock = clock
         self.progress_interval = progress_interval
-        self._busy: set[int] = set()  # threads with a summary being written
-        self._last_asked: dict[tuple[int, int], datetime] = {}  # (guild, member) -> when
 
     @app_commands.command(
         name="summarize", description="Summarize a thread with the club's LLM (only you see it)"
@@ -95,33 +119,18 @@ class SummariesCog(commands.Cog):
         assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
         target = await self._thread(interaction, thread)
         audience = await self._audience(interaction, interaction.user, target)
-        self._check_cooldown(interaction.guild.id, interaction.user.id)
-        settings = self.settings
-        if settings.summary_daily_tokens == 0:
+        if self.settings.summary_daily_tokens == 0:
             raise UserError(
                 "Summaries are paused on this bot: whoever runs it set `SUMMARY_DAILY_TOKENS` to 0."
             )
-        usage = await self.store.summaries.usage_today(interaction.guild.id)
-        if usage.tokens >= settings.summary_daily_tokens:
-            raise UserError(
-                f"The club has used its {settings.summary_daily_tokens:,} summary tokens for today; summaries "
-                f"come back <t:{_next_midnight(self.clock.now())}:R>."
-            )
-        if target.id in self._busy:
-            raise UserError("A summary of this thread is being written right now; try again in a minute.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        self._busy.add(target.id)
-        key = (interaction.guild.id, interaction.user.id)
-        self._last_asked[key] = self.clock.now()
+        # Claimed in the database before deferring: of simultaneous requests, one gets the job.
+        job = await self._begin(interaction.user, target)
         try:
-            await self._run(
-                interaction, target, audience, share, settings.summary_daily_tokens - usage.tokens
-            )
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await self._run(interaction, target, audience, share, job)
         except BaseException:
-            self._last_asked.pop(key, None)  # a failed job does not count against the member
+            await self._end(job, failed=True)  # a no-op when it ended before a delivery that failed
             raise
-        finally:
-            self._busy.discard(target.id)
 
     # -- checks, before deferring (fast) --------------------------------------------------------------
     async def _thread(
@@ -190,13 +199,44 @@ class SummariesCog(commands.Cog):
             return False
         return True
 
-    def _check_cooldown(self, guild_id: int, user_id: int) -> None:
-        last = self._last_asked.get((guild_id, user_id))
-        wait = timedelta(seconds=self.settings.summary_cooldown_seconds)
-        if last is not None and self.clock.now() < last + wait:
-            raise UserError(
-                f"You asked for a summary a moment ago; try again <t:{int((last + wait).timestamp())}:R>."
+    async def _begin(self, member: discord.Member, thread: discord.Thread) -> SummaryJob:
+        """Claim the member's cooldown and the thread for a job, or say why not."""
+        settings = self.settings
+        try:
+            return await self.store.summaries.begin_job(
+                member.guild.id,
+                member.id,
+                thread.id,
+                cooldown=timedelta(seconds=settings.summary_cooldown_seconds),
+                daily_tokens=settings.summary_daily_tokens,
             )
+        except AlreadySummarizing as busy:
+            raise UserError(_busy_message(busy.job, member.id, thread)) from None
+        except CoolingDown as cooling:
+            raise UserError(
+                f"You asked for a summary a moment ago; try again <t:{int(cooling.until.timestamp())}:R>."
+            ) from None
+        except BudgetSpent as spent:
+            daily = settings.summary_daily_tokens
+            if spent.spent >= daily:
+                raise UserError(
+                    f"The club has used its {daily:,} summary tokens for today; summaries come back "
+                    f"<t:{_next_midnight(self.clock.now())}:R>."
+                ) from None
+            raise UserError(
+                f"The club's {daily:,} summary tokens for today are held by summaries being written right "
+                "now; try again in a few minutes."
+            ) from None
+
+    async def _end(self, job: SummaryJob, *, failed: bool) -> None:
+        """End the job and free the tokens it still holds (a job already ended stays as it was)."""
+        try:
+            outcome = await self.store.summaries.end_job(job.id, failed=failed)
+        except Exception:
+            # The bot is stopping (the database is closed): the next start ends the job instead.
+            log.warning("Could not end summary job %s; the next start ends it", job.id, exc_info=True)
+            return
+        log.debug("Summary job %s ended: %s", job.id, outcome)
 
     # -- the job ----------------------------------------------------------------------------------------
     async def _run(
@@ -205,7 +245,7 @@ class SummariesCog(commands.Cog):
         thread: discord.Thread,
         audience: Audience,
         share: bool,
-        tokens_left: int,
+        job: SummaryJob,
     ) -> None:
         store = self.store.summaries
         guild_id = thread.guild.id
@@ -231,6 +271,7 @@ class SummariesCog(commands.Cog):
                 raise UserError(
                     f"There is nothing to summarize yet: no member messages in this thread{extra}."
                 )
+            await self._end(job, failed=False)
             await self._deliver(
                 interaction, thread, audience, share, stored, note="No new messages since the last summary."
             )
@@ -239,16 +280,20 @@ class SummariesCog(commands.Cog):
             self.llm,
             self.settings.summary_model,
             self.settings.summary_context_tokens,
-            spent=lambda sent, got: store.add_usage(guild_id, sent, got),
+            spent=lambda sent, got: store.spend(job.id, guild_id, sent, got),
         )
         plan = summarizer.plan(messages, previous)
-        if plan.max_tokens > tokens_left:
+        try:  # held before the first model call, so concurrent jobs cannot overspend the day together
+            await store.reserve_tokens(
+                job.id, plan.max_tokens, daily_tokens=self.settings.summary_daily_tokens
+            )
+        except OverBudget as over:
             raise UserError(
                 f"Summarizing {len(messages):,} new messages could take about {plan.max_tokens:,} tokens, more than "
-                f"the {tokens_left:,} left in the club's daily budget. Try again after "
+                f"the {over.tokens_left:,} left in the club's daily budget. Try again after "
                 f"<t:{_next_midnight(self.clock.now())}:t>, or ask whoever runs the bot to raise "
                 "`SUMMARY_DAILY_TOKENS`."
-            )
+            ) from None
         long_job = plan.calls > LONG_JOB_CALLS
         if long_job:
             await progress.show(
@@ -282,6 +327,8 @@ class SummariesCog(commands.Cog):
             left_out=summary.left_out,
             author_ids={m.author_id for m in messages},
         )
+        # Ended before delivery: a member who sees the summary and asks again is told of the cooldown.
+        await self._end(job, failed=False)
         await self._deliver(interaction, thread, audience, share or long_job, saved)
 
     async def _read(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fakediscord import FakeDiscord
@@ -14,7 +17,7 @@ from llmfake import FakeLLM, Step
 
 from bot.domain import State
 from bot.spoilers import BookAndFilm, WholeBook, scope_to_str
-from bot.store import NewDiscussion, StatusUpdate, Store
+from bot.store import JobOutcome, NewDiscussion, StatusUpdate, Store, SummaryJob
 from cogs.summaries._summarizer import SUMMARY_TAG, THREAD_TAG
 
 MODEL = "club-summarizer-test"
@@ -329,6 +332,7 @@ async def test_the_stored_summary_survives_a_restart_and_no_new_messages_costs_n
     seed(club, thread, [alice], 12)
     await finished(club, await alice.slash("summarize", in_channel=thread))
     await harness.restart()
+    await club.clock.advance(timedelta(minutes=6))  # the member's cooldown is stored: it outlives a restart
     again = await finished(club, await alice.slash("summarize", in_channel=thread))
     assert len(llm.requests) == 1
     assert again.content.startswith("No new messages since the last summary")
@@ -369,3 +373,126 @@ async def test_a_changed_scope_starts_the_summary_afresh(club, harness, store, c
         "Spoilers: " in again.embed["footer"]["text"]
         and "Covers 13 messages" in again.embed["footer"]["text"]
     )
+
+
+COOLDOWN = timedelta(minutes=5)  # SUMMARY_COOLDOWN_SECONDS' default
+
+
+async def ended_jobs(store: Store, guild_id: int, user_id: int, wait: float = 5.0) -> list[SummaryJob]:
+    """Return the member's jobs once none is running (a job ends just after its answer is shown)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + wait
+    while True:
+        jobs = await store.summaries.jobs_of(guild_id, user_id)
+        if not any(j.running for j in jobs) or loop.time() > end:
+            return jobs
+        await asyncio.sleep(0.02)
+
+
+async def test_eight_requests_at_once_make_one_model_call_and_the_rest_are_told_to_wait(
+    club, harness, store, alice, llm
+):
+    thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
+    seed(club, thread, [alice], 5)
+    llm.delay(1.0)  # the one job is still running while the other seven arrive
+
+    replies = await asyncio.gather(*(alice.slash("summarize", in_channel=thread) for _ in range(8)))
+    busy = [r for r in replies if "already summarizing" in r.content]
+    running = [r for r in replies if r not in busy]
+    for r in running:
+        await finished(club, r)
+
+    assert len(llm.requests) == 1
+    assert len(busy) == 7 and len(running) == 1
+    for r in busy:
+        assert r.ephemeral and not r.message.loading
+        assert r.content.startswith(f"I'm already summarizing <#{thread.id}> for you; you'll see it here")
+    message = await finished(club, running[0])
+    assert message.ephemeral and "Main points" in message.embed["description"]
+    # One job was stored, ended, and charged what the one call spent.
+    (job,) = await ended_jobs(store, club.guild.id, alice.id)
+    usage = await store.summaries.usage_today(club.guild.id)
+    assert (job.outcome, job.calls, job.tokens, job.reserved_tokens) == (JobOutcome.DONE, 1, usage.tokens, 0)
+    assert usage.calls == 1
+
+
+async def test_the_cooldown_survives_a_restart(club, harness, alice, llm):
+    thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
+    seed(club, thread, [alice], 5)
+    await finished(club, await alice.slash("summarize", in_channel=thread))
+    assert harness.store is not None
+    (job,) = await ended_jobs(harness.store, club.guild.id, alice.id)
+
+    await harness.restart()
+    seed(
+        club, thread, [alice], 3, text="after the restart {i}"
+    )  # new messages: a summary would call the model
+    cooling = await alice.slash("summarize", in_channel=thread)
+    assert cooling.ephemeral and cooling.content == (
+        f"You asked for a summary a moment ago; try again <t:{int((job.started_at + COOLDOWN).timestamp())}:R>."
+    )
+    assert len(llm.requests) == 1
+
+    await club.clock.advance(COOLDOWN)
+    again = await finished(club, await alice.slash("summarize", in_channel=thread))
+    assert "Main points" in again.embed["description"] and len(llm.requests) == 2
+    assert "after the restart" in llm.requests[-1].user_text
+
+
+def crash_copy(db_path: Path, to: Path) -> None:
+    """Copy what a crash right now would leave on disk: every committed transaction, nothing else."""
+    source, target = sqlite3.connect(db_path), sqlite3.connect(to)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def put_back(copy: Path, db_path: Path) -> None:
+    """Make `copy` the database file, with no write-ahead log of the old one left beside it."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    copy.rename(db_path)
+
+
+async def test_a_job_interrupted_by_a_restart_blocks_no_one(club, harness, alice, bob, llm, tmp_path):
+    thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
+    await club.thread_add(thread, bob.id)
+    seed(club, thread, [alice, bob], 6)
+    llm.delay(1.5)
+    await alice.slash("summarize", in_channel=thread)
+    await club.wait_until(lambda: llm.requests, what="the model call")
+    # The bot dies while the model is answering: only what was committed by then survives, and the
+    # job's code runs no further (its task is cancelled here, as the process would be gone).
+    crashed = tmp_path / "crashed.sqlite3"
+    crash_copy(harness.db_path, crashed)
+    jobs = [t for t in asyncio.all_tasks() if t.get_name() == "CommandTree-invoker"]
+    for task in jobs:
+        task.cancel()
+    await asyncio.gather(*jobs, return_exceptions=True)
+    await harness.stop()
+    put_back(crashed, harness.db_path)
+    await harness.start(sync=False)
+    assert harness.store is not None
+    summaries = harness.store.summaries
+
+    # The start ended the job it found running; its cooldown still counts from when it started.
+    (job,) = await summaries.jobs_of(club.guild.id, alice.id)
+    assert job.outcome is JobOutcome.INTERRUPTED and job.ended_at is not None and job.reserved_tokens == 0
+    cooling = await alice.slash("summarize", in_channel=thread)
+    assert "already" not in cooling.content
+    assert f"try again <t:{int((job.started_at + COOLDOWN).timestamp())}:R>" in cooling.content
+    # The thread is free: another member gets a summary at once.
+    for_bob = await finished(club, await bob.slash("summarize", in_channel=thread))
+    assert "Main points" in for_bob.embed["description"]
+    # And once the cooldown is over, so does the member whose job was interrupted.
+    await club.clock.advance(COOLDOWN)
+    seed(club, thread, [bob], 2, text="since bob's summary {i}")
+    for_alice = await finished(club, await alice.slash("summarize", in_channel=thread))
+    assert "Main points" in for_alice.embed["description"]
+    assert [j.outcome for j in await ended_jobs(harness.store, club.guild.id, alice.id)] == [
+        JobOutcome.INTERRUPTED,
+        JobOutcome.DONE,
+    ]
+    assert len(llm.requests) == 3  # the interrupted call, bob's, alice's

@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "poll_options",
     "poll_votes",
     "summaries",
+    "summary_jobs",
     "timers",
 }
 
