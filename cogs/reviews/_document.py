@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 
 from bot.domain import WorkKind
 from bot.ratings import MAX_RATING, MIN_RATING
+from bot.text import code_span
 
 MAX_REVIEW_BYTES = 256 * 1024
 """Largest review file accepted; checked before decoding."""
@@ -89,26 +90,26 @@ class ReviewDocument:
 def decode_review(name: str, data: bytes) -> str:
     """Return an uploaded review as text, or explain why it cannot be one."""
     if not data.strip():
-        raise ReviewFormatError(f"`{_shown(name)}` is empty: attach a Markdown or text file with the review.")
+        raise ReviewFormatError(f"{_shown(name)} is empty: attach a Markdown or text file with the review.")
     if len(data) > MAX_REVIEW_BYTES:
         raise ReviewFormatError(
-            f"`{_shown(name)}` is {len(data) / 1024:.0f} KB; a review file can be at most "
+            f"{_shown(name)} is {len(data) / 1024:.0f} KB; a review file can be at most "
             f"{MAX_REVIEW_BYTES // 1024} KB."
         )
     if b"\x00" in data:
-        raise ReviewFormatError(f"`{_shown(name)}` is not a text file: attach the review as .md or .txt.")
+        raise ReviewFormatError(f"{_shown(name)} is not a text file: attach the review as .md or .txt.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ReviewFormatError(
-            f"`{_shown(name)}` is not UTF-8 text: save it as UTF-8 and attach it again."
+            f"{_shown(name)} is not UTF-8 text: save it as UTF-8 and attach it again."
         ) from None
 
 
 def _shown(name: str) -> str:
-    base = re.split(r"[\\/]", name)[-1] or "the file"
-    base = re.sub(r"[`\x00-\x1f\x7f]", "", base)
-    return base if len(base) <= 60 else base[:57] + "…"
+    """Return a file name (its last path part) as a code span that stays closed whatever it holds."""
+    base = re.sub(r"[\x00-\x1f\x7f]", "", re.split(r"[\\/]", name)[-1])
+    return code_span(base or "the file", 60)
 
 
 def _front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -199,11 +200,11 @@ def parse_review(text: str, *, name: str = "review") -> ReviewDocument:
         raise ReviewFormatError("The front matter needs `title:`, the catalog title the review is about.")
     sections = split_sections("\n".join(body))
     if not sections:
-        raise ReviewFormatError(f"`{_shown(name)}` has front matter but no review text after it.")
+        raise ReviewFormatError(f"{_shown(name)} has front matter but no review text after it.")
     length = sum(len(s.text) for s in sections)
     if length > MAX_REVIEW_CHARS:
         raise ReviewFormatError(
-            f"`{_shown(name)}` has {length:,} characters of text; a review can have at most {MAX_REVIEW_CHARS:,}."
+            f"{_shown(name)} has {length:,} characters of text; a review can have at most {MAX_REVIEW_CHARS:,}."
         )
     return ReviewDocument(
         title=title,
@@ -273,6 +274,6 @@ def read_bundled(name: str, folder: Path | None = None) -> ReviewDocument:
     names = bundled_reviews(folder)
     if name not in names:
         known = ", ".join(f"`{n}`" for n in names) or "none"
-        raise ReviewFormatError(f"No bundled review called `{_shown(name)}`; the bundled ones are: {known}.")
+        raise ReviewFormatError(f"No bundled review called {_shown(name)}; the bundled ones are: {known}.")
     data = (folder / name).read_bytes()
     return parse_review(decode_review(name, data), name=name)
