@@ -23,33 +23,17 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
-import os
-import platform
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from status_clicks import (
-    LogCollector,
-    child_env,
-    cpu_seconds,
-    memory_kb,
-    percentile,
-    read_json_line,
-    stop_process,
-    write_results,
-)
+import _harness as harness
 
 SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parents[1]
-RESULTS = ROOT / "bench" / "results" / "discussions_scheduler.json"
-KINDS = ("baseline", "bookclub")
 TICK_S = 1.0
 
 
@@ -128,43 +112,22 @@ async def seed_discussions(
 
 async def serve_bot(args: argparse.Namespace) -> None:
     """Run one bot against the emulator; print a ready line, then a report once every due item fired."""
-    from fakediscord import point_discord_py_at
-
-    collector = LogCollector()
-    logging.getLogger().addHandler(collector)
-    logging.getLogger().setLevel(logging.WARNING)
-    info = json.loads(args.info)
-    layout: list[dict[str, int]] = info["guilds"]
-    point_discord_py_at(info["api_base"], info["gateway_url"])
+    side = harness.BotSide(args.info)
+    layout: list[dict[str, int]] = side.info["guilds"]
     total = len(layout) * args.per_guild
     started: list[float] = []  # lateness (s) of each due item's start
     finished: list[float] = []  # lateness (s) of each discussion being open
-    store = None
     if args.kind == "baseline":
         from baseline_bot import BareBot
 
         client: Any = BareBot()
     else:
         from bot.client import BookClubBot
-        from bot.settings import load_settings
-        from bot.store import Database, Store
 
-        db_path = Path(args.db_dir) / "bookclub.sqlite3"
-        db = await Database.open(db_path)
-        await db.migrate()
-        from bot.clock import SystemClock
-
-        store = Store.build(db, SystemClock())
-        settings = load_settings({"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path)})
+        settings, store = await side.open_store(args.db_dir)
         client = BookClubBot(settings=settings, store=store)
 
-    async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    client.before_identify_hook = no_wait
-    client._connection.guild_ready_timeout = 0.05
-    runner = asyncio.create_task(client.start(info["token"]))
-    await asyncio.wait_for(client.wait_until_ready(), 60)
+    await side.connect(client, timeout=60)
     all_done = asyncio.Event()
 
     if args.kind == "baseline":
@@ -202,7 +165,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         client.scheduler.on("discussion.open", timed_open, late="run")
         # Sleep until just before the burst, so the idle measurement below ends before it starts.
         await asyncio.sleep(max(0.0, (first_due - datetime.now(UTC)).total_seconds() - args.idle - 0.5))
-    print(json.dumps({"event": "ready", **memory_kb()}), flush=True)
+    side.say("ready")
     idle_before = await idle_cpu(args.idle)
     burst_cpu = process_cpu()
     burst_started = time.perf_counter()
@@ -213,7 +176,6 @@ async def serve_bot(args: argparse.Namespace) -> None:
     await asyncio.sleep(1.0)  # let the last announcements land before measuring idle again
     idle_after = await idle_cpu(args.idle)
     report: dict[str, Any] = {
-        "event": "report",
         "due": total,
         "fired": len(started),
         "start_late_s": started,
@@ -222,85 +184,37 @@ async def serve_bot(args: argparse.Namespace) -> None:
         "idle_cpu_after": idle_after,
         "burst_cpu_s": burst_cpu,
         "burst_s": burst_s,
-        "log_count": collector.count,
-        "log_first": collector.first,
-        **memory_kb(),
     }
-    if args.kind == "bookclub" and store is not None:
+    if args.kind == "bookclub":
         report["seed_s"] = seed_s
-        row = await store.db.fetch_one(
+        report["opened"] = await side.count(
             "SELECT COUNT(*) FROM discussions WHERE state = 'open' AND thread_id IS NOT NULL"
         )
-        report["opened"] = int(row[0]) if row else 0
-        row = await store.db.fetch_one("SELECT COUNT(*) FROM timers")
-        report["timers_left"] = int(row[0]) if row else 0
-    print(json.dumps(report), flush=True)
-    await client.close()
-    await asyncio.wait_for(runner, 20)
-    if store is not None:
-        await store.db.close()
+        report["timers_left"] = await side.count("SELECT COUNT(*) FROM timers")
+    side.report(**report)
+    await side.close(timeout=20)
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
 async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Start a fresh emulator and one bot; return the bot's report with the emulator's CPU added."""
-    emulator = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(SCRIPT),
-        "_emulator",
-        "--guilds",
-        str(args.guilds),
-        stdout=asyncio.subprocess.PIPE,
-        env=child_env(),
-        cwd=ROOT,
-    )
-    bot = None
-    try:
-        assert emulator.stdout is not None
-        info = await read_json_line(emulator.stdout, 60, "the emulator")
-        with tempfile.TemporaryDirectory(prefix="bench-discussions-") as tmp:
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(SCRIPT),
-                "_bot",
-                "--kind",
-                kind,
-                "--info",
-                json.dumps(info),
-                "--db-dir",
-                tmp,
-                "--per-guild",
-                str(args.per_guild),
-                "--window",
-                str(args.window),
-                "--idle",
-                str(args.idle),
-                "--seed-allowance",
-                str(args.seed_allowance),
-                stdout=asyncio.subprocess.PIPE,
-                env=child_env(),
-                cwd=ROOT,
-            )
-            assert bot.stdout is not None
-            await read_json_line(bot.stdout, 120, f"the {kind} bot")
-            emulator_cpu = cpu_seconds(emulator.pid)
-            report = await read_json_line(bot.stdout, args.window + args.idle * 2 + 240, f"the {kind} bot")
-            report["emulator_cpu_s"] = cpu_seconds(emulator.pid) - emulator_cpu
-            await asyncio.wait_for(bot.wait(), 30)
-    finally:
-        if bot is not None:
-            await stop_process(bot)
-        await stop_process(emulator)
+    emulator_cmd = [sys.executable, str(SCRIPT), "_emulator", "--guilds", str(args.guilds)]
+    async with harness.Emulator.start(command=emulator_cmd) as emulator:
+        bot_args = ["--kind", kind, "--per-guild", str(args.per_guild), "--window", str(args.window)]
+        bot_args += ["--idle", str(args.idle), "--seed-allowance", str(args.seed_allowance)]
+        async with harness.BotProcess.start(
+            SCRIPT, emulator, *bot_args, what=f"the {kind} bot", exit_timeout=30
+        ) as bot:
+            await bot.line(timeout=120)
+            emulator_cpu = emulator.cpu_seconds()
+            report = await bot.line(timeout=args.window + args.idle * 2 + 240)
+            report["emulator_cpu_s"] = emulator.cpu_seconds() - emulator_cpu
     return report
 
 
 def summarise(kind: str, report: dict[str, Any]) -> dict[str, Any]:
     """Reduce a bot's report to the figures the table shows."""
-
-    def ms(values: list[float], pct: float) -> float | None:
-        found = percentile(values, pct)
-        return None if found is None else round(found * 1000, 1)
-
+    ms = harness.percentile_ms
     start, opened = report["start_late_s"], report["open_late_s"]
     return {
         "kind": kind,
@@ -338,22 +252,16 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 async def orchestrate(args: argparse.Namespace) -> int:
     """Measure the baseline then the bot, print and save the comparison; non-zero only for lost work."""
-    import discord
-
     began = datetime.now(UTC)
     rows = []
-    for kind in KINDS:
+    for kind in harness.KINDS:
         report = await measure(kind, args)
         rows.append(summarise(kind, report))
         print(f"[{kind}] fired {rows[-1]['fired']}/{rows[-1]['due']}", flush=True)
     base, real = rows
     ratios = {
-        "idle_cpu_after": round(real["idle_cpu_after_pct"] / base["idle_cpu_after_pct"], 2)
-        if base["idle_cpu_after_pct"]
-        else None,
-        "idle_cpu_before": round(real["idle_cpu_before_pct"] / base["idle_cpu_before_pct"], 2)
-        if base["idle_cpu_before_pct"]
-        else None,
+        "idle_cpu_after": harness.ratio(real["idle_cpu_after_pct"], base["idle_cpu_after_pct"]),
+        "idle_cpu_before": harness.ratio(real["idle_cpu_before_pct"], base["idle_cpu_before_pct"]),
     }
     print()
     print(table(rows))
@@ -365,62 +273,44 @@ async def orchestrate(args: argparse.Namespace) -> int:
         problems.append(f"bookclub opened {real['opened']}/{real['due']} discussions (fired {real['fired']})")
     if real["timers_left"]:
         problems.append(f"bookclub left {real['timers_left']} opening timers unrun")
-    result = {
-        "benchmark": "discussions_scheduler",
-        "command": " ".join([".venv/bin/python", "bench/discussions_scheduler.py", *sys.argv[1:]]),
-        "started_at": began.isoformat(),
-        "seconds": round((datetime.now(UTC) - began).total_seconds(), 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "discord.py": discord.__version__,
-        },
-        "params": {
-            "guilds": args.guilds,
-            "per_guild": args.per_guild,
-            "window_s": args.window,
-            "idle_s": args.idle,
-            "tick_s": TICK_S,
-        },
-        "runs": rows,
-        "ratio_bookclub_over_baseline": ratios,
-        "ok": not problems,
-        "problems": problems,
+    params = {
+        "guilds": args.guilds,
+        "per_guild": args.per_guild,
+        "window_s": args.window,
+        "idle_s": args.idle,
+        "tick_s": TICK_S,
     }
-    return write_results(RESULTS, result, problems)
+    return harness.write_results(
+        "discussions_scheduler",
+        began,
+        problems,
+        params=params,
+        runs=rows,
+        ratio_bookclub_over_baseline=ratios,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the orchestrator (or, internally, the emulator or one bot)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = harness.bench_parser(__doc__)
     parser.add_argument("--guilds", type=int, default=100, help="guilds (default 100)")
     parser.add_argument("--per-guild", type=int, default=10, help="discussions per guild (default 10)")
     parser.add_argument("--window", type=float, default=10.0, help="seconds the due times spread over")
     parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle measured before and after")
     parser.add_argument("--seed-allowance", type=float, default=10.0, help="seconds the bot may take to seed")
-    sub = parser.add_subparsers(dest="role")
-    emu = sub.add_parser("_emulator", help=argparse.SUPPRESS)
-    emu.add_argument("--guilds", type=int, required=True)
-    child = sub.add_parser("_bot", help=argparse.SUPPRESS)
-    child.add_argument("--kind", choices=KINDS, required=True)
-    child.add_argument("--info", required=True)
-    child.add_argument("--db-dir", required=True)
+    roles = parser.add_subparsers(dest="role")
+    roles.add_parser("_emulator", help=argparse.SUPPRESS).add_argument("--guilds", type=int, required=True)
+    child = harness.add_bot_command(roles, channel=False)
     child.add_argument("--per-guild", type=int, required=True)
-    child.add_argument("--window", type=float, required=True)
-    child.add_argument("--idle", type=float, required=True)
-    child.add_argument("--seed-allowance", type=float, required=True)
+    for option in ("--window", "--idle", "--seed-allowance"):
+        child.add_argument(option, type=float, required=True)
     args = parser.parse_args(argv)
     if args.role == "_emulator":
         asyncio.run(serve_emulator(args))
         return 0
-    if args.role == "_bot":
-        asyncio.run(serve_bot(args))
-        return 0
-    if args.guilds < 1 or args.per_guild < 1 or args.window < 0 or args.idle <= 0:
+    if args.role is None and (args.guilds < 1 or args.per_guild < 1 or args.window < 0 or args.idle <= 0):
         parser.error("--guilds and --per-guild must be positive, --window not negative, --idle positive")
-    return asyncio.run(orchestrate(args))
+    return harness.run_role(args, orchestrate, serve_bot)
 
 
 if __name__ == "__main__":

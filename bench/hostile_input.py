@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/hostile_input.py [--members 300] [--window 1.0] [--repeat 2] [--catalog 300]
 
-Reuses the machinery of `bench/status_clicks.py` (three processes: emulator, bot, this orchestrator). Each
+Uses the click storm of `bench/_harness.py`, as `status_clicks.py` does (three processes: emulator, bot,
+this orchestrator). Each
 repeat measures two phases, each against a fresh emulator and bot: **quiet** (only the clicks) and
 **hostile** (the same clicks while one member keeps sending `/status set` and `/status who` with the
 titles that used to cost the matcher the most, at the options' max_length, against a catalog of long
@@ -15,39 +16,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
-import os
-import platform
 import random
 import statistics
 import string
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from status_clicks import (
-    LogCollector,
-    Run,
-    child_env,
-    click_in_batches,
-    memory_kb,
-    percentile,
-    read_json_line,
-    stop_process,
-    summarise,
-    watch_interactions,
-    write_results,
-)
+import _harness as harness
 
 SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parents[1]
-RESULTS = ROOT / "bench" / "results" / "hostile_input.json"
 PHASES = ("quiet", "hostile")
 HOSTILE = "mallory"
 TITLE_MAX = 200  # the title options' max_length (bot.titles.MAX_QUERY)
@@ -68,38 +49,23 @@ def hostile_titles(length: int) -> list[str]:
 # -- the bot process ------------------------------------------------------------------------------------
 async def serve_bot(args: argparse.Namespace) -> None:
     """Run the real bot (commands synced to the guild) with a catalog of long titles; report when asked."""
-    import discord
-    from fakediscord import point_discord_py_at
-
     from bot.client import BookClubBot
-    from bot.clock import SystemClock
     from bot.domain import WorkKind
     from bot.services.statuses import status_buttons
-    from bot.settings import load_settings
-    from bot.store import Database, NewWork, Store
+    from bot.store import NewWork
     from bot.ui import BookClubView
     from bot.workers import Workers
 
-    collector = LogCollector()
-    logging.getLogger().addHandler(collector)
-    logging.getLogger().setLevel(logging.WARNING)
-    info = json.loads(args.info)
-    point_discord_py_at(info["api_base"], info["gateway_url"])
-    guild_id = int(info["guild_id"])
-    db_path = Path(args.db_dir) / "bookclub.sqlite3"
-    env = {"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path), "DEV_GUILD_ID": info["guild_id"]}
-    settings = load_settings(env)
-    db = await Database.open(db_path)
-    await db.migrate()
-    store = Store.build(db, SystemClock())
+    side = harness.BotSide(args.info)
+    settings, store = await side.open_store(args.db_dir, DEV_GUILD_ID=str(side.guild_id))
     rng = random.Random(7)
     for n in range(args.catalog):
         words = " ".join("".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 9))) for _ in range(40))
-        await store.catalog.add(guild_id, NewWork(WorkKind.BOOK, f"{words[:195]} {n}", "Some Author"))
+        await store.catalog.add(side.guild_id, NewWork(WorkKind.BOOK, f"{words[:195]} {n}", "Some Author"))
     work_id = await store.catalog.add(
-        guild_id, NewWork(WorkKind.BOOK, "The Lantern Keeper", "Ada Quill", 2021)
+        side.guild_id, NewWork(WorkKind.BOOK, "The Lantern Keeper", "Ada Quill", 2021)
     )
-    work = await store.catalog.get(guild_id, work_id)
+    work = await store.catalog.get(side.guild_id, work_id)
     assert work is not None
     workers = Workers()
     workers.warm()
@@ -108,34 +74,23 @@ async def serve_bot(args: argparse.Namespace) -> None:
     for item in status_buttons(work):
         view.add_item(item)
 
-    async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    client.before_identify_hook = no_wait  # type: ignore[method-assign]
-    client._connection.guild_ready_timeout = 0.05
-    seen = watch_interactions(client)
-    runner = asyncio.create_task(client.start(info["token"]))
-    await asyncio.wait_for(client.wait_until_ready(), 60)
-    channel = client.get_channel(args.channel_id)
-    assert isinstance(channel, discord.TextChannel), channel
-    message = await channel.send("Now reading: The Lantern Keeper", view=view)
+    seen = harness.watch_interactions(client)
+    await side.connect(client, timeout=60)
+    message = await side.text_channel(args.channel_id).send("Now reading: The Lantern Keeper", view=view)
     client.loop_lag.reset()
-    ready = {"event": "ready", "message_id": str(message.id), "custom_id": f"bookclub:status:{work_id}:read"}
-    print(json.dumps(ready), flush=True)
-    cpu_before = time.process_time()
-    command = await asyncio.to_thread(sys.stdin.readline)
-    records = await store.statuses.for_work(guild_id, work_id)
-    report: dict[str, Any] = {"event": "report", "command": command.strip(), **memory_kb()}
-    report |= {"cpu_s": time.process_time() - cpu_before, "received": seen}
-    report |= {"log_count": collector.count, "log_first": collector.first}
-    report["recorded"] = sum(1 for r in records if r.status.state.value == "read")
-    report["max_loop_lag_s"] = client.loop_lag.max_lag
-    report["stalls_over_100ms"] = len(client.loop_lag.stalls)
-    print(json.dumps(report), flush=True)
-    await client.close()
+    side.say("ready", message_id=str(message.id), custom_id=f"bookclub:status:{work_id}:read")
+    command, cpu_s = await side.until_asked()
+    records = await store.statuses.for_work(side.guild_id, work_id)
+    side.report(
+        command=command,
+        cpu_s=cpu_s,
+        received=seen,
+        recorded=sum(1 for r in records if r.status.state.value == "read"),
+        max_loop_lag_s=client.loop_lag.max_lag,
+        stalls_over_100ms=len(client.loop_lag.stalls),
+    )
+    await side.close()
     workers.close()
-    await asyncio.wait_for(runner, 10)
-    await db.close()
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
@@ -145,7 +100,7 @@ class Phase:
 
     phase: str
     repeat: int
-    run: Run
+    run: harness.ClickRun
     max_loop_lag_ms: float = 0.0
     stalls_over_100ms: int = 0
     hostile_sent: int = 0
@@ -154,7 +109,7 @@ class Phase:
     hostile_errors: list[str] = field(default_factory=list)
 
 
-async def hostile_member(http: aiohttp.ClientSession, control: str, until: float, phase: Phase) -> None:
+async def hostile_member(emulator: harness.Emulator, until: float, phase: Phase) -> None:
     """Send worst-case commands one after another until `until` (loop time)."""
     loop = asyncio.get_running_loop()
     inputs = hostile_titles(TITLE_MAX)
@@ -169,72 +124,28 @@ async def hostile_member(http: aiohttp.ClientSession, control: str, until: float
         )
         body = {"command": command, "options": options, "members": [HOSTILE], "timeout": 10}
         started = time.time()
-        async with http.post(control + "slash", json=body) as resp:
-            result = await resp.json()
+        result = await emulator.post("slash", body)
         phase.hostile_sent += 1
         phase.hostile_answered += int(result["ok"])
         phase.hostile_errors += result["errors"][:1]
         latencies.append(time.time() - started)
         n += 1
-    found = percentile(latencies, 99)
-    phase.hostile_p99_ms = None if found is None else round(found * 1000, 1)
+    phase.hostile_p99_ms = harness.percentile_ms(latencies, 99)
 
 
 async def measure(phase_name: str, repeat: int, args: argparse.Namespace) -> Phase:
     """Start a fresh emulator and bot, click (with or without the hostile member), and compute the numbers."""
-    phase = Phase(phase_name, repeat, Run(phase_name, repeat, args.members))
-    emulator_cmd = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", str(args.members)]
-    emulator_cmd += ["--no-rate-limits", "--no-validate"]
-    emulator = await asyncio.create_subprocess_exec(
-        *emulator_cmd, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT
-    )
-    bot: asyncio.subprocess.Process | None = None
-    try:
-        assert emulator.stdout is not None
-        info = await read_json_line(emulator.stdout, 60, "the emulator")
-        control = info["control"]
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            async with http.get(control + "info") as resp:
-                channels = (await resp.json())["channels"]
-            channel_id = next(cid for cid, name in channels.items() if name == "general")
-            with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
-                bot_cmd = [sys.executable, str(SCRIPT), "_bot", "--info", json.dumps(info)]
-                bot_cmd += ["--channel-id", channel_id, "--db-dir", tmp, "--catalog", str(args.catalog)]
-                bot = await asyncio.create_subprocess_exec(
-                    *bot_cmd,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    env=child_env(),
-                    cwd=ROOT,
-                )
-                assert bot.stdout is not None and bot.stdin is not None
-                ready = await read_json_line(bot.stdout, 120, "the bot")
-                async with http.get(control + "requests", params={"since": "0"}) as resp:
-                    before = (await resp.json())["total"]
-                names = [f"member{i}" for i in range(args.members)]
-                loop = asyncio.get_running_loop()
-                hostile = None
-                if phase_name == "hostile":
-                    until = loop.time() + args.window + 0.5
-                    hostile = asyncio.create_task(hostile_member(http, control, until, phase))
-                    await asyncio.sleep(0.1)  # the hostile member is already at it when the clicks start
-                sent_at, results = await click_in_batches(
-                    http, control, ready["message_id"], ready["custom_id"], names, args.window, args.batches
-                )
-                if hostile is not None:
-                    await hostile
-                await asyncio.sleep(0.2)
-                async with http.get(control + "requests", params={"since": str(before)}) as resp:
-                    log = (await resp.json())["requests"]
-                bot.stdin.write(b"report\n")
-                await bot.stdin.drain()
-                report = await read_json_line(bot.stdout, 60, "the bot")
-                await asyncio.wait_for(bot.wait(), 20)
-    finally:
-        if bot is not None:
-            await stop_process(bot)
-        await stop_process(emulator)
-    summarise(phase.run, sent_at, results, log, report)
+    phase = Phase(phase_name, repeat, harness.ClickRun(phase_name, repeat, args.members))
+    async with harness.Emulator.start(members=args.members) as emulator:
+        bot_args = ["--channel-id", await emulator.channel_id(), "--catalog", str(args.catalog)]
+        async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what="the bot") as bot:
+            ready = await bot.line(timeout=120)
+            # The hostile member is already at it when the clicks start, and goes on half a second after.
+            until = asyncio.get_running_loop().time() + args.window + 0.5
+            during = hostile_member(emulator, until, phase) if phase_name == "hostile" else None
+            report = await harness.click_storm(
+                phase.run, emulator, bot, ready, window=args.window, batches=args.batches, during=during
+            )
     phase.max_loop_lag_ms = round(report["max_loop_lag_s"] * 1000, 1)
     phase.stalls_over_100ms = report["stalls_over_100ms"]
     return phase
@@ -250,14 +161,13 @@ def summary_of(phases: list[Phase]) -> dict[str, Any]:
             "latency_p99_ms": statistics.median(p.run.latency_p99_ms or 0 for p in mine),
             "max_loop_lag_ms": max(p.max_loop_lag_ms for p in mine),
         }
-    ratios = []
+    pairs = []
     for hostile in (p for p in phases if p.phase == "hostile"):
         quiet = next(p for p in phases if p.phase == "quiet" and p.repeat == hostile.repeat)
-        if hostile.run.latency_p99_ms and quiet.run.latency_p99_ms:
-            ratios.append(hostile.run.latency_p99_ms / quiet.run.latency_p99_ms)
+        pairs.append((hostile.run.latency_p99_ms, quiet.run.latency_p99_ms))
     return {
         "median": medians,
-        "p99_ratio_hostile_over_quiet": round(statistics.median(ratios), 2) if ratios else None,
+        "p99_ratio_hostile_over_quiet": harness.median_ratio(pairs),
         "target_ratio": 1.5,
         "largest_loop_stall_ms": max(p.max_loop_lag_ms for p in phases),
     }
@@ -301,50 +211,27 @@ async def orchestrate(args: argparse.Namespace) -> int:
         f"\nmembers' p99 hostile/quiet ×{summary['p99_ratio_hostile_over_quiet']} (target ≤ 1.5); "
         f"largest loop stall {summary['largest_loop_stall_ms']} ms"
     )
-    result = {
-        "benchmark": "hostile_input",
-        "command": " ".join([".venv/bin/python", "bench/hostile_input.py", *sys.argv[1:]]),
-        "started_at": started.isoformat(),
-        "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "params": vars(args) | {"title_max": TITLE_MAX},
-        "phases": [asdict(p) for p in phases],
-        "summary": summary,
-        "ok": not problems,
-        "problems": problems,
-    }
-    return write_results(RESULTS, result, problems)
+    params = vars(args) | {"title_max": TITLE_MAX}
+    return harness.write_results(
+        "hostile_input", started, problems, params=params, phases=phases, summary=summary
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run the orchestrator (or, internally, the bot process)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--members", type=int, default=300, help="members who click (default 300)")
-    parser.add_argument("--window", type=float, default=1.0, help="seconds the clicks are spread over")
-    parser.add_argument("--repeat", type=int, default=2, help="measurements of each phase (default 2)")
-    parser.add_argument("--batches", type=int, default=50, help="control calls the clicks are split into")
+    parser = harness.bench_parser(__doc__)
+    harness.add_clicks(parser, members=300)
+    harness.add_repeat(parser, 2, of="each phase")
     parser.add_argument("--catalog", type=int, default=300, help="catalog works with 200-character titles")
-    sub = parser.add_subparsers(dest="role")
-    child = sub.add_parser("_bot", help=argparse.SUPPRESS)
-    child.add_argument("--info", required=True)
-    child.add_argument("--channel-id", type=int, required=True)
-    child.add_argument("--db-dir", required=True)
+    child = harness.add_bot_command(parser.add_subparsers(dest="role"), kind=False)
     child.add_argument("--catalog", type=int, default=300)
     args = parser.parse_args(argv)
-    if args.role == "_bot":
-        asyncio.run(serve_bot(args))
-        return 0
-    if args.members < 1 or args.repeat < 1 or args.batches < 1 or args.window < 0 or args.catalog < 0:
+    invalid = args.members < 1 or args.repeat < 1 or args.batches < 1 or args.window < 0 or args.catalog < 0
+    if args.role is None and invalid:
         parser.error(
             "--members, --repeat and --batches must be positive; --window and --catalog not negative"
         )
-    return asyncio.run(orchestrate(args))
+    return harness.run_role(args, orchestrate, serve_bot)
 
 
 if __name__ == "__main__":

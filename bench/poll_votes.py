@@ -3,7 +3,7 @@
     .venv/bin/python bench/poll_votes.py [--members 2000] [--answers 5] [--repeat 1]
 
 Each member votes for every answer of a multiple-choice Discord poll (members x answers votes, 10,000 by
-default). Three kinds of process, as in `status_clicks.py`: the emulator, the bot under test (this file with
+default). Three kinds of process, as in every bench (`_harness.py`): the emulator, the bot under test (this file with
 `_bot`) and this orchestrator, which starts the votes through `POST /_control/vote` and asks the bot for its
 report. The baseline is a bare `discord.Client` that only counts `on_raw_poll_vote_add` in memory; the real
 bot stores every vote in SQLite through its gateway listener.
@@ -19,22 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import logging
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from status_clicks import child_env, cpu_seconds, memory_kb, read_json_line, stop_process
+import _harness as harness
 
 SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parents[1]
-RESULTS = ROOT / "bench" / "results" / "poll_votes.json"
-KINDS = ("baseline", "bookclub")
+RESULTS = harness.RESULTS_DIR / "poll_votes.json"
 EDIT_ROUTE = "/channels/{channel_id}/messages/{message_id}"
 
 
@@ -42,12 +36,8 @@ EDIT_ROUTE = "/channels/{channel_id}/messages/{message_id}"
 async def serve_bot(args: argparse.Namespace) -> None:
     """Run one bot, post the poll, count the votes it handles, and report when all arrived (or on timeout)."""
     import discord
-    from fakediscord import point_discord_py_at
 
-    logging.getLogger().setLevel(logging.WARNING)
-    info = json.loads(args.info)
-    point_discord_py_at(info["api_base"], info["gateway_url"])
-    guild_id = int(info["guild_id"])
+    side = harness.BotSide(args.info, collect_warnings=False)
     handled = {"n": 0, "first": 0.0, "last": 0.0}
     target = {"n": -1}
     all_handled = asyncio.Event()
@@ -61,7 +51,6 @@ async def serve_bot(args: argparse.Namespace) -> None:
             all_handled.set()
 
     labels = [f"Answer {i}" for i in range(1, args.answers + 1)]
-    store = None
     if args.kind == "baseline":
         from baseline_bot import baseline_intents
 
@@ -77,28 +66,16 @@ async def serve_bot(args: argparse.Namespace) -> None:
     else:
         from bot.client import BookClubBot
         from bot.clock import SystemClock
-        from bot.settings import load_settings
-        from bot.store import Database, PollKind, Store
+        from bot.store import PollKind
 
-        db_path = Path(args.db_dir) / "bookclub.sqlite3"
-        settings = load_settings({"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path)})
-        db = await Database.open(db_path)
-        await db.migrate()
-        store = Store.build(db, SystemClock())
+        settings, store = await side.open_store(args.db_dir)
         real_bot = BookClubBot(settings=settings, store=store)
         client = real_bot
 
-    async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    client.before_identify_hook = no_wait  # type: ignore[method-assign]
-    client._connection.guild_ready_timeout = 0.05
-    runner = asyncio.create_task(client.start(info["token"]))
-    await asyncio.wait_for(client.wait_until_ready(), 30)
-    channel = client.get_channel(args.channel_id)
-    assert isinstance(channel, discord.TextChannel), channel
+    await side.connect(client)
+    channel = side.text_channel(args.channel_id)
     poll_id = None
-    if store is None:
+    if side.store is None:
         poll = discord.Poll(question="Benchmark", duration=timedelta(hours=24), multiple=True)
         for text in labels:
             poll.add_answer(text=text)
@@ -122,7 +99,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         soon = SystemClock().now() + timedelta(days=2)
         posted = await service.post_native(
             channel,
-            guild_id,
+            side.guild_id,
             question="Benchmark",
             labels=labels,
             duration=timedelta(hours=24),
@@ -133,83 +110,52 @@ async def serve_bot(args: argparse.Namespace) -> None:
         )
         assert posted.message_id is not None
         message_id, poll_id = posted.message_id, posted.id
-    print(json.dumps({"event": "ready", "message_id": str(message_id), **memory_kb()}), flush=True)
+    side.say("ready", message_id=str(message_id))
 
-    command = (await asyncio.to_thread(sys.stdin.readline)).split()
+    command = (await side.until_asked())[0].split()
     target["n"] = int(command[1]) if len(command) > 1 else 0
     if handled["n"] < target["n"]:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_handled.wait(), args.timeout)
-    report: dict[str, Any] = {"event": "report", **handled, **memory_kb()}
-    if store is not None:
+    report: dict[str, Any] = dict(handled)
+    if side.store is not None:
         await service.tallies.flush()  # the trailing tally edit, before the bot shuts down
-    if store is not None and poll_id is not None:
-        row = await store.db.fetch_one("SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,))
-        report["stored"] = int(row[0]) if row else 0
-    print(json.dumps(report), flush=True)
-    await client.close()
-    await asyncio.wait_for(runner, 10)
-    if store is not None:
-        await store.db.close()
+    if side.store is not None and poll_id is not None:
+        report["stored"] = await side.count("SELECT COUNT(*) FROM poll_votes WHERE poll_id = ?", (poll_id,))
+    side.report(**report)
+    await side.close()
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
 async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Start a fresh emulator and the bot, deliver the votes, and compute the numbers."""
     expected = args.members * args.answers
-    cmd = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", str(args.members)]
-    cmd += ["--no-rate-limits", "--no-validate"]
-    emulator = await asyncio.create_subprocess_exec(
-        *cmd, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT
-    )
-    bot: asyncio.subprocess.Process | None = None
-    try:
-        assert emulator.stdout is not None
-        info = await read_json_line(emulator.stdout, 60, "the emulator")
-        control = info["control"]
-        async with aiohttp.ClientSession() as http:
-            async with http.get(control + "info") as resp:
-                channels = (await resp.json())["channels"]
-            channel_id = next(cid for cid, name in channels.items() if name == "general")
-            with tempfile.TemporaryDirectory(prefix="bench-polls-") as tmp:
-                bot_cmd = [sys.executable, str(SCRIPT), "_bot", "--kind", kind, "--info", json.dumps(info)]
-                bot_cmd += ["--channel-id", channel_id, "--db-dir", tmp, "--answers", str(args.answers)]
-                bot_cmd += ["--timeout", str(args.timeout), "--poll", args.poll]
-                bot = await asyncio.create_subprocess_exec(
-                    *bot_cmd,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    env=child_env(),
-                    cwd=ROOT,
-                )
-                assert bot.stdout is not None and bot.stdin is not None
-                ready = await read_json_line(bot.stdout, 60, f"the {kind} bot")
-                async with http.get(control + "requests", params={"since": "0"}) as resp:
-                    before = (await resp.json())["total"]
-                emulator_cpu = cpu_seconds(emulator.pid)
-                started = time.time()
-                body = {
-                    "message_id": ready["message_id"],
-                    "answers": list(range(1, args.answers + 1)),
-                    "members": args.members,
-                }
-                async with http.post(
-                    control + "vote", json=body, timeout=aiohttp.ClientTimeout(total=600)
-                ) as resp:
-                    sent = await resp.json()
-                sent_s = time.time() - started
-                bot.stdin.write(f"report {expected}\n".encode())
-                await bot.stdin.drain()
-                report = await read_json_line(bot.stdout, args.timeout + 30, f"the {kind} bot")
-                emulator_cpu_s = cpu_seconds(emulator.pid) - emulator_cpu
-                await asyncio.sleep(args.settle)  # the last, trailing tally edit lands after the last vote
-                async with http.get(control + "requests", params={"since": str(before)}) as resp:
-                    log = (await resp.json())["requests"]
-                await asyncio.wait_for(bot.wait(), 20)
-    finally:
-        if bot is not None:
-            await stop_process(bot)
-        await stop_process(emulator)
+    async with harness.Emulator.start(members=args.members) as emulator:
+        bot_args = [
+            "--kind",
+            kind,
+            "--channel-id",
+            await emulator.channel_id(),
+            "--answers",
+            str(args.answers),
+        ]
+        bot_args += ["--timeout", str(args.timeout), "--poll", args.poll]
+        async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what=f"the {kind} bot") as bot:
+            ready = await bot.line()
+            before = await emulator.request_count()
+            emulator_cpu = emulator.cpu_seconds()
+            started = time.time()
+            body = {
+                "message_id": ready["message_id"],
+                "answers": list(range(1, args.answers + 1)),
+                "members": args.members,
+            }
+            sent = await emulator.post("vote", body, timeout=600)
+            sent_s = time.time() - started
+            report = await bot.ask(f"report {expected}", timeout=args.timeout + 30)
+            emulator_cpu_s = emulator.cpu_seconds() - emulator_cpu
+            await asyncio.sleep(args.settle)  # the last, trailing tally edit lands after the last vote
+            log = await emulator.requests_since(before)
     edits = [r for r in log if r["method"] == "PATCH" and r["route"] == EDIT_ROUTE]
     duration = max(report["last"] - started, 1e-9) if report["n"] else None
     by_message: dict[str, list[float]] = {}
@@ -239,7 +185,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
     """Measure both bots, print the table and ratio, write the JSON; return the exit code."""
     runs: list[dict[str, Any]] = []
     for _ in range(args.repeat):
-        for kind in KINDS:
+        for kind in harness.KINDS:
             runs.append(await measure(kind, args))
     expected = args.members * args.answers
     problems = []
@@ -271,20 +217,16 @@ async def orchestrate(args: argparse.Namespace) -> int:
         print(f"bookclub / baseline throughput (best of {args.repeat}): {ratio:.2f}")
     for p in problems:
         print("LOST:", p)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps({"args": vars(args), "runs": runs, "ratio": ratio, "problems": problems}, indent=2)
-    )
+    harness.save_json(RESULTS, {"args": vars(args), "runs": runs, "ratio": ratio, "problems": problems})
     return 1 if problems else 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run the orchestrator or one bot."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="run", choices=["run", "_bot"])
-    parser.add_argument("--members", type=int, default=2000)
+    parser = harness.bench_parser(__doc__)
+    parser.add_argument("--members", type=int, default=2000, help="members who vote (default 2000)")
     parser.add_argument("--answers", type=int, default=5, help="answers each member votes for (2-10)")
-    parser.add_argument("--repeat", type=int, default=1)
+    harness.add_repeat(parser, 1)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a bot may take after the votes")
     parser.add_argument(
         "--poll",
@@ -295,15 +237,11 @@ def main() -> int:
     parser.add_argument(
         "--settle", type=float, default=0.5, help="seconds to let the last requests reach the log"
     )
-    parser.add_argument("--kind", choices=KINDS)
-    parser.add_argument("--info")
-    parser.add_argument("--channel-id", type=int)
-    parser.add_argument("--db-dir")
-    args = parser.parse_args()
-    if args.mode == "_bot":
-        asyncio.run(serve_bot(args))
-        return 0
-    return asyncio.run(orchestrate(args))
+    child = harness.add_bot_command(parser.add_subparsers(dest="role"))
+    child.add_argument("--answers", type=int, required=True)
+    child.add_argument("--timeout", type=float, required=True)
+    child.add_argument("--poll", choices=["dates", "native"], required=True)
+    return harness.run_role(parser.parse_args(argv), orchestrate, serve_bot)
 
 
 if __name__ == "__main__":

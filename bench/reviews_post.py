@@ -23,11 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import logging
-import os
-import platform
 import random
 import statistics
 import sys
@@ -35,27 +31,15 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
+import _harness as harness
 from aiohttp import web
-from status_clicks import (
-    LogCollector,
-    child_env,
-    cpu_seconds,
-    memory_kb,
-    read_json_line,
-    stop_process,
-    write_results,
-)
 
 SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parents[1]
-RESULTS = ROOT / "bench" / "results" / "reviews_post.json"
-KINDS = ("baseline", "bookclub")
 WORK = ("The Lantern Keeper", "Ada Quill", 2021)
 WORDS = (
     *("lighthouse", "harbour", "keeper", "storm", "novel", "chapter", "reader", "quiet", "patient", "lamp"),
@@ -180,63 +164,36 @@ def baseline_client(posts: dict[str, list[list[dict[str, Any]]]], guild_id: int)
 async def serve_bot(args: argparse.Namespace) -> None:
     """Run one bot against the emulator and report what it stored when asked."""
     import discord
-    from fakediscord import point_discord_py_at
 
-    collector = LogCollector()
-    logging.getLogger().addHandler(collector)
-    logging.getLogger().setLevel(logging.WARNING)
-    info = json.loads(args.info)
-    point_discord_py_at(info["api_base"], info["gateway_url"])
-    guild_id = int(info["guild_id"])
-    store = None
+    side = harness.BotSide(args.info)
     if args.kind == "baseline":
-        client: discord.Client = baseline_client(args.posts_data, guild_id)
+        posts = json.loads(await asyncio.to_thread(Path(args.posts).read_text, encoding="utf-8"))
+        client: discord.Client = baseline_client(posts, side.guild_id)
     else:
         from bot.client import BookClubBot
-        from bot.clock import SystemClock
         from bot.domain import WorkKind
-        from bot.settings import load_settings
-        from bot.store import Database, NewWork, Store
+        from bot.store import NewWork
 
-        db_path = Path(args.db_dir) / "bookclub.sqlite3"
-        env = {"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path), "DEV_GUILD_ID": str(guild_id)}
-        settings = load_settings({**env, "REVIEW_FETCH_ALLOW_PRIVATE": "true"})
-        db = await Database.open(db_path)
-        await db.migrate()
-        store = Store.build(db, SystemClock())
-        await store.catalog.add(guild_id, NewWork(WorkKind.BOOK, *WORK))
+        settings, store = await side.open_store(
+            args.db_dir, DEV_GUILD_ID=str(side.guild_id), REVIEW_FETCH_ALLOW_PRIVATE="true"
+        )
+        await store.catalog.add(side.guild_id, NewWork(WorkKind.BOOK, *WORK))
         # Everyone organizes in this club (discord.py puts @everyone, id = guild id, in every member's roles).
         await store.guilds.update(
-            guild_id, organizer_role_id=guild_id, announcement_channel_id=args.channel_id
+            side.guild_id, organizer_role_id=side.guild_id, announcement_channel_id=args.channel_id
         )
         client = BookClubBot(settings=settings, store=store)
 
-    async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    client.before_identify_hook = no_wait  # type: ignore[method-assign]
-    client._connection.guild_ready_timeout = 0.05
-    runner = asyncio.create_task(client.start(info["token"]))
-    await asyncio.wait_for(client.wait_until_ready(), 30)
-    print(json.dumps({"event": "ready", **memory_kb()}), flush=True)
-    cpu_before = time.process_time()
-    command = await asyncio.to_thread(sys.stdin.readline)
-    report: dict[str, Any] = {
-        "event": "report",
-        "command": command.strip(),
-        "cpu_s": time.process_time() - cpu_before,
-    }
-    report |= {**memory_kb(), "log_count": collector.count, "log_first": collector.first}
-    if store is not None:
-        row = await store.db.fetch_one(
+    await side.connect(client)
+    side.say("ready")
+    command, cpu_s = await side.until_asked()
+    report: dict[str, Any] = {"command": command, "cpu_s": cpu_s}
+    if side.store is not None:
+        report["featured_rows"] = await side.count(
             "SELECT COUNT(*) FROM reviews WHERE kind = 'featured' AND thread_id IS NOT NULL"
         )
-        report["featured_rows"] = int(row[0]) if row else 0
-    print(json.dumps(report), flush=True)
-    await client.close()
-    await asyncio.wait_for(runner, 10)
-    if store is not None:
-        await store.db.close()
+    side.report(**report)
+    await side.close()
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
@@ -288,67 +245,34 @@ async def serve_pages(pages: dict[str, str]) -> tuple[web.AppRunner, str]:
 async def measure(kind: str, repeat: int, urls: list[str], posts_file: Path, args: argparse.Namespace) -> Run:
     """Start a fresh emulator and one bot, post every review, and count."""
     run = Run(kind, repeat, len(urls))
-    emulator_cmd = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", "1", "--no-rate-limits"]
-    emulator_cmd += [] if args.validate else ["--no-validate"]
-    emulator = await asyncio.create_subprocess_exec(
-        *emulator_cmd, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT
-    )
-    bot: asyncio.subprocess.Process | None = None
-    try:
-        assert emulator.stdout is not None
-        info = await read_json_line(emulator.stdout, 60, "the emulator")
-        control = info["control"]
-        async with aiohttp.ClientSession() as http:
-            async with http.get(control + "info") as resp:
-                channels = (await resp.json())["channels"]
-            channel_id = next(cid for cid, name in channels.items() if name == "general")
-            with tempfile.TemporaryDirectory(prefix="bench-reviews-") as tmp:
-                bot_cmd = [sys.executable, str(SCRIPT), "_bot", "--kind", kind, "--info", json.dumps(info)]
-                bot_cmd += ["--channel-id", channel_id, "--db-dir", tmp, "--posts", str(posts_file)]
-                bot = await asyncio.create_subprocess_exec(
-                    *bot_cmd,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    env=child_env(),
-                    cwd=ROOT,
-                )
-                assert bot.stdout is not None and bot.stdin is not None
-                ready = await read_json_line(bot.stdout, 60, f"the {kind} bot")
-                async with http.get(control + "requests", params={"since": "0"}) as resp:
-                    before = (await resp.json())["total"]
-                emulator_cpu = cpu_seconds(emulator.pid)
-                timings: list[float] = []
-                started = time.perf_counter()
-                for url in urls:
-                    body = {
-                        "command": "review feature",
-                        "options": {"url": url, "title": WORK[0], "full": True},
-                        "members": 1,
-                        "channel": "general",
-                        "timeout": 10,
-                    }
-                    t0 = time.perf_counter()
-                    async with http.post(control + "slash", json=body) as resp:
-                        result = await resp.json()
-                    timings.append(time.perf_counter() - t0)
-                    if result.get("ok") == 1:
-                        run.posted += 1
-                    else:
-                        run.failures.append(f"{url}: {result.get('errors')}")
-                run.seconds_total = round(time.perf_counter() - started, 2)
-                run.emulator_cpu_s = round(cpu_seconds(emulator.pid) - emulator_cpu, 2)
-                async with http.get(control + "requests", params={"since": str(before)}) as resp:
-                    log = (await resp.json())["requests"]
-                async with http.get(control + "messages", params={"channel": "general"}) as resp:
-                    messages = await resp.json()
-                bot.stdin.write(b"report\n")
-                await bot.stdin.drain()
-                report = await read_json_line(bot.stdout, 60, f"the {kind} bot")
-                await asyncio.wait_for(bot.wait(), 20)
-    finally:
-        if bot is not None:
-            await stop_process(bot)
-        await stop_process(emulator)
+    async with harness.Emulator.start(validate=args.validate) as emulator:
+        bot_args = ["--kind", kind, "--channel-id", await emulator.channel_id(), "--posts", str(posts_file)]
+        async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what=f"the {kind} bot") as bot:
+            ready = await bot.line()
+            before = await emulator.request_count()
+            emulator_cpu = emulator.cpu_seconds()
+            timings: list[float] = []
+            started = time.perf_counter()
+            for url in urls:
+                body = {
+                    "command": "review feature",
+                    "options": {"url": url, "title": WORK[0], "full": True},
+                    "members": 1,
+                    "channel": "general",
+                    "timeout": 10,
+                }
+                t0 = time.perf_counter()
+                result = await emulator.post("slash", body)
+                timings.append(time.perf_counter() - t0)
+                if result.get("ok") == 1:
+                    run.posted += 1
+                else:
+                    run.failures.append(f"{url}: {result.get('errors')}")
+            run.seconds_total = round(time.perf_counter() - started, 2)
+            run.emulator_cpu_s = round(emulator.cpu_seconds() - emulator_cpu, 2)
+            log = await emulator.requests_since(before)
+            messages = await emulator.get("messages", channel="general")
+            report = await bot.ask("report")
     # Interaction callbacks and follow-ups are the answer to the organizer; the rest are the posts and thread.
     routes = Counter(f"{e['method']} {e['route']}" for e in log)
     run.rest_by_route = dict(routes.most_common())
@@ -390,14 +314,8 @@ def problems_of(runs: list[Run]) -> list[str]:
     return problems
 
 
-def ratio(a: float, b: float) -> float | None:
-    return round(a / b, 2) if b else None
-
-
 async def orchestrate(args: argparse.Namespace) -> int:
     """Serve the pages, measure both bots, print a table and write the JSON; return the exit code."""
-    import discord
-
     started = datetime.now(UTC)
     pages, sizes = build_pages(args.reviews, args.seed)
     runner, base = await serve_pages(pages)
@@ -409,7 +327,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
             posts_file.write_text(json.dumps(posts), encoding="utf-8")
             urls = [base + path for path in pages]
             for repeat in range(1, args.repeat + 1):
-                for kind in KINDS:
+                for kind in harness.KINDS:
                     run = await measure(kind, repeat, urls, posts_file, args)
                     runs.append(run)
                     print(
@@ -419,7 +337,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
                     )
     finally:
         await runner.cleanup()
-    by_kind = {k: [r for r in runs if r.kind == k] for k in KINDS}
+    by_kind = {k: [r for r in runs if r.kind == k] for k in harness.KINDS}
 
     def median_of(kind: str, name: str) -> float:
         return float(statistics.median(getattr(r, name) for r in by_kind[kind]))
@@ -428,7 +346,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
         name: {
             "baseline": median_of("baseline", name),
             "bookclub": median_of("bookclub", name),
-            "ratio": ratio(median_of("bookclub", name), median_of("baseline", name)),
+            "ratio": harness.ratio(median_of("bookclub", name), median_of("baseline", name)),
         }
         for name in (
             "rest_calls_per_review",
@@ -445,59 +363,24 @@ async def orchestrate(args: argparse.Namespace) -> int:
     print(f"{'':28}{'baseline':>12}{'bookclub':>12}{'ratio':>8}")
     for name, values in summary.items():
         print(f"{name:28}{values['baseline']:>12}{values['bookclub']:>12}{values['ratio'] or '-':>8}")
-    result = {
-        "benchmark": "reviews_post",
-        "command": " ".join([".venv/bin/python", "bench/reviews_post.py", *sys.argv[1:]]),
-        "started_at": started.isoformat(),
-        "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "discord.py": discord.__version__,
-            "platform": platform.platform(),
-        },
-        "params": {
-            "reviews": args.reviews,
-            "repeat": args.repeat,
-            "seed": args.seed,
-            "validate": args.validate,
-        },
-        "runs": [asdict(r) for r in runs],
-        "summary": summary,
-        "ok": not problems,
-        "problems": problems,
-    }
     print()
-    return write_results(RESULTS, result, problems)
+    params = {"reviews": args.reviews, "repeat": args.repeat, "seed": args.seed, "validate": args.validate}
+    return harness.write_results("reviews_post", started, problems, params=params, runs=runs, summary=summary)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the orchestrator (or, internally, one bot process)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = harness.bench_parser(__doc__)
     parser.add_argument("--reviews", type=int, default=100, help="featured reviews to post (default 100)")
-    parser.add_argument("--repeat", type=int, default=1, help="measurements of each bot (default 1)")
+    harness.add_repeat(parser, 1)
     parser.add_argument("--seed", type=int, default=7, help="seed for the generated reviews")
-    parser.add_argument(
-        "--validate", action="store_true", help="let the emulator check every payload (slower)"
-    )
-    sub = parser.add_subparsers(dest="role")
-    child = sub.add_parser("_bot", help=argparse.SUPPRESS)
-    child.add_argument("--kind", choices=KINDS, required=True)
-    child.add_argument("--info", required=True)
-    child.add_argument("--channel-id", type=int, required=True)
-    child.add_argument("--db-dir", required=True)
+    harness.add_validate(parser)
+    child = harness.add_bot_command(parser.add_subparsers(dest="role"))
     child.add_argument("--posts", required=True)
     args = parser.parse_args(argv)
-    if args.role == "_bot":
-        args.posts_data = json.loads(Path(args.posts).read_text(encoding="utf-8"))
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_bot(args))
-        return 0
-    if args.reviews < 1 or args.repeat < 1:
+    if args.role is None and (args.reviews < 1 or args.repeat < 1):
         parser.error("--reviews and --repeat must be positive")
-    return asyncio.run(orchestrate(args))
+    return harness.run_role(args, orchestrate, serve_bot)
 
 
 if __name__ == "__main__":

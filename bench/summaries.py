@@ -19,9 +19,7 @@ no summary shown); timing is reported, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import logging
 import random
 import statistics
@@ -32,8 +30,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+import _harness as harness
+
+sys.path[:0] = map(
+    str, harness.IMPORT_PATHS
+)  # the emulator and the model live in tests/, run in this process
 
 import discord  # noqa: E402
 from fakediscord import FakeDiscord  # noqa: E402
@@ -45,7 +46,7 @@ from bot.client import BookClubBot  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import Database, Store  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results" / "summaries.json"
+RESULTS = harness.RESULTS_DIR / "summaries.json"
 LINE_PREFIX = "["
 WORDS = [
     "the",
@@ -79,9 +80,6 @@ WORDS = [
     "dark",
     "sea",
 ]
-
-discord.VoiceClient.warn_nacl = False
-discord.VoiceClient.warn_dave = False
 
 
 @dataclass
@@ -211,11 +209,11 @@ async def measure(size: int, context: int, answer_chars: int) -> Result:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sizes and print a table; exit 1 if a message was lost or no summary was shown."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = harness.bench_parser(__doc__)
     parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated thread sizes")
     parser.add_argument("--context", type=int, default=8000, help="SUMMARY_CONTEXT_TOKENS")
     parser.add_argument("--answer-chars", type=int, default=1600, help="length of each model answer")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per size (median times, median ratio)")
+    harness.add_repeat(parser, 3, of="each size (median times, median ratio)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -237,14 +235,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.messages:>9,} {r.llm_calls:>6} {r.thread_tokens:>11,} {r.tokens_sent:>9,} {r.sent_per_thread_token:>12.3f} "
             f"{r.baseline_read_s:>11.3f} {r.bookclub_summary_s:>11.3f} {r.ratio:>6.2f}"
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "repeat": args.repeat,
         "context_tokens": args.context,
         "answer_chars": args.answer_chars,
         "results": [asdict(r) for r in results],
     }
-    RESULTS.write_text(json.dumps(payload, indent=2))
+    harness.save_json(RESULTS, payload)
     lost = [r.messages for r in results if not (r.every_message_sent_once and r.summary_shown)]
     if lost:
         print(
