@@ -307,7 +307,12 @@ def split_markdown(text: str, limit: int) -> list[str]:
             cut = max(late)[1] if late else window[-1][0]
         else:
             cut = start + room  # one unbroken run longer than a chunk: a hard cut cannot be avoided
-            if cut - 1 in markers:  # never split the two characters of a "||" marker
+            # Never inside a code span or link (its "||" would start to count), nor between the two
+            # characters of a "||" marker.
+            around = next((s for s, e in protected if s < cut < e and s > start), None)
+            if around is not None:
+                cut = around
+            elif cut - 1 in markers:
                 cut -= 1
         inside = bisect_left(markers, cut) % 2 == 1
         piece = text[start:cut].strip()
