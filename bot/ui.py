@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar, dataclass_transform
 
 import discord
 
@@ -87,6 +87,11 @@ class CustomId:
             raise ValueError(f"{text!r} is not a valid {self.spec} custom id")
         return text
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Return the field names, in the order the id spells them."""
+        return tuple(self._fields)
+
     def parse(self, match: re.Match[str]) -> dict[str, Any]:
         """Return the typed field values of a matched custom id."""
         return {name: parse(match[name]) for name, (parse, _) in self._fields.items()}
@@ -103,7 +108,10 @@ class Persistent(ReportsErrors, discord.ui.DynamicItem[ItemT], template=r"(?!)")
 
     ids: ClassVar[CustomId]
 
-    def __init_subclass__(cls, *, custom_id: str, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, custom_id: str | None = None, **kwargs: Any) -> None:
+        if custom_id is None:  # a shared base such as PersistentButton: it matches nothing itself
+            super().__init_subclass__(template=r"(?!)", **kwargs)
+            return
         cls.ids = CustomId(custom_id)
         super().__init_subclass__(template=cls.ids.template, **kwargs)
 
@@ -113,6 +121,39 @@ class Persistent(ReportsErrors, discord.ui.DynamicItem[ItemT], template=r"(?!)")
     ) -> Self:
         """Rebuild the component from its custom id's fields."""
         return cls(**cls.ids.parse(match))
+
+
+@dataclass_transform()
+class PersistentButton(Persistent[discord.ui.Button[Any]]):
+    """A persistent button with a fixed label, declared in its class line; its id fields are its fields.
+
+    `class JoinButton(PersistentButton, custom_id="bookclub:discussion:join:{discussion_id:int}",
+    label="Join the discussion", style=discord.ButtonStyle.primary)` with `discussion_id: int` in the
+    body is built as `JoinButton(7)` or `JoinButton(discussion_id=7)` (type checkers read the fields
+    as its parameters); buttons whose label changes with their state build their item themselves.
+    """
+
+    label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle]
+
+    def __init_subclass__(
+        cls,
+        *,
+        custom_id: str | None = None,
+        label: str = "",
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        **kwargs: Any,
+    ) -> None:
+        cls.label, cls.style = label, style
+        super().__init_subclass__(custom_id=custom_id, **kwargs)
+
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        fields.update(zip(self.ids.names, args, strict=False))
+        for name, value in fields.items():
+            setattr(self, name, value)
+        super().__init__(
+            discord.ui.Button(label=self.label, style=self.style, custom_id=self.ids.format(**fields))
+        )
 
 
 class BookClubView(discord.ui.View):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -11,7 +11,7 @@ from bot.checks import ensure_organizer
 from bot.errors import UserError
 from bot.lookup import italic, work_label
 from bot.replies import edit_reply
-from bot.ui import Persistent
+from bot.ui import PersistentButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -19,18 +19,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RemoveWorkButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:catalog:remove:{work_id:int}"):
+class RemoveWorkButton(
+    PersistentButton,
+    custom_id="bookclub:catalog:remove:{work_id:int}",
+    label="Remove it",
+    style=discord.ButtonStyle.danger,
+):
     """Confirms `/book remove`; checks again that the one pressing it is an organizer."""
 
-    def __init__(self, work_id: int) -> None:
-        self.work_id = work_id
-        super().__init__(
-            discord.ui.Button(
-                label="Remove it",
-                style=discord.ButtonStyle.danger,
-                custom_id=self.ids.format(work_id=work_id),
-            )
-        )
+    work_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Delete the work; statuses, history and discussions go with it (their events and timers too)."""

@@ -20,7 +20,7 @@ from bot.services.discussions.render import scope_line
 from bot.spoilers import WholeBook
 from bot.store import NewDiscussion, Poll, PollKind
 from bot.text import escape, shorten
-from bot.ui import Part, Persistent
+from bot.ui import Part, Persistent, PersistentButton
 from bot.when import format_when
 from cogs.polls._input import MAX_RANK
 
@@ -158,18 +158,15 @@ class CastButton(
             service.tallies.touch(poll.id)
 
 
-class WithdrawButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{poll_id:int}:withdraw"):
+class WithdrawButton(
+    PersistentButton,
+    custom_id="bookclub:poll:{poll_id:int}:withdraw",
+    label="Withdraw my ballot",
+    style=discord.ButtonStyle.danger,
+):
     """Withdraw the member's ballot."""
 
-    def __init__(self, poll_id: int) -> None:
-        self.poll_id = poll_id
-        super().__init__(
-            discord.ui.Button(
-                label="Withdraw my ballot",
-                style=discord.ButtonStyle.danger,
-                custom_id=self.ids.format(poll_id=poll_id),
-            )
-        )
+    poll_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Delete the member's ballot."""
@@ -181,18 +178,15 @@ class WithdrawButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:pol
             service.tallies.touch(poll.id)
 
 
-class CrownButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{poll_id:int}:crown"):
+class CrownButton(
+    PersistentButton,
+    custom_id="bookclub:poll:{poll_id:int}:crown",
+    label="Make the winner our current pick",
+    style=discord.ButtonStyle.success,
+):
     """Organizers: make a closed poll's winning title the club's current book (or film)."""
 
-    def __init__(self, poll_id: int) -> None:
-        self.poll_id = poll_id
-        super().__init__(
-            discord.ui.Button(
-                label="Make the winner our current pick",
-                style=discord.ButtonStyle.success,
-                custom_id=self.ids.format(poll_id=poll_id),
-            )
-        )
+    poll_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Approve the winner if it was a suggestion, then set it as the club's current title."""
@@ -214,18 +208,15 @@ class CrownButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:{
         )
 
 
-class ScheduleButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:poll:schedule:{poll_id:int}"):
+class ScheduleButton(
+    PersistentButton,
+    custom_id="bookclub:poll:schedule:{poll_id:int}",
+    label="Schedule the discussion",
+    style=discord.ButtonStyle.success,
+):
     """Organizers: schedule a discussion of the club's current book at a closed date poll's winning time."""
 
-    def __init__(self, poll_id: int) -> None:
-        self.poll_id = poll_id
-        super().__init__(
-            discord.ui.Button(
-                label="Schedule the discussion",
-                style=discord.ButtonStyle.success,
-                custom_id=self.ids.format(poll_id=poll_id),
-            )
-        )
+    poll_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Schedule the whole current book at the winning time, once; a second press says where it is."""

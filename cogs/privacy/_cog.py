@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.errors import NotAllowed
 from bot.replies import edit_reply, reply
 from bot.store import MemberData
-from bot.ui import BookClubView, Persistent
+from bot.ui import BookClubView, PersistentButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -33,18 +33,15 @@ def describe_data(data: MemberData) -> str:
     return "\n".join(lines) or "- nothing"
 
 
-class ForgetButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:privacy:forget:{user_id:int}"):
+class ForgetButton(
+    PersistentButton,
+    custom_id="bookclub:privacy:forget:{user_id:int}",
+    label="Yes, delete my data",
+    style=discord.ButtonStyle.danger,
+):
     """Confirm button for `/privacy forget`; only the member it was offered to can press it."""
 
-    def __init__(self, user_id: int) -> None:
-        self.user_id = user_id
-        super().__init__(
-            discord.ui.Button(
-                label="Yes, delete my data",
-                style=discord.ButtonStyle.danger,
-                custom_id=self.ids.format(user_id=user_id),
-            )
-        )
+    user_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Delete everything about the member (and only them) and say what went."""
@@ -61,15 +58,8 @@ class ForgetButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:priva
         )
 
 
-class CancelButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:privacy:cancel"):
+class CancelButton(PersistentButton, custom_id="bookclub:privacy:cancel", label="Cancel"):
     """Cancel button for `/privacy forget`."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Cancel", style=discord.ButtonStyle.secondary, custom_id=self.ids.format()
-            )
-        )
 
     async def on_press(self, interaction: discord.Interaction) -> None:
         """Leave everything as it was."""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.ui import CustomId, Part, Persistent
+from bot.ui import CustomId, Part, Persistent, PersistentButton
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -81,18 +81,15 @@ class ReviewModal(discord.ui.Modal):
         """Leave the answer to `answer_review_modal`, which also works after a restart."""
 
 
-class JoinThreadButton(Persistent[discord.ui.Button[Any]], custom_id="bookclub:review:join:{review_id:int}"):
+class JoinThreadButton(
+    PersistentButton,
+    custom_id="bookclub:review:join:{review_id:int}",
+    label="Join the comments",
+    style=discord.ButtonStyle.primary,
+):
     """Adds a member to a featured review's private comment thread when their status allows it."""
 
-    def __init__(self, review_id: int) -> None:
-        self.review_id = review_id
-        super().__init__(
-            discord.ui.Button(
-                label="Join the comments",
-                style=discord.ButtonStyle.primary,
-                custom_id=self.ids.format(review_id=review_id),
-            )
-        )
+    review_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Check the member's status against the thread's scope and add them."""

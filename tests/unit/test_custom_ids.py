@@ -28,7 +28,12 @@ def _persistent_classes() -> list[type[Persistent[Any]]]:
             todo.append(sub)
             # Current definitions only: an extension unloaded and loaded again leaves its old classes.
             module = sys.modules.get(sub.__module__)
-            if sub.__module__.startswith(("bot.", "cogs.")) and getattr(module, sub.__name__, None) is sub:
+            declared = "ids" in vars(sub)  # a shared base such as PersistentButton declares no id
+            if (
+                declared
+                and sub.__module__.startswith(("bot.", "cogs."))
+                and getattr(module, sub.__name__, None) is sub
+            ):
                 found.append(sub)
     return found
 

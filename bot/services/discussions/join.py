@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -14,7 +14,7 @@ from bot.services.discussions import render
 from bot.services.statuses import StatusButton, status_buttons
 from bot.spoilers import BookAndFilm, BookUpTo, Film, SeriesUpTo, WholeBook, reason_hidden
 from bot.store import Discussion
-from bot.ui import Persistent, buttons_view
+from bot.ui import PersistentButton, buttons_view
 from bot.when import format_when
 
 if TYPE_CHECKING:
@@ -36,19 +36,14 @@ def scope_buttons(d: Discussion, works: Mapping[int, Work]) -> list[StatusButton
 
 
 class JoinButton(
-    Persistent[discord.ui.Button[Any]], custom_id="bookclub:discussion:join:{discussion_id:int}"
+    PersistentButton,
+    custom_id="bookclub:discussion:join:{discussion_id:int}",
+    label="Join the discussion",
+    style=discord.ButtonStyle.primary,
 ):
     """Let a member into a discussion's thread once their status covers its scope; else say what to mark."""
 
-    def __init__(self, discussion_id: int) -> None:
-        self.discussion_id = discussion_id
-        super().__init__(
-            discord.ui.Button(
-                label="Join the discussion",
-                style=discord.ButtonStyle.primary,
-                custom_id=self.ids.format(discussion_id=discussion_id),
-            )
-        )
+    discussion_id: int
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Check the member's status against the scope, then add them or explain."""
