@@ -42,22 +42,15 @@ class CurrentChange:
     finished: tuple[int, ...]
 
 
+@dataclass(frozen=True, eq=False)
 class CatalogService:
     """Change the club's current titles, record finishing them and remove titles, one way each."""
 
-    def __init__(
-        self,
-        catalog: CatalogRepository,
-        guilds: GuildSettingsRepository,
-        reviews: ReviewRepository,
-        discussions_store: DiscussionRepository,
-        discussions: DiscussionService,
-    ) -> None:
-        self.catalog = catalog
-        self.guilds = guilds
-        self.reviews = reviews
-        self.discussions_store = discussions_store
-        self.discussions = discussions
+    catalog: CatalogRepository
+    guilds: GuildSettingsRepository
+    reviews: ReviewRepository
+    discussions_store: DiscussionRepository
+    discussions: DiscussionService
 
     async def make_current(
         self,

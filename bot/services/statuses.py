@@ -131,16 +131,7 @@ class StatusButton(
             return
         state = State.READ if work.kind is WorkKind.BOOK else State.WATCHED
         check_state(work, state)
-        assert interaction.guild_id is not None
-        status = await record_status(
-            interaction.client.store.statuses,
-            interaction.guild_id,
-            interaction.user.id,
-            work,
-            StatusUpdate(work.id, state),
-            source="button",
-        )
-        await reply(interaction, confirmation(work, status))
+        await _record_and_confirm(interaction, work, StatusUpdate(work.id, state))
 
 
 PROGRESS_MODAL = CustomId("bookclub:status:progress:{work_id:int}")
@@ -172,6 +163,13 @@ async def answer_progress_modal(interaction: discord.Interaction[BookClubBot], *
     work = await _load_work(interaction, work_id)
     state = State.WATCHING if work.kind is WorkKind.SERIES else State.READING
     update = build_update(work, state, submitted_value(dict(interaction.data or {}), "progress"))
+    await _record_and_confirm(interaction, work, update)
+
+
+async def _record_and_confirm(
+    interaction: discord.Interaction[BookClubBot], work: Work, update: StatusUpdate
+) -> None:
+    """Record a status pressed on a button (or typed into its progress form) and confirm it."""
     assert interaction.guild_id is not None
     status = await record_status(
         interaction.client.store.statuses,

@@ -59,7 +59,24 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-class Database:
+class _Reads:
+    """Queries on the connection: for `Database` at large and inside a `Transaction` alike."""
+
+    _conn: aiosqlite.Connection
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """Run a query and return its first row."""
+        async with self._conn.execute(sql, _bind(params)) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run a query and return all its rows."""
+        async with self._conn.execute(sql, _bind(params)) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database(_Reads):
     """One aiosqlite connection shared by every repository; writes are serialised in transactions."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -137,17 +154,6 @@ class Database:
             log.info("Database %s migrated from version %d to %d", self.path, current, pending[-1].version)
             return pending
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """Run a query and return its first row."""
-        async with self._conn.execute(sql, _bind(params)) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """Run a query and return all its rows."""
-        async with self._conn.execute(sql, _bind(params)) as cursor:
-            return list(await cursor.fetchall())
-
     async def execute_atomic(self, sql: str, params: Params = ()) -> int:
         """Run one write statement on its own (atomic, triggers included); return the rows it changed."""
         async with self._write_lock:  # never inside another coroutine's open transaction
@@ -177,8 +183,8 @@ class Database:
                 await self._conn.execute("COMMIT")
 
 
-class Transaction:
-    """The statements allowed inside `Database.transaction()`."""
+class Transaction(_Reads):
+    """The statements allowed inside `Database.transaction()` (reads included)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -197,14 +203,3 @@ class Transaction:
         """Run one statement for many parameter rows; return the rows changed in all."""
         cursor = await self._conn.executemany(sql, [_bind(r) for r in rows])
         return cursor.rowcount
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """Read inside the transaction."""
-        async with self._conn.execute(sql, _bind(params)) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """Read all rows inside the transaction."""
-        async with self._conn.execute(sql, _bind(params)) as cursor:
-            return list(await cursor.fetchall())

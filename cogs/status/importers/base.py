@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -146,6 +147,22 @@ class CsvTable:
     def first_line(self) -> str:
         """Return the header as one line, for error messages."""
         return ",".join(self.header)
+
+
+def titled_records(
+    table: CsvTable,
+    skipped: list[SkippedRow],
+    *,
+    column: str = "title",
+    missing: str = "This row has no title.",
+) -> Iterator[tuple[int, list[str], str]]:
+    """Yield (line, record, title) for each record with a title; note the others in `skipped`."""
+    for line, record in table.records:
+        title = clean_name(table.cell(record, column))
+        if title is None:
+            skipped.append(SkippedRow(line, table.name, None, missing))
+            continue
+        yield line, record, title
 
 
 def read_csv(name: str, text: str, *, max_rows: int = MAX_IMPORT_ROWS) -> CsvTable:

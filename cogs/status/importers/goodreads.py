@@ -11,6 +11,7 @@ from cogs.status.importers.base import (
     parse_date,
     parse_rating,
     parse_year,
+    titled_records,
 )
 
 # Enough to recognise the export; older exports add columns after "Read Count", which is fine
@@ -38,11 +39,7 @@ def parse(table: CsvTable) -> tuple[list[ImportRow], list[SkippedRow]]:
     """Turn a Goodreads export into import rows, skipping records it cannot place."""
     rows: list[ImportRow] = []
     skipped: list[SkippedRow] = []
-    for line, record in table.records:
-        title = clean_name(table.cell(record, "title"))
-        if title is None:
-            skipped.append(SkippedRow(line, table.name, None, "This row has no title."))
-            continue
+    for line, record, title in titled_records(table, skipped):
         shelf = table.cell(record, "exclusive shelf").casefold()
         state = _SHELVES.get(shelf) or (State.DNF if shelf in _DNF_SHELVES else None)
         if state is None:

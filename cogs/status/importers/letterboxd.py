@@ -25,11 +25,11 @@ from cogs.status.importers.base import (
     ImportFileError,
     ImportRow,
     SkippedRow,
-    clean_name,
     display_name,
     parse_date,
     parse_rating,
     parse_year,
+    titled_records,
 )
 
 REQUIRED_COLUMNS = ("date", "name", "year", "letterboxd uri")
@@ -81,11 +81,9 @@ def parse(tables: list[tuple[LetterboxdFile, CsvTable]]) -> tuple[list[ImportRow
     films: dict[tuple[str, int | None], ImportRow] = {}
     skipped: list[SkippedRow] = []
     for which, table in sorted(tables, key=lambda item: order[item[0]]):
-        for line, record in table.records:
-            title = clean_name(table.cell(record, "name"))
-            if title is None:
-                skipped.append(SkippedRow(line, table.name, None, "This row has no film name."))
-                continue
+        for line, record, title in titled_records(
+            table, skipped, column="name", missing="This row has no film name."
+        ):
             year = parse_year(table.cell(record, "year"))
             key = (normalize_title(title), year)
             known = films.get(key)

@@ -10,6 +10,7 @@ from cogs.status.importers.base import (
     clean_name,
     parse_date,
     parse_rating,
+    titled_records,
 )
 
 REQUIRED_COLUMNS = ("title", "authors", "read status")
@@ -34,11 +35,7 @@ def parse(table: CsvTable) -> tuple[list[ImportRow], list[SkippedRow]]:
     """Turn a StoryGraph export into import rows, skipping records it cannot place."""
     rows: list[ImportRow] = []
     skipped: list[SkippedRow] = []
-    for line, record in table.records:
-        title = clean_name(table.cell(record, "title"))
-        if title is None:
-            skipped.append(SkippedRow(line, table.name, None, "This row has no title."))
-            continue
+    for line, record, title in titled_records(table, skipped):
         status = table.cell(record, "read status").casefold()
         state = _STATUSES.get(status)
         if state is None:
