@@ -1,7 +1,7 @@
 """What the benchmarks share: their processes, the click storm, and the arithmetic of their reports.
 
 A bench runs as three kinds of process, so load generation never shares the bot's event loop: the
-emulator (`python -m fakediscord` from `tests/`, on 127.0.0.1, rate limits off), the bot under test (the
+emulator (`python -m fakediscord`, on 127.0.0.1, rate limits off), the bot under test (the
 bench's own file with `_bot`), and the orchestrator (the bench's file without it). They speak JSON lines:
 the emulator prints where it listens, the bot prints `ready` once connected and a `report` when the
 orchestrator writes a command on its stdin.
@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "bench" / "results"
 KINDS = ("baseline", "bookclub")
-IMPORT_PATHS = (ROOT, ROOT / "tests")  # the bot and the emulator (`tests/fakediscord`)
+IMPORT_PATHS = (
+    ROOT,
+    ROOT / "tests",
+)  # the bot and the emulator (`fakediscord/`), the fake model (`tests/llmfake`)
 DEADLINE = 3.0  # seconds Discord gives a bot to answer an interaction
 CALLBACK = re.compile(r"^/interactions/(\d+)/[^/]+/callback$")
 

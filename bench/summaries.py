@@ -34,17 +34,17 @@ import _harness as harness
 
 sys.path[:0] = map(
     str, harness.IMPORT_PATHS
-)  # the emulator and the model live in tests/, run in this process
+)  # the emulator and the fake model (tests/llmfake) run in this process
 
 import discord  # noqa: E402
-from fakediscord import FakeDiscord  # noqa: E402
-from fakediscord.world import ChannelType  # noqa: E402
 from llmfake import FakeLLM, LLMRequest, default_answer  # noqa: E402
 
 from bot.__main__ import build_llm  # noqa: E402
 from bot.client import BookClubBot  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import Database, Store  # noqa: E402
+from fakediscord import FakeDiscord  # noqa: E402
+from fakediscord.world import ChannelType  # noqa: E402
 
 RESULTS = harness.RESULTS_DIR / "summaries.json"
 LINE_PREFIX = "["

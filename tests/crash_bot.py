@@ -13,12 +13,11 @@ import logging
 import sys
 from pathlib import Path
 
-from fakediscord import point_discord_py_at
-
 from bot.__main__ import open_store
 from bot.client import BookClubBot
 from bot.settings import load_settings
 from bot.workers import Workers
+from fakediscord import point_discord_py_at
 
 
 async def serve(info: dict[str, str], db_path: Path, ready: Path) -> None:

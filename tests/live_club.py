@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from discord import app_commands
-from fakediscord import FakeClock, FakeDiscord
 
 from bot.checks import is_organizer_only
 from bot.client import BookClubBot
@@ -24,6 +23,7 @@ from bot.clock import SystemClock
 from bot.command_reference import command_payloads
 from bot.settings import load_settings
 from bot.store import Database, Store
+from fakediscord import FakeClock, FakeDiscord
 
 SUBCOMMAND_TYPES = (1, 2)
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakediscord import FakeClock, FakeDiscord
-from fakediscord.pytest_plugin import require_validation
 
 from bot.__main__ import build_llm
 from bot.client import BookClubBot
 from bot.settings import Settings, load_settings
 from bot.store import Database, Store
+from fakediscord import FakeClock, FakeDiscord
+from fakediscord.pytest_plugin import require_validation
 
 
 class ErrorLog(logging.Handler):

@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakediscord import FakeClock, FakeDiscord, Upload
 from markdown_view import rendered
 
 from bot.domain import State, WorkKind
 from bot.store import Database, NewWork, Store
+from fakediscord import FakeClock, FakeDiscord, Upload
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "imports"

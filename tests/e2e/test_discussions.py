@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakediscord import Upload
-from fakediscord.world import ChannelType
 from markdown_view import rendered
 
 from bot.domain import State
 from bot.spoilers import BookUpTo
+from fakediscord import Upload
+from fakediscord.world import ChannelType
 
 # Written into the discussion questions: members may only ever see them behind spoiler markup.
 SECRETS = ("lighthouse burns", "Mara betrays")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakediscord import Upload
 from markdown_view import rendered
+
+from fakediscord import Upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from fakediscord import Upload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from live_club import LeafCommand, LiveClub, live_club, offline_commands
@@ -22,6 +21,7 @@ from markdown_view import unbalanced_markup
 from bot.domain import WorkKind
 from bot.store import NewWork
 from bot.text import label_key
+from fakediscord import Upload
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

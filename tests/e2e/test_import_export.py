@@ -8,10 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fakediscord import Upload
 from markdown_view import rendered
 
 from bot.domain import State
+from fakediscord import Upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from fakediscord import Upload
 from live_club import LeafCommand, LiveClub, live_club, offline_commands
 from markdown_view import rendered
 
 from bot.domain import WorkKind
 from bot.store import NewWork
+from fakediscord import Upload
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

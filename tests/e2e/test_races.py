@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fakediscord import Upload
 from markdown_view import rendered
 
 from bot.domain import ProgressUnit, State, WorkKind
 from bot.store import NewWork, ShorterThanProgress, StatusRejected, StatusUpdate
+from fakediscord import Upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 WEBHOOK_EDIT = "/webhooks/{webhook_id}/{webhook_token}/messages/{message_ref}"

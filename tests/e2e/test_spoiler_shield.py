@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fakediscord import Upload
-
 from cogs.discussions._shield import spoiler_parts
+from fakediscord import Upload
 
 TWIST = "the lighthouse keeper was Mara all along"
 

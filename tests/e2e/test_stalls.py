@@ -14,10 +14,10 @@ import string
 from typing import Any
 
 import pytest
-from fakediscord import FakeDiscord, Upload
 
 from bot.domain import WorkKind
 from bot.store import NewWork
+from fakediscord import FakeDiscord, Upload
 
 # Discord's own cap on a string option that sets no max_length.
 DISCORD_STRING_MAX = 6000

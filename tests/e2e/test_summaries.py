@@ -11,14 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fakediscord import FakeDiscord
-from fakediscord.world import ChannelType
 from llmfake import FakeLLM, Step
 
 from bot.domain import State
 from bot.spoilers import BookAndFilm, WholeBook, scope_to_str
 from bot.store import JobOutcome, NewDiscussion, StatusUpdate, Store, SummaryJob
 from cogs.summaries._summarizer import SUMMARY_TAG, THREAD_TAG
+from fakediscord import FakeDiscord
+from fakediscord.world import ChannelType
 
 MODEL = "club-summarizer-test"
 LINE = re.compile(r"^\[(\d+)\] ", re.MULTILINE)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fakediscord.world import ChannelType
 from llmfake import FakeLLM
+
+from fakediscord.world import ChannelType
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakediscord import FakeClock
 
 from bot.scheduler import Scheduler
 from bot.store import Database, Store, Timer
+from fakediscord import FakeClock
 
 START = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
 

@@ -432,8 +432,11 @@ def check_components_v2(body: dict[str, Any], existing: StoredMessage | None = N
 
 
 def _respoiler(attachment: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    """Apply an edit's `is_spoiler` to a kept attachment ("you can optionally update the description and
-    is_spoiler fields of existing attachments", Message resource, Attachment Request Structure)."""
+    """Apply an edit's `is_spoiler` to a kept attachment.
+
+    "You can optionally update the description and is_spoiler fields of existing attachments"
+    (Message resource, Attachment Request Structure).
+    """
     out = dict(attachment)
     if request.get("description") is not None:
         out["description"] = request["description"]

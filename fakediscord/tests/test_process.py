@@ -13,11 +13,11 @@ import aiohttp
 from fakediscord import point_discord_py_at
 from fakediscord.tests.sample_bot import SampleBot
 
-TESTS_DIR = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # the project, whose top level holds the package
 
 
 async def test_standalone_process_with_control_api() -> None:
-    env = {**os.environ, "PYTHONPATH": str(TESTS_DIR)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

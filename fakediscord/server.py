@@ -45,7 +45,7 @@ from .world import Channel, ChannelType, Guild, Member, Overwrite, Role, StoredM
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
-TOKEN = "ZmFrZWRpc2NvcmQ.fake.bot-token"
+TOKEN = "ZmFrZWRpc2NvcmQ.fake.bot-token"  # noqa: S105 - the emulator's own, accepted nowhere else
 
 
 @dataclass
@@ -663,8 +663,11 @@ class FakeDiscord:
         self.world.users[member.id].accepts_dms = not closed
 
     def share_no_server(self, member: Any, *, no_server: bool = True) -> None:
-        """Treat a member as sharing no server with the bot, although they stay in the guild for the test, so a
-        DM to them gets 403 50278; `no_server=False` undoes it. (A member who left every guild is refused alike.)"""
+        """Treat a member as sharing no server with the bot, although they stay in the guild for the test.
+
+        A DM to them then gets 403 50278; `no_server=False` undoes it. (A member who left every guild is
+        refused alike.)
+        """
         self.world.users[member.id].shares_no_server = no_server
 
     def text_channel(
@@ -676,8 +679,11 @@ class FakeDiscord:
         visible_to: Iterable[Any] = (),
         guild: Guild | None = None,
     ) -> Channel:
-        """Return the text channel `name`, creating it; `private` hides it from @everyone (and from the bot
-        unless it is in `visible_to`, which takes roles, actors or "bot")."""
+        """Return the text channel `name`, creating it.
+
+        `private` hides it from @everyone (and from the bot unless it is in `visible_to`, which takes roles,
+        actors or "bot").
+        """
         return self._channel(
             name, ChannelType.GUILD_TEXT, topic=topic, private=private, visible_to=visible_to, guild=guild
         )
@@ -696,8 +702,11 @@ class FakeDiscord:
         require_tag: bool = False,
         guild: Guild | None = None,
     ) -> Channel:
-        """Return the forum channel `name`, creating it with `tags`; `require_tag` sets the REQUIRE_TAG flag
-        (a post must carry at least one of the tags, as the forum's "Require tags" setting does)."""
+        """Return the forum channel `name`, creating it with `tags`.
+
+        `require_tag` sets the REQUIRE_TAG flag (a post must carry at least one of the tags, as the forum's
+        "Require tags" setting does).
+        """
         # The tags go in before CHANNEL_CREATE is built, so the bot learns them with the channel.
         available_tags = [
             {

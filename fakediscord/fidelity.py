@@ -1,4 +1,4 @@
-"""Spec validation glue: run the SpecValidator (tests/fakediscord/spec.py) and record violations."""
+"""Spec validation glue: run the SpecValidator (fakediscord/spec.py) and record violations."""
 
 from __future__ import annotations
 

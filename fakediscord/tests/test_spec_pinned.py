@@ -11,7 +11,7 @@ from fakediscord import FakeDiscord
 from fakediscord.pytest_plugin import require_validation
 from fakediscord.spec import PINNED_DIR, SPEC_FILES, read_spec_json, spec_dir_or_reason
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "discord-spec"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "discord-spec"
 
 
 @pytest.mark.parametrize("name", SPEC_FILES)

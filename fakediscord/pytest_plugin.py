@@ -26,7 +26,7 @@ def require_validation(fake: FakeDiscord) -> None:
     if fake.validator is None:
         pytest.fail(
             f"[fakediscord] spec validation is unavailable: {fake.validation_skipped_reason}. "
-            "Tests run only with validation on; restore tests/fakediscord/spec_data or fix $FAKEDISCORD_SPEC_DIR.",
+            "Tests run only with validation on; restore fakediscord/spec_data or fix $FAKEDISCORD_SPEC_DIR.",
             pytrace=False,
         )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fakediscord import FakeDiscord
 from fakediscord.permissions import BOT_INVITE_PERMISSIONS, DEFAULT_EVERYONE, FLAGS, bits, names
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 # Developer-portal labels whose discord.py name is not the label in snake case.
 PORTAL_NAMES = {"view_channels": "view_channel", "create_polls": "send_polls"}
 

@@ -127,7 +127,7 @@ def spec_dir_or_reason(start: Path | None = None) -> tuple[Path | None, str]:
     missing = [f for f in SPEC_FILES if _spec_file(cand, f) is None]
     if missing:
         where = f"${ENV_VAR}={env}" if env else f"the pinned copy {cand}"
-        return None, f"{where} lacks {', '.join(missing)} (restore tests/fakediscord/spec_data from git)"
+        return None, f"{where} lacks {', '.join(missing)} (restore fakediscord/spec_data from git)"
     return cand.resolve(), ""
 
 
@@ -265,7 +265,7 @@ def _same(a: Any, b: Any) -> bool:
 def _any_of(
     validator: Any, any_of: list[Any], instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
-    """anyOf that only tries branches whose discriminator matches, for speed and precise errors."""
+    """AnyOf that only tries branches whose discriminator matches, for speed and precise errors."""
     indices: list[int] = list(range(len(any_of)))
     key = schema.get("x-discriminator")
     if key is not None and isinstance(instance, dict) and key in instance:
@@ -866,7 +866,7 @@ class _Limits:
             self.add(p, "Command exceeds maximum size (8000)", "APPLICATION_COMMAND_TOO_LARGE")
 
     def name(self, name: Any, path: str) -> None:
-        """Chat-input command/option name: ^[-_'\\p{L}\\p{N}]{1,32}$ and lower-case."""
+        r"""Chat-input command/option name: ^[-_'\p{L}\p{N}]{1,32}$ and lower-case."""
         if name is None:
             self.add(path, "This field is required", "BASE_TYPE_REQUIRED")
             return
@@ -911,7 +911,7 @@ class _Limits:
 
 
 def _name_char_ok(ch: str) -> bool:
-    """One character of \\p{L}, \\p{N}, - _ ' or a Devanagari/Thai mark."""
+    r"""One character of \p{L}, \p{N}, - _ ' or a Devanagari/Thai mark."""
     if ch in "-_'":
         return True
     cat = unicodedata.category(ch)

@@ -52,8 +52,10 @@ class ThreadRoutes(RouteBase):
         return ch
 
     def _open_thread(self, req: RestRequest) -> Channel:
-        """Return the path's thread for a membership change: Join/Leave/Add/Remove Thread Member each "also
-        requires the thread is not archived" (Channel resource)."""
+        """Return the path's thread for a membership change.
+
+        Join/Leave/Add/Remove Thread Member each "also requires the thread is not archived" (Channel resource).
+        """
         th = self._thread(req)
         if th.archived:
             raise bad_request(50083, "Thread is archived")
