@@ -62,6 +62,8 @@ _EVENT_INTENTS: dict[str, tuple[int, int] | None] = {
     "GUILD_ROLE_CREATE": (GUILDS, GUILDS),
     "GUILD_ROLE_UPDATE": (GUILDS, GUILDS),
 }
+# Dispatches whose payload is the guild itself, so its id is `id`, not `guild_id`.
+_GUILD_OBJECT_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
 # Opcodes a client may send (Opcodes and Status Codes, "Gateway Opcodes", client "Send").
 _CLIENT_OPCODES = {1, 2, 3, 4, 6, 8, 31, 43}
 # Identify Structure: required fields and connection properties.
@@ -75,6 +77,8 @@ class Session:
 
     session_id: str
     intents: int
+    # Identify Structure `shard`: [shard_id, num_shards]; a bot that sends none is the only shard.
+    shard: tuple[int, int] = (0, 1)
     seq: int = 0
     buffer: list[dict[str, Any]] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
@@ -87,9 +91,32 @@ class Session:
         """Tell whether a websocket is attached and open."""
         return self.ws is not None and not self.ws.closed
 
+    def holds(self, guild_id: int) -> bool:
+        """Tell whether this session's shard receives the guild's events.
+
+        Topics "Gateway", Sharding: shard_id = (guild_id >> 22) % num_shards.
+        """
+        return shard_of(guild_id, self.shard[1]) == self.shard[0]
+
+
+def shard_of(guild_id: int, num_shards: int) -> int:
+    """Return the shard that receives a guild's events (Gateway topic, "Sharding Formula")."""
+    return (guild_id >> 22) % num_shards
+
+
+# Topics "Gateway", Sharding: "2,500 guilds per shard" is where Discord requires sharding (close code
+# 4011); GET /gateway/bot recommends a shard per 1,000 guilds in Discord's own practice.
+MAX_GUILDS_PER_SHARD = 2500
+GUILDS_PER_RECOMMENDED_SHARD = 1000
+
 
 class Gateway:
-    """Serve the gateway websocket for one bot user (single shard)."""
+    """Serve the gateway websocket for one bot user: one session per shard the bot identifies.
+
+    A bot that sends no `shard` in IDENTIFY is shard [0, 1] and gets everything. With shards, each
+    session gets READY and GUILD_CREATE for its own guilds only, guild events are routed by the sharding
+    formula, and events without a guild (DMs among them) go to shard 0, as the Gateway topic says.
+    """
 
     def __init__(
         self,
@@ -105,7 +132,9 @@ class Gateway:
         self.token = token
         self._port = port
         self.heartbeat_interval_ms = heartbeat_interval_ms
-        self.session: Session | None = None
+        self.sessions: dict[int, Session] = {}  # by shard id
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        self.max_concurrency = 1  # session_start_limit.max_concurrency, as GET /gateway/bot reports
         self.identify_payload: dict[str, Any] | None = None
         self.identify_count = 0
         self.resume_count = 0
@@ -131,13 +160,37 @@ class Gateway:
         return f"ws://127.0.0.1:{self._port()}/gateway/"
 
     @property
-    def connected(self) -> bool:
-        """Tell whether the bot is connected with a live session."""
-        return self.session is not None and self.session.connected
+    def session(self) -> Session | None:
+        """Return shard 0's session (the only one of an unsharded bot)."""
+        return self.sessions.get(0)
 
-    def enqueue(self, event: str, data: dict[str, Any], *, done: asyncio.Future[None] | None = None) -> bool:
+    @property
+    def connected(self) -> bool:
+        """Tell whether the bot is connected with a live session (on every shard it identified)."""
+        return bool(self.sessions) and all(s.connected for s in self.sessions.values())
+
+    def recommended_shards(self) -> int:
+        """Return the shard count GET /gateway/bot recommends for the world's guilds."""
+        return max(1, -(-len(self.world.guilds) // GUILDS_PER_RECOMMENDED_SHARD))
+
+    def session_for(self, event: str, data: dict[str, Any]) -> Session | None:
+        """Return the session that receives a dispatch: its guild's shard, or shard 0 without a guild."""
+        key = "id" if event in _GUILD_OBJECT_EVENTS else "guild_id"
+        guild_id = data.get(key) if isinstance(data, dict) else None
+        if guild_id is None:
+            return self.sessions.get(0)
+        return next((s for s in self.sessions.values() if s.holds(int(guild_id))), None)
+
+    def enqueue(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        done: asyncio.Future[None] | None = None,
+        to: Session | None = None,
+    ) -> bool:
         """Number a DISPATCH and queue it behind every earlier one; return False when it is not delivered."""
-        sess = self.session
+        sess = to or self.session_for(event, data)
         if sess is None or not self._wanted(sess, event, data):
             if done is not None:
                 done.set_result(None)
@@ -154,10 +207,10 @@ class Gateway:
         self._outbox.put_nowait((sess, frame, done))
         return True
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+    async def dispatch(self, event: str, data: dict[str, Any], *, to: Session | None = None) -> None:
         """Send a DISPATCH to the bot (after all queued ones), or buffer it for RESUME when disconnected."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.enqueue(event, data, done=done)
+        self.enqueue(event, data, done=done, to=to)
         await done
 
     async def _write_outbox(self) -> None:
@@ -166,7 +219,8 @@ class Gateway:
             sess, frame, done = await self._outbox.get()
             try:
                 async with self._send_lock:
-                    if sess is self.session and sess.connected and frame["s"] > sess.sent_seq:
+                    current = self.sessions.get(sess.shard[0])
+                    if sess is current and sess.connected and frame["s"] > sess.sent_seq:
                         await self._send(sess.ws, frame)
                         sess.sent_seq = frame["s"]
             finally:
@@ -182,38 +236,44 @@ class Gateway:
             self._writer = None
             self._outbox = None
 
-    async def close(self, code: int = 4000, *, forget_session: bool | None = None) -> None:
-        """Close the bot's connection with a close code (4009 also forgets the session, as Discord does)."""
+    def _forget(self, sess: Session) -> None:
+        self.sessions[sess.shard[0]] = Session(
+            session_id="<forgotten>", intents=sess.intents, shard=sess.shard
+        )
+
+    async def close(self, code: int = 4000, *, forget_session: bool | None = None, shard: int = 0) -> None:
+        """Close a shard's connection with a close code (4009 also forgets the session, as Discord does)."""
         if forget_session is None:
             forget_session = code in (4009, 4004, 4010, 4011, 4012, 4013, 4014)
-        sess = self.session
+        sess = self.sessions.get(shard)
         if sess is None or sess.ws is None:
             raise RuntimeError("the bot is not connected")
         ws = sess.ws
         if forget_session:
-            self.session = Session(session_id="<forgotten>", intents=sess.intents)
+            self._forget(sess)
         await ws.close(code=code, message=b"fakediscord fault")
 
-    async def drop(self) -> None:
-        """Abort the TCP connection without a close frame (the client sees 1006)."""
-        sess = self.session
+    async def drop(self, *, shard: int = 0) -> None:
+        """Abort a shard's TCP connection without a close frame (the client sees 1006)."""
+        sess = self.sessions.get(shard)
         if sess is None or sess.transport is None:
             raise RuntimeError("the bot is not connected")
         sess.transport.abort()
 
-    async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT."""
-        if self.session is not None:
-            await self._send(self.session.ws, {"op": 7, "d": None, "s": None, "t": None})
+    async def request_reconnect(self, *, shard: int = 0) -> None:
+        """Send op 7 RECONNECT to a shard."""
+        sess = self.sessions.get(shard)
+        if sess is not None:
+            await self._send(sess.ws, {"op": 7, "d": None, "s": None, "t": None})
 
-    async def invalidate_session(self, *, resumable: bool) -> None:
-        """Send op 9 INVALID SESSION; when not resumable the session is forgotten."""
-        sess = self.session
+    async def invalidate_session(self, *, resumable: bool, shard: int = 0) -> None:
+        """Send op 9 INVALID SESSION to a shard; when not resumable its session is forgotten."""
+        sess = self.sessions.get(shard)
         if sess is None:
             raise RuntimeError("the bot is not connected")
         ws = sess.ws
         if not resumable:
-            self.session = Session(session_id="<forgotten>", intents=sess.intents)
+            self._forget(sess)
         await self._send(ws, {"op": 9, "d": resumable, "s": None, "t": None})
 
     def on_receive(self, listener: Callable[[dict[str, Any]], Awaitable[None] | None]) -> None:
@@ -297,7 +357,7 @@ class Gateway:
             elif op == 6:
                 mine = await self._resume(ws, request, d or {})
             elif op == 8 and mine is not None:
-                await self._member_chunks(d or {})
+                await self._member_chunks(mine, d or {})
         if mine is not None and mine.ws is ws:
             mine.ws = None
         return ws
@@ -341,10 +401,24 @@ class Gateway:
         if intents & PRIVILEGED & ~self.allowed_intents:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return None
+        shard = _shard_field(d.get("shard"))
+        if shard is None:
+            # Close codes: 4010 Invalid shard, "You sent an invalid shard when identifying."
+            await self._refuse(ws, 4010, "Invalid shard.", f"IDENTIFY with shard {d.get('shard')!r}")
+            return None
+        guilds = [g for g in self.world.guilds.values() if shard_of(g.id, shard[1]) == shard[0]]
+        if len(guilds) > self.max_guilds_per_shard:
+            # Close codes: 4011 Sharding required, "The session would have handled too many guilds".
+            await ws.close(code=4011, message=b"Sharding required.")
+            return None
         self.identify_payload = d
         self.identify_count += 1
-        sess = Session(session_id=secrets.token_hex(16), intents=intents, ws=ws, transport=request.transport)
-        self.session = sess
+        sess = Session(
+            session_id=secrets.token_hex(16), intents=intents, shard=shard, ws=ws, transport=request.transport
+        )
+        for stale in [k for k, old in self.sessions.items() if old.shard[1] != shard[1]]:
+            del self.sessions[stale]  # the bot re-sharded: sessions of the old count get nothing more
+        self.sessions[shard[0]] = sess
         world = self.world
         await self.dispatch(
             "READY",
@@ -356,7 +430,7 @@ class Gateway:
                     "mfa_enabled": False,
                     "email": None,
                 },
-                "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
                 "session_id": sess.session_id,
                 "resume_gateway_url": self.url.rstrip("/"),
                 "session_type": "normal",
@@ -367,12 +441,13 @@ class Gateway:
                 "guild_join_requests": [],
                 "user_settings": {},
                 "geo_ordered_rtc_regions": [],
-                "shard": [0, 1],
+                "shard": list(shard),
                 "_trace": ["fakediscord"],
                 "auth_session_id_hash": "",
             },
+            to=sess,
         )
-        for guild in world.guilds.values():
+        for guild in guilds:
             await self.dispatch(
                 "GUILD_CREATE",
                 payloads.guild_create(
@@ -381,6 +456,7 @@ class Gateway:
                     member_limit=self.member_limit_in_guild_create,
                     members_intent=bool(intents & GUILD_MEMBERS),
                 ),
+                to=sess,
             )
         self._ready.set()
         self.changes.notify()
@@ -389,8 +465,8 @@ class Gateway:
     async def _resume(
         self, ws: web.WebSocketResponse, request: web.Request, d: dict[str, Any]
     ) -> Session | None:
-        sess = self.session
-        if sess is None or d.get("session_id") != sess.session_id or d.get("token") != self.token:
+        sess = next((s for s in self.sessions.values() if s.session_id == d.get("session_id")), None)
+        if sess is None or d.get("token") != self.token:
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resume_count += 1
@@ -400,13 +476,13 @@ class Gateway:
             for frame in [f for f in sess.buffer if f["s"] > last]:
                 await self._send(ws, frame)
                 sess.sent_seq = frame["s"]
-        await self.dispatch("RESUMED", {"_trace": ["fakediscord"]})
+        await self.dispatch("RESUMED", {"_trace": ["fakediscord"]}, to=sess)
         return sess
 
-    async def _member_chunks(self, d: dict[str, Any]) -> None:
+    async def _member_chunks(self, sess: Session, d: dict[str, Any]) -> None:
         world = self.world
         guild = world.guilds.get(int(d.get("guild_id") or 0))
-        if guild is None:
+        if guild is None or not sess.holds(guild.id):
             return
         members = list(guild.members.values())
         if d.get("user_ids"):
@@ -426,4 +502,19 @@ class Gateway:
             }
             if d.get("nonce"):
                 data["nonce"] = d["nonce"]
-            await self.dispatch("GUILD_MEMBERS_CHUNK", data)
+            await self.dispatch("GUILD_MEMBERS_CHUNK", data, to=sess)
+
+
+def _shard_field(value: Any) -> tuple[int, int] | None:
+    """Return IDENTIFY's `shard` as (id, count), (0, 1) when absent; None when it is not a valid pair."""
+    if value is None:
+        return (0, 1)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and value[1] >= 1
+        and 0 <= value[0] < value[1]
+    ):
+        return (value[0], value[1])
+    return None

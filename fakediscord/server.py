@@ -151,6 +151,7 @@ class FakeDiscord:
             polls=self.polls,
             scheduled=self.scheduled,
             gateway_url=lambda: self.gateway.url,
+            gateway_shards=lambda: (self.gateway.recommended_shards(), self.gateway.max_concurrency),
             content_intent=self.gateway.app_has_message_content,
         )
         InteractionRoutes(self.world, self.events, self.messages, self.interactions).register(self.router)
@@ -197,10 +198,10 @@ class FakeDiscord:
         if self.clock.settler == self.settle:
             self.clock.settler = None
         await self.gateway.shutdown()
-        sess = self.gateway.session
-        if sess is not None and sess.ws is not None and not sess.ws.closed:
-            with contextlib.suppress(Exception):
-                await sess.ws.close(code=1000)
+        for sess in list(self.gateway.sessions.values()):
+            if sess.ws is not None and not sess.ws.closed:
+                with contextlib.suppress(Exception):
+                    await sess.ws.close(code=1000)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

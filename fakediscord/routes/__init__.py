@@ -41,10 +41,11 @@ def mount(
     polls: PollService,
     scheduled: ScheduledEventService,
     gateway_url: Callable[[], str],
+    gateway_shards: Callable[[], tuple[int, int]],
     content_intent: Callable[[], bool],
 ) -> None:
     """Register every bot-token REST route (interactions and webhooks register themselves)."""
-    UserRoutes(world, gateway_url).register(router)
+    UserRoutes(world, gateway_url, gateway_shards).register(router)
     CommandRoutes(world, events).register(router)
     GuildRoutes(world, events).register(router)
     ScheduledEventRoutes(world, scheduled).register(router)

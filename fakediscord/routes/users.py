@@ -15,9 +15,12 @@ from .base import RouteBase
 class UserRoutes(RouteBase):
     """Serve /users, /applications/@me and /gateway."""
 
-    def __init__(self, world: World, gateway_url: Callable[[], str]) -> None:
+    def __init__(
+        self, world: World, gateway_url: Callable[[], str], gateway_shards: Callable[[], tuple[int, int]]
+    ) -> None:
         super().__init__(world)
         self._gateway_url = gateway_url
+        self._gateway_shards = gateway_shards  # (recommended shards, max_concurrency)
 
     def register(self, router: Router) -> None:
         """Add these routes to `router`."""
@@ -82,14 +85,19 @@ class UserRoutes(RouteBase):
         return {"url": self._gateway_url().rstrip("/")}
 
     async def get_gateway_bot(self, req: RestRequest) -> Any:
-        """GET /gateway/bot."""
+        """GET /gateway/bot: the recommended shard count for the bot's guilds and its identify limits.
+
+        Topics "Gateway", Get Gateway Bot: `shards` is "the recommended number of shards to use when
+        connecting"; `max_concurrency` is how many shards may identify per 5 seconds.
+        """
+        shards, concurrency = self._gateway_shards()
         return {
             "url": self._gateway_url().rstrip("/"),
-            "shards": 1,
+            "shards": shards,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 999,
                 "reset_after": 86400000,
-                "max_concurrency": 1,
+                "max_concurrency": concurrency,
             },
         }
