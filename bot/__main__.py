@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from dotenv import load_dotenv
@@ -40,7 +40,16 @@ class StartupError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bookclub-bot", description="Run the book club Discord bot.")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="connect to Discord and serve the club (the default)")
+    run = sub.add_parser("run", help="connect to Discord and serve the club (the default)")
+    run.add_argument(
+        "--shard-count",
+        type=int,
+        help="how many shards the bot runs in all (default: as many as Discord recommends)",
+    )
+    run.add_argument(
+        "--shards",
+        help="which of them this process runs, e.g. 0-3 or 0,2,5 (needs --shard-count; default: all)",
+    )
     sub.add_parser("check", help="validate settings, create and migrate the database, then exit")
     sync = sub.add_parser("sync", help="register the slash commands with Discord, then exit")
     sync.add_argument("--guild", type=int, help="register to this server only (instant) instead of globally")
@@ -82,13 +91,45 @@ def build_llm(settings: Settings) -> AsyncOpenAI | None:
     )
 
 
-async def _run(settings: Settings) -> None:
+def shard_ids(text: str | None, count: int | None) -> list[int] | None:
+    """Read `--shards` ("0-3", "0,2,5", "4") against `--shard-count`; None means every shard."""
+    if text is None:
+        return None
+    if count is None:
+        raise SettingsError("--shards needs --shard-count: say how many shards the bot runs in all.")
+    ids: set[int] = set()
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise SettingsError(f"--shards {text!r}: write shard numbers like 0-3 or 0,2,5.")
+        ids.update(range(int(low), int(high if dash else low) + 1))
+    if not ids or max(ids) >= count:
+        raise SettingsError(
+            f"--shards {text!r}: shard numbers go from 0 to {count - 1} with --shard-count {count}."
+        )
+    return sorted(ids)
+
+
+def shard_options(count: int | None, ids_text: str | None) -> dict[str, Any]:
+    """Return the bot's shard keyword arguments for the command line's `--shard-count` and `--shards`."""
+    if count is not None and count < 1:
+        raise SettingsError("--shard-count must be 1 or more.")
+    ids = shard_ids(ids_text, count)
+    options: dict[str, Any] = {}
+    if count is not None:
+        options["shard_count"] = count
+    if ids is not None:
+        options["shard_ids"] = ids
+    return options
+
+
+async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None:
     token = settings.require_token()
     store = await open_store(settings)
     llm = build_llm(settings)
     workers = Workers()
     workers.warm()
-    bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers)
+    bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers, **(shards or {}))
     try:
         async with bot:
             await bot.start(token.get())
@@ -178,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(os.environ)
         configure_logging(settings.log_level)
         if command == "run":
-            asyncio.run(_run(settings))
+            shards = shard_options(getattr(args, "shard_count", None), getattr(args, "shards", None))
+            asyncio.run(_run(settings, shards))
         elif command == "check":
             asyncio.run(_check(settings))
         elif command == "sync":

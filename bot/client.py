@@ -62,8 +62,13 @@ class BookClubTree(app_commands.CommandTree["BookClubBot"]):
         await report_interaction_error(interaction, error)
 
 
-class BookClubBot(commands.Bot):
-    """The book club bot; everything it needs is passed in."""
+class BookClubBot(commands.AutoShardedBot):
+    """The book club bot; everything it needs is passed in.
+
+    Sharded by discord.py: with no `shard_count` it runs the shard count Discord recommends
+    (GET /gateway/bot; one shard below 1,000 servers), all in this process; `shard_count` and
+    `shard_ids` run a chosen range of shards (`python -m bot run --shard-count 16 --shards 0-3`).
+    """
 
     def __init__(
         self,

@@ -99,3 +99,29 @@ def test_no_two_commands_share_a_name(tmp_path):
                 seen.add(path)
         assert command["name"] not in seen
         seen.add(command["name"])
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "ids"),
+    [(None, None, None), (None, 4, None), ("0-3", 16, [0, 1, 2, 3]), ("0,2,5", 6, [0, 2, 5]), ("7", 8, [7])],
+)
+def test_shards_read_as_ranges_and_lists(text, count, ids):
+    from bot.__main__ import shard_ids
+
+    assert shard_ids(text, count) == ids
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--shards", "0-3"], "--shards needs --shard-count"),
+        (["--shard-count", "4", "--shards", "2-4"], "go from 0 to 3"),
+        (["--shard-count", "4", "--shards", "a"], "like 0-3 or 0,2,5"),
+        (["--shard-count", "0"], "1 or more"),
+    ],
+)
+def test_bad_shard_options_exit_2_with_what_to_fix(tmp_path, args, says):
+    result = run_bot("run", *args, cwd=tmp_path, DISCORD_TOKEN=TOKEN)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was written
