@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ import discord
 from dotenv import load_dotenv
 
 from bot.backup import backup_database
+from bot.calendar_feed import FeedUnavailable
 from bot.client import BookClubBot
 from bot.clock import SystemClock
 from bot.command_reference import command_markdown, command_payloads
@@ -144,6 +146,8 @@ async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None
             f"({PORTAL} → your application → Bot → Privileged Gateway Intents), or unset OPENAI_API_KEY "
             "to run without thread summaries."
         ) from exc
+    except FeedUnavailable as exc:
+        raise StartupError(str(exc)) from exc
     finally:
         workers.close()
         await store.db.close()
@@ -157,15 +161,22 @@ async def _check(settings: Settings) -> None:
     finally:
         await store.db.close()
     summaries = f"on (model {settings.summary_model})" if settings.summaries_enabled else "off"
+    feed = (
+        f"on (port {settings.calendar_feed_port} on {settings.calendar_feed_host})"
+        if settings.calendar_feed_enabled
+        else "off"
+    )
     print(
-        f"ok: settings valid; database {settings.database_path} at schema version {version}; summaries {summaries}"
+        f"ok: settings valid; database {settings.database_path} at schema version {version}; summaries {summaries}; "
+        f"calendar feed {feed}"
     )
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> None:
     token = settings.require_token()
     store = await open_store(settings)
-    bot = BookClubBot(settings=settings, store=store)
+    # Registering commands serves nobody: no feed port, which the running bot may hold anyway.
+    bot = BookClubBot(settings=replace(settings, calendar_feed_port=None), store=store)
     try:
         async with bot:
             try:

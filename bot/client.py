@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.calendar_feed import CalendarFeedServer
 from bot.clock import Clock, SystemClock
 from bot.errors import report_interaction_error
 from bot.looplag import LoopLagMonitor
@@ -106,6 +107,16 @@ class BookClubBot(commands.AutoShardedBot):
         self._owns_workers = workers is None
         self.workers = workers or Workers()
         self.loop_lag = LoopLagMonitor()
+        # The calendar feed's HTTP listener exists only when a port is configured; the club feature fills it.
+        self.calendar_feed: CalendarFeedServer | None = None
+        if settings.calendar_feed_port is not None:
+            self.calendar_feed = CalendarFeedServer(
+                store.calendar_feeds,
+                self.clock,
+                host=settings.calendar_feed_host,
+                port=settings.calendar_feed_port,
+                public_url=settings.calendar_feed_url,
+            )
         # Modal submissions are answered from their custom id; features add their modals in cog_load.
         self.modals = ModalRouter()
         self._extensions = tuple(extensions)
@@ -119,7 +130,7 @@ class BookClubBot(commands.AutoShardedBot):
                 await self.load_extension(name)
 
     async def setup_hook(self) -> None:
-        """End jobs a stopped process left running, load features; sync commands only to the dev guild."""
+        """End jobs a stopped process left running, load features, open the feed; sync only to the dev guild."""
         self.loop_lag.start()
         # Before any command runs: a summary job cut off by a crash or restart would otherwise block its
         # member and thread for good (it stays in their cooldown, counted from when it started).
@@ -127,6 +138,8 @@ class BookClubBot(commands.AutoShardedBot):
         if interrupted:
             log.warning("Ended %d summary job(s) cut off by the last stop", interrupted)
         await self.load_features()
+        if self.calendar_feed is not None:
+            await self.calendar_feed.start()
         self.scheduler.start()
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
@@ -135,7 +148,9 @@ class BookClubBot(commands.AutoShardedBot):
             log.info("Synced %d commands to dev guild %s", len(synced), guild.id)
 
     async def close(self) -> None:
-        """Stop the scheduler (timers stay stored), disconnect, then stop the lag monitor and own workers."""
+        """Close the feed, stop the scheduler (timers stay stored), disconnect, then the lag monitor and workers."""
+        if self.calendar_feed is not None:
+            await self.calendar_feed.stop()
         await self.scheduler.stop()
         try:
             await super().close()

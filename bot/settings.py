@@ -17,6 +17,7 @@ MIN_SUMMARY_CONTEXT_TOKENS = 2000
 DEFAULT_SUMMARY_DAILY_TOKENS = 200_000
 DEFAULT_SUMMARY_COOLDOWN_SECONDS = 300
 DEFAULT_SUMMARY_TIMEOUT_SECONDS = 120.0
+DEFAULT_CALENDAR_FEED_HOST = "127.0.0.1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A bot token is three URL-safe base64 segments joined by dots.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -67,6 +68,16 @@ class Settings:
     summary_daily_tokens: int = DEFAULT_SUMMARY_DAILY_TOKENS
     summary_cooldown_seconds: int = DEFAULT_SUMMARY_COOLDOWN_SECONDS
     summary_timeout_seconds: float = DEFAULT_SUMMARY_TIMEOUT_SECONDS
+    # The calendar feed listens only when a port is set (0: any free port, as tests use).
+    calendar_feed_port: int | None = None
+    calendar_feed_host: str = DEFAULT_CALENDAR_FEED_HOST
+    # The public base URL members' calendar apps reach (a reverse proxy with HTTPS), if not http://host:port.
+    calendar_feed_url: str | None = None
+
+    @property
+    def calendar_feed_enabled(self) -> bool:
+        """Say whether the bot serves calendar feeds over HTTP."""
+        return self.calendar_feed_port is not None
 
     @property
     def summaries_enabled(self) -> bool:
@@ -140,6 +151,29 @@ def _parse_base_url(raw: str | None) -> str | None:
     return raw
 
 
+def _parse_port(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) > 65535:
+        raise SettingsError(
+            f"CALENDAR_FEED_PORT must be a port number (1-65535, or 0 for any free one), not {raw!r}; "
+            "leave it empty to serve no calendar feed."
+        )
+    return int(raw)
+
+
+def _parse_feed_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(
+            f"CALENDAR_FEED_URL must be the public base URL of the feed, such as https://club.example.org "
+            f"(no query or fragment), not {raw!r}."
+        )
+    return raw.rstrip("/")
+
+
 def _parse_flag(name: str, raw: str | None) -> bool:
     if raw is None:
         return False
@@ -171,6 +205,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if base_url is not None and openai_key is None:
         raise SettingsError(
             "OPENAI_BASE_URL is set but OPENAI_API_KEY is not: set both to enable summaries, or neither."
+        )
+    feed_port = _parse_port(_clean(env, "CALENDAR_FEED_PORT"))
+    feed_host = _clean(env, "CALENDAR_FEED_HOST")
+    feed_url = _parse_feed_url(_clean(env, "CALENDAR_FEED_URL"))
+    if feed_port is None and (feed_host is not None or feed_url is not None):
+        raise SettingsError(
+            "CALENDAR_FEED_HOST or CALENDAR_FEED_URL is set but CALENDAR_FEED_PORT is not: set the port to "
+            "serve the calendar feed, or leave all three empty."
         )
     return Settings(
         discord_token=_parse_token(_clean(env, "DISCORD_TOKEN")),
@@ -213,6 +255,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
                 "seconds to wait for one answer",
             )
         ),
+        calendar_feed_port=feed_port,
+        calendar_feed_host=feed_host or DEFAULT_CALENDAR_FEED_HOST,
+        calendar_feed_url=feed_url,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.store.calendar_feeds import CalendarFeed, CalendarFeedRepository
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
 from bot.store.db import Database, DatabaseError, Transaction
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
@@ -39,6 +40,8 @@ from bot.store.timers import Timer, TimerRepository
 __all__ = [
     "AlreadySummarizing",
     "BudgetSpent",
+    "CalendarFeed",
+    "CalendarFeedRepository",
     "CatalogRepository",
     "CoolingDown",
     "Database",
@@ -106,6 +109,7 @@ class Store:
     timers: TimerRepository
     discussions: DiscussionRepository
     summaries: SummaryRepository
+    calendar_feeds: CalendarFeedRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -122,4 +126,5 @@ class Store:
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
             summaries=SummaryRepository(db, clock),
+            calendar_feeds=CalendarFeedRepository(db, clock),
         )

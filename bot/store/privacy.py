@@ -232,6 +232,7 @@ NOT_PERSONAL: dict[str, str] = {
     "reviews.source_url": "the address of a web page an organizer featured",
     "summaries.refs": "a JSON map of citation numbers to message ids",
     "summary_usage.day": "a date",
+    "calendar_feeds.secret_hash": "a hash of the club's random feed secret; who subscribes is never known",
 }
 
 

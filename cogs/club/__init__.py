@@ -20,5 +20,8 @@ async def setup(bot: BookClubBot) -> None:
             catalog=bot.store.catalog,
             discussions=bot.store.discussions,
             clock=bot.clock,
+            feeds=bot.store.calendar_feeds,
+            feed_server=bot.calendar_feed,
+            guild_names=lambda guild_id: getattr(bot.get_guild(guild_id), "name", None),
         )
     )

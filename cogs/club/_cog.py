@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.calendar_feed import CalendarFeedServer
 from bot.checks import ensure_organizer, organizer_only
 from bot.clock import Clock
 from bot.errors import NotAllowed, UserError
@@ -18,7 +20,14 @@ from bot.forums import MAX_TAG_OPTION, choose_setup_tag
 from bot.lookup import work_label
 from bot.ratings import stars
 from bot.replies import reply
-from bot.store import CatalogRepository, DiscussionRepository, GuildSettings, GuildSettingsRepository
+from bot.store import (
+    CalendarFeedRepository,
+    CatalogRepository,
+    Discussion,
+    DiscussionRepository,
+    GuildSettings,
+    GuildSettingsRepository,
+)
 from bot.text import LIMITS, escape, fit_lines
 from cogs.club._calendar import build_calendar
 from cogs.club._timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
@@ -30,6 +39,15 @@ log = logging.getLogger(__name__)
 
 # How far back the calendar file reaches: recent discussions stay in members' calendars as they happened.
 CALENDAR_PAST = timedelta(days=60)
+FEED_OFF = (
+    "The calendar feed is off on this bot. Whoever runs it turns it on by setting `CALENDAR_FEED_PORT` "
+    "(and `CALENDAR_FEED_URL`, the public HTTPS address of a reverse proxy in front of it) and restarting "
+    'it: see the README\'s "Calendar feed" section. Until then `/club calendar file` gives members a file '
+    "to import."
+)
+FEED_KEPT_HASHED = (
+    "I keep only a hash of the address, so I cannot show it again: `/club calendar rotate` makes a new one."
+)
 
 SPOILER_MODE_HELP = {
     "tagged": "public threads; spoilers hidden behind spoiler markup",
@@ -90,12 +108,43 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         catalog: CatalogRepository,
         discussions: DiscussionRepository,
         clock: Clock,
+        feeds: CalendarFeedRepository,
+        feed_server: CalendarFeedServer | None = None,
+        guild_names: Callable[[int], str | None] = lambda guild_id: None,
     ) -> None:
         self.guilds = guilds
         self.catalog = catalog
         self.discussions = discussions
         self.clock = clock
+        self.feeds = feeds
+        self.feed_server = feed_server
+        self.guild_names = guild_names
         super().__init__()
+
+    async def cog_load(self) -> None:
+        """Fill the calendar feed, when the bot serves one."""
+        if self.feed_server is not None:
+            self.feed_server.serve(self.feed_body)
+
+    async def cog_unload(self) -> None:
+        """Leave the calendar feed empty (every address answers 404) while the feature is unloaded."""
+        if self.feed_server is not None:
+            self.feed_server.serve(None)
+
+    async def club_calendar(
+        self, guild_id: int, club_name: str
+    ) -> tuple[list[Discussion], GuildSettings, bytes]:
+        """Return the discussions of the club's calendar, its settings and the .ics built from them."""
+        now = self.clock.now()
+        found = await self.discussions.calendar(guild_id, now - CALENDAR_PAST)
+        settings = await self.guilds.get(guild_id)
+        works = await self.catalog.works(guild_id)
+        data = build_calendar(found, works, timezone=settings.timezone, club_name=club_name, now=now)
+        return found, settings, data
+
+    async def feed_body(self, guild_id: int) -> bytes:
+        """Return what the club's calendar feed holds: exactly what `/club calendar file` gives."""
+        return (await self.club_calendar(guild_id, self.guild_names(guild_id) or "Book club"))[2]
 
     @app_commands.command(name="setup", description="Configure the club (organizers only)")
     @app_commands.describe(
@@ -277,17 +326,12 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
     async def calendar_file(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Answer with an .ics of the upcoming discussions and those of the last weeks, for any member."""
         assert interaction.guild is not None
-        guild = interaction.guild
-        now = self.clock.now()
-        found = await self.discussions.calendar(guild.id, now - CALENDAR_PAST)
+        found, settings, data = await self.club_calendar(interaction.guild.id, interaction.guild.name)
         if not found:
             raise UserError(
                 "The club has no discussions to put in a calendar yet: organizers schedule them with "
                 "`/discussion schedule`."
             )
-        settings = await self.guilds.get(guild.id)
-        works = await self.catalog.works(guild.id)
-        data = build_calendar(found, works, timezone=settings.timezone, club_name=guild.name, now=now)
         upcoming = sum(d.state in ("scheduled", "opening", "open") for d in found)
         await reply(
             interaction,
@@ -296,6 +340,58 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             "updates the same entries, and called-off discussions show as cancelled.",
             files=[discord.File(io.BytesIO(data), filename="bookclub.ics")],
         )
+
+    @calendar.command(
+        name="feed", description="Get the club's calendar feed address for calendar apps (organizers)"
+    )
+    @organizer_only()
+    async def calendar_feed(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Show the feed's address the first time (making it); later, when it was made and how to replace it."""
+        assert interaction.guild_id is not None
+        server = self._feed_on()
+        secret = await self.feeds.create(interaction.guild_id)
+        if secret is None:
+            feed = await self.feeds.get(interaction.guild_id)
+            since = f" since <t:{int(feed.created_at.timestamp())}:D>" if feed else ""
+            await reply(
+                interaction,
+                f"The club's calendar feed has had its current address{since}. {FEED_KEPT_HASHED} The current "
+                "one then stops working at once, so calendar apps subscribed to it must subscribe again.",
+            )
+            return
+        log.info("Calendar feed created in guild %s by %s", interaction.guild_id, interaction.user.id)
+        await reply(interaction, _feed_address(server.url_for(secret), "The club's calendar feed"))
+
+    @calendar.command(
+        name="rotate", description="Replace the calendar feed address; the old one stops working (organizers)"
+    )
+    @organizer_only()
+    async def calendar_rotate(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Give the feed a new secret; the old address answers 404 from now on."""
+        assert interaction.guild_id is not None
+        server = self._feed_on()
+        secret = await self.feeds.rotate(interaction.guild_id)
+        log.info("Calendar feed rotated in guild %s by %s", interaction.guild_id, interaction.user.id)
+        await reply(
+            interaction,
+            _feed_address(server.url_for(secret), "The calendar feed's new address")
+            + "\nThe previous address stopped working just now: calendar apps subscribed to it must "
+            "subscribe again with this one.",
+        )
+
+    def _feed_on(self) -> CalendarFeedServer:
+        if self.feed_server is None:
+            raise UserError(FEED_OFF)
+        return self.feed_server
+
+
+def _feed_address(url: str, what: str) -> str:
+    """Describe a freshly made feed address (a code span: copyable, and Discord fetches no preview)."""
+    return (
+        f'{what}, for calendar apps ("subscribe to a calendar by URL"; Apple Calendar also takes '
+        f"webcal:// in place of https://):\n`{url}`\nAnyone with it sees the discussions' times and scopes "
+        f"(never their questions), as in `/club calendar file`. {FEED_KEPT_HASHED}"
+    )
 
 
 async def _is_organizer(interaction: discord.Interaction[BookClubBot]) -> bool:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import icalendar
 import pytest
+from calendar_view import QUESTIONS, SECRETS, events_by_uid, parse
 from markdown_view import rendered
-
-# Written into the questions: a calendar file is seen outside Discord, so they must never be in it.
-SECRETS = ("lighthouse burns", "Mara betrays")
-QUESTIONS = "Did the lighthouse burns scene earn its place?; Why Mara betrays the keeper?"
 
 
 @pytest.fixture
@@ -28,16 +24,6 @@ async def setup_club(admin, discussions_channel, announcements):
         spoiler_mode="tagged",
     )
     assert reply.content.startswith("Saved."), reply.content
-
-
-def parse(reply) -> icalendar.Calendar:
-    (attachment,) = reply.message.attachments
-    assert attachment["filename"] == "bookclub.ics"
-    return icalendar.Calendar.from_ical(reply.message.attachment_bytes(0))
-
-
-def events_by_uid(cal: icalendar.Calendar) -> dict[str, icalendar.Event]:
-    return {str(e["UID"]): e for e in cal.walk("VEVENT")}
 
 
 async def test_calendar_file_keeps_entries_stable_across_changes_and_clock_changes(

@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "summaries",
     "summary_jobs",
     "timers",
+    "calendar_feeds",
 }
 
 

@@ -51,6 +51,13 @@ def test_missing_token_is_named_when_required():
         ({"OPENAI_BASE_URL": "ftp://x", "OPENAI_API_KEY": "k"}, "OPENAI_BASE_URL"),
         ({"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}, "OPENAI_API_KEY"),
         ({"DATABASE_PATH": "/tmp"}, "DATABASE_PATH"),
+        ({"CALENDAR_FEED_PORT": "http"}, "CALENDAR_FEED_PORT"),
+        ({"CALENDAR_FEED_PORT": "70000"}, "CALENDAR_FEED_PORT"),
+        ({"CALENDAR_FEED_PORT": "-1"}, "CALENDAR_FEED_PORT"),
+        ({"CALENDAR_FEED_HOST": "0.0.0.0"}, "CALENDAR_FEED_PORT"),
+        ({"CALENDAR_FEED_URL": "https://club.example.org"}, "CALENDAR_FEED_PORT"),
+        ({"CALENDAR_FEED_PORT": "8787", "CALENDAR_FEED_URL": "club.example.org"}, "CALENDAR_FEED_URL"),
+        ({"CALENDAR_FEED_PORT": "8787", "CALENDAR_FEED_URL": "https://x.org/?a=1"}, "CALENDAR_FEED_URL"),
     ],
 )
 def test_malformed_settings_name_the_variable(env, variable):
@@ -114,3 +121,12 @@ def test_the_llm_client_retries_with_the_configured_timeout():
     client = build_llm(load_settings({"OPENAI_API_KEY": "k", "SUMMARY_TIMEOUT_SECONDS": "45"}))
     assert client is not None
     assert client.max_retries == LLM_MAX_RETRIES and client.timeout == 45.0
+
+
+def test_calendar_feed_is_off_unless_a_port_is_set():
+    off = load_settings({"CALENDAR_FEED_HOST": "  ", "CALENDAR_FEED_URL": ""})
+    assert not off.calendar_feed_enabled and off.calendar_feed_port is None
+    on = load_settings({"CALENDAR_FEED_PORT": "8787", "CALENDAR_FEED_URL": "https://club.example.org/"})
+    assert on.calendar_feed_enabled and on.calendar_feed_port == 8787
+    assert on.calendar_feed_host == "127.0.0.1"  # never every interface unless asked
+    assert on.calendar_feed_url == "https://club.example.org"
