@@ -175,7 +175,12 @@ class CalendarFeedServer:
         render = self._render
         if guild_id is None or render is None or secret == name:
             return _not_found()
-        body = await render(guild_id)
+        try:
+            body = await render(guild_id)
+        except Exception:
+            # Logged here, by club, so that aiohttp's own error log (which may quote the path) never runs.
+            log.exception("Could not build the calendar feed of guild %s", guild_id)
+            return web.Response(status=500, text="The calendar could not be built; try again later\n")
         return web.Response(
             body=body,
             content_type=CONTENT_TYPE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import aiohttp
 from conftest import SteppingClock
 
 from bot.calendar_feed import CalendarFeedServer, RateLimiter
@@ -93,3 +94,27 @@ async def test_secrets_are_stored_hashed_made_once_and_rotated(store):
     assert await feeds.guild_for(fresh) == GUILD
     for wrong in ("", "x" * 43, secret[:-1], secret + "=", "\udcff", "../" * 100):
         assert await feeds.guild_for(wrong) is None, wrong
+
+
+async def test_a_failing_calendar_is_a_500_logged_by_club_never_by_address(store, caplog):
+    secret = await store.calendar_feeds.create(GUILD)
+    assert secret is not None
+    server = CalendarFeedServer(store.calendar_feeds, SteppingClock(), host="127.0.0.1", port=0)
+
+    async def broken(guild_id: int) -> bytes:
+        raise RuntimeError(f"no calendar for {guild_id}")
+
+    server.serve(broken)
+    await server.start()
+    try:
+        url = server.url_for(secret)
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            assert response.status == 500
+        server.serve(None)  # the feature unloaded: every address is unknown
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            assert response.status == 404
+    finally:
+        await server.stop()
+    assert server.port is None
+    assert any(str(GUILD) in r.getMessage() for r in caplog.records)
+    assert not any(secret in r.getMessage() or secret in (r.exc_text or "") for r in caplog.records)
