@@ -352,11 +352,11 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         secret = await self.feeds.create(interaction.guild_id)
         if secret is None:
             feed = await self.feeds.get(interaction.guild_id)
-            since = f" since <t:{int(feed.created_at.timestamp())}:D>" if feed else ""
+            made = f" (made <t:{int(feed.created_at.timestamp())}:D>)" if feed else ""
             await reply(
                 interaction,
-                f"The club's calendar feed has had its current address{since}. {FEED_KEPT_HASHED} The current "
-                "one then stops working at once, so calendar apps subscribed to it must subscribe again.",
+                f"The club's calendar feed already has an address{made}. {FEED_KEPT_HASHED} The current one "
+                "then stops working at once, so calendar apps subscribed to it must subscribe again.",
             )
             return
         log.info("Calendar feed created in guild %s by %s", interaction.guild_id, interaction.user.id)
@@ -370,13 +370,17 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         """Give the feed a new secret; the old address answers 404 from now on."""
         assert interaction.guild_id is not None
         server = self._feed_on()
+        had_one = await self.feeds.get(interaction.guild_id) is not None
         secret = await self.feeds.rotate(interaction.guild_id)
         log.info("Calendar feed rotated in guild %s by %s", interaction.guild_id, interaction.user.id)
+        replaced = (
+            "\nThe previous address stopped working just now: calendar apps subscribed to it must "
+            "subscribe again with this one."
+            if had_one
+            else ""
+        )
         await reply(
-            interaction,
-            _feed_address(server.url_for(secret), "The calendar feed's new address")
-            + "\nThe previous address stopped working just now: calendar apps subscribed to it must "
-            "subscribe again with this one.",
+            interaction, _feed_address(server.url_for(secret), "The calendar feed's new address") + replaced
         )
 
     def _feed_on(self) -> CalendarFeedServer:
