@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
+import discord.http
 from dotenv import load_dotenv
 
 from bot.backup import backup_database
@@ -125,8 +126,19 @@ def shard_options(count: int | None, ids_text: str | None) -> dict[str, Any]:
     return options
 
 
+def use_api_base(settings: Settings) -> None:
+    """Send REST calls to DISCORD_API_BASE when set (a rate-limit proxy shared by shard processes).
+
+    discord.py builds every request's URL from `Route.BASE`, so this reroutes all of them; the gateway
+    address then comes from the proxy's answer to GET /gateway/bot.
+    """
+    if settings.discord_api_base is not None:
+        discord.http.Route.BASE = settings.discord_api_base
+
+
 async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None:
     token = settings.require_token()
+    use_api_base(settings)
     store = await open_store(settings)
     llm = build_llm(settings)
     workers = Workers()
@@ -174,6 +186,7 @@ async def _check(settings: Settings) -> None:
 
 async def _sync(settings: Settings, guild_id: int | None) -> None:
     token = settings.require_token()
+    use_api_base(settings)
     store = await open_store(settings)
     # Registering commands serves nobody: no feed port, which the running bot may hold anyway.
     bot = BookClubBot(settings=replace(settings, calendar_feed_port=None), store=store)

@@ -73,6 +73,8 @@ class Settings:
     calendar_feed_host: str = DEFAULT_CALENDAR_FEED_HOST
     # The public base URL members' calendar apps reach (a reverse proxy with HTTPS), if not http://host:port.
     calendar_feed_url: str | None = None
+    # Where REST calls go instead of Discord's own API: a shared rate-limit proxy for shard processes.
+    discord_api_base: str | None = None
 
     @property
     def calendar_feed_enabled(self) -> bool:
@@ -149,6 +151,24 @@ def _parse_base_url(raw: str | None) -> str | None:
             f"OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, not {raw!r}."
         )
     return raw
+
+
+def _parse_api_base(raw: str | None) -> str | None:
+    """Read DISCORD_API_BASE: an http(s) URL ending in Discord's API version, e.g. http://proxy:8080/api/v10."""
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.netloc
+        or parsed.query
+        or not parsed.path.rstrip("/").endswith("/api/v10")
+    ):
+        raise SettingsError(
+            "DISCORD_API_BASE must be the base URL of a Discord REST proxy ending in /api/v10, such as "
+            f"http://127.0.0.1:8080/api/v10, not {raw!r}."
+        )
+    return raw.rstrip("/")
 
 
 def _parse_port(raw: str | None) -> int | None:
@@ -258,6 +278,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         calendar_feed_port=feed_port,
         calendar_feed_host=feed_host or DEFAULT_CALENDAR_FEED_HOST,
         calendar_feed_url=feed_url,
+        discord_api_base=_parse_api_base(_clean(env, "DISCORD_API_BASE")),
     )
 
 

@@ -130,3 +130,19 @@ def test_calendar_feed_is_off_unless_a_port_is_set():
     assert on.calendar_feed_enabled and on.calendar_feed_port == 8787
     assert on.calendar_feed_host == "127.0.0.1"  # never every interface unless asked
     assert on.calendar_feed_url == "https://club.example.org"
+
+
+def test_discord_api_base_must_be_an_api_v10_url():
+    from bot.settings import SettingsError, load_settings
+
+    assert load_settings({"DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/"}).discord_api_base == (
+        "http://127.0.0.1:8080/api/v10"
+    )
+    assert load_settings({}).discord_api_base is None
+    for bad in ("127.0.0.1:8080", "http://proxy:8080/", "ftp://proxy/api/v10", "http://proxy/api/v10?x=1"):
+        try:
+            load_settings({"DISCORD_API_BASE": bad})
+        except SettingsError as exc:
+            assert "DISCORD_API_BASE" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
