@@ -132,9 +132,35 @@ class ScheduledEventRoutes(RouteBase):
         return None
 
     async def event_users(self, req: RestRequest) -> Any:
-        """GET users interested in an event."""
+        """GET the users subscribed to an event, one page at a time.
+
+        developers/resources/guild-scheduled-event.mdx, "Get Guild Scheduled Event Users": `limit` up to 100
+        (default 100); users "always returned in ascending order by user_id"; `before`/`after` take a user id,
+        and "if both before and after are provided, only before is respected"; `member` only with
+        `with_member`. Discord's OpenAPI spec (spec_data/) also requires `user_id` and `response` (1: INTERESTED).
+        """
         g, ev = self._event(req)
-        users = g.event_users.get(int(ev["id"]), set())
-        return [
-            {"guild_scheduled_event_id": ev["id"], "user": payloads.user(self.world.users[u])} for u in users
-        ]
+        limit = int(req.query.get("limit") or 100)  # 1..100 is checked against the spec's query schema
+        users = sorted(g.event_users.get(int(ev["id"]), set()))
+        if req.query.get("before"):
+            before = int(req.query["before"])
+            users = [u for u in users if u < before][-limit:]  # the page nearest `before`, as for messages
+        elif req.query.get("after"):
+            after = int(req.query["after"])
+            users = [u for u in users if u > after][:limit]
+        else:
+            users = users[:limit]
+        with_member = req.query.get("with_member") in ("true", "True", "1")
+        out = []
+        for u in users:
+            item: dict[str, Any] = {
+                "guild_scheduled_event_id": ev["id"],
+                "user_id": str(u),
+                "user": payloads.user(self.world.users[u]),
+                "response": 1,
+            }
+            member = g.members.get(u)
+            if with_member and member is not None:
+                item["member"] = payloads.member(member)
+            out.append(item)
+        return out

@@ -256,3 +256,39 @@ async def test_bot_does_not_see_events_in_channels_it_cannot_view(
     assert [e["name"] for e in listed] == ["Open"]
     with pytest.raises(discord.NotFound):
         await bot.http.get_scheduled_event(club.guild.id, made["id"], False)
+
+
+async def test_event_users_are_paged_in_ascending_id_order(
+    club: FakeDiscord, bot: SampleBot, clock: FakeClock
+) -> None:
+    # "Get Guild Scheduled Event Users" (developers/resources/guild-scheduled-event.mdx): limit up to 100,
+    # ascending by user id, before/after take a user id and before wins when both are given.
+    gid, http = club.guild.id, bot.http
+    made = await http.create_guild_scheduled_event(gid, **external(clock))
+    members = [club.member(f"reader{i:03}") for i in range(130)]
+    for m in reversed(members):
+        await m.mark_interested(made)
+    ids = sorted(m.id for m in members)
+
+    first = await http.get_scheduled_event_users(gid, made["id"], limit=100, with_member=False)
+    assert [int(u["user"]["id"]) for u in first] == ids[:100]
+    assert all(u["user_id"] == u["user"]["id"] and u["response"] == 1 for u in first)
+    assert "member" not in first[0]
+    rest = await http.get_scheduled_event_users(gid, made["id"], limit=100, with_member=False, after=ids[99])
+    assert [int(u["user"]["id"]) for u in rest] == ids[100:]
+    small = await http.get_scheduled_event_users(gid, made["id"], limit=5, with_member=False, after=ids[9])
+    assert [int(u["user"]["id"]) for u in small] == ids[10:15]
+    back = await http.get_scheduled_event_users(
+        gid, made["id"], limit=3, with_member=False, before=ids[20], after=ids[0]
+    )
+    assert [int(u["user"]["id"]) for u in back] == ids[17:20]  # only `before` is respected
+    with_member = await http.get_scheduled_event_users(gid, made["id"], limit=1, with_member=True)
+    assert with_member[0]["member"]["user"]["id"] == str(ids[0])
+
+    await members[0].unmark_interested(made)
+    after_all = await http.get_scheduled_event_users(
+        gid, made["id"], limit=100, with_member=False, after=ids[-1]
+    )
+    assert after_all == []
+    again = await http.get_scheduled_event_users(gid, made["id"], limit=100, with_member=False)
+    assert members[0].id not in {int(u["user"]["id"]) for u in again}
