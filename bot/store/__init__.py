@@ -11,6 +11,7 @@ from bot.store.db import Database, DatabaseError, Transaction
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.nominations import Nomination, NominationRepository, NominationRound, RoundKinds
+from bot.store.participation import OwnPart, ParticipationCounts, ParticipationRepository
 from bot.store.polls import NewOption, Poll, PollClosed, PollKind, PollOption, PollRepository, VoteOp
 from bot.store.privacy import MemberData, PrivacyRepository
 from bot.store.reviews import (
@@ -64,6 +65,9 @@ __all__ = [
     "NominationRepository",
     "NominationRound",
     "OverBudget",
+    "OwnPart",
+    "ParticipationCounts",
+    "ParticipationRepository",
     "Poll",
     "PollClosed",
     "PollKind",
@@ -108,6 +112,7 @@ class Store:
     reviews: ReviewRepository
     timers: TimerRepository
     discussions: DiscussionRepository
+    participation: ParticipationRepository
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
 
@@ -125,6 +130,7 @@ class Store:
             reviews=ReviewRepository(db, clock),
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
+            participation=ParticipationRepository(db, clock),
             summaries=SummaryRepository(db, clock),
             calendar_feeds=CalendarFeedRepository(db, clock),
         )

@@ -152,6 +152,22 @@ class DiscussionRepository:
         )
         return _from_row(row) if row else None
 
+    async def by_event(self, guild_id: int, event_id: int) -> Discussion | None:
+        """Return the guild's discussion mirrored by a Discord scheduled event, or None for any other event."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM discussions WHERE guild_id = ? AND event_id = ?", (guild_id, event_id)
+        )
+        return _from_row(row) if row else None
+
+    async def closed(self, guild_id: int, *, limit: int = 25) -> list[Discussion]:
+        """Return the guild's discussions that took place (closed, not cancelled), most recent first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM discussions WHERE guild_id = ? AND state = 'closed' AND thread_id IS NOT NULL"
+            " ORDER BY closes_at DESC, id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [_from_row(r) for r in rows]
+
     async def active(self, guild_id: int) -> list[Discussion]:
         """Return the guild's scheduled and open discussions, soonest first."""
         rows = await self._db.fetch_all(

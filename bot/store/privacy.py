@@ -83,6 +83,20 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         "join offers for discussions sent to you by DM (and whether they reached you)",
     ),
     PersonalColumn(
+        "discussion_interest",
+        "discussion_interest",
+        "user_id",
+        Erase.DELETE,
+        "discussions you marked Interested in the server's Events",
+    ),
+    PersonalColumn(
+        "discussion_attendance",
+        "discussion_attendance",
+        "user_id",
+        Erase.DELETE,
+        "discussions you took part in (posted in, or were let into)",
+    ),
+    PersonalColumn(
         "summary_opt_out",
         "summary_opt_outs",
         "user_id",
