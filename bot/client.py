@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -50,9 +51,46 @@ def intents_for(settings: Settings) -> discord.Intents:
     intents.guilds = True  # channels, roles, threads and our own member object
     intents.guild_messages = True  # thread activity and poll result messages
     intents.guild_polls = True  # poll votes
+    intents.guild_scheduled_events = True  # members' "Interested" on discussion events (not privileged)
     # Privileged: reading other members' messages is only needed to summarise threads.
     intents.message_content = settings.summaries_enabled
     return intents
+
+
+@dataclass(frozen=True)
+class RawEventUser:
+    """A GUILD_SCHEDULED_EVENT_USER_ADD or _REMOVE, by ids alone (developers/events/gateway-events.mdx)."""
+
+    guild_id: int
+    event_id: int
+    user_id: int
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> RawEventUser:
+        """Read the gateway payload's three snowflakes."""
+        return cls(int(data["guild_id"]), int(data["guild_scheduled_event_id"]), int(data["user_id"]))
+
+
+def dispatch_raw_event_users(bot: discord.Client) -> None:
+    """Make the client also dispatch `raw_scheduled_event_user_add` / `_remove` for every such event.
+
+    discord.py 2.7 only dispatches `scheduled_event_user_add` when the user is in its cache, which without
+    the privileged members intent holds few members: most "Interested" clicks would be dropped. discord.py
+    offers no raw variant, so its parser for the two events is wrapped (the original still runs).
+    """
+    parsers: dict[str, Callable[[Any], None]] = bot._connection.parsers  # private: no public hook
+
+    def wrap(event: str, name: str) -> None:
+        original = parsers[event]
+
+        def parse(data: Any) -> None:
+            bot.dispatch(name, RawEventUser.from_payload(data))
+            original(data)
+
+        parsers[event] = parse
+
+    wrap("GUILD_SCHEDULED_EVENT_USER_ADD", "raw_scheduled_event_user_add")
+    wrap("GUILD_SCHEDULED_EVENT_USER_REMOVE", "raw_scheduled_event_user_remove")
 
 
 class BookClubTree(app_commands.CommandTree["BookClubBot"]):
@@ -91,6 +129,7 @@ class BookClubBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
+        dispatch_raw_event_users(self)
         self.settings = settings
         self.store = store
         self.llm = llm

@@ -6,6 +6,7 @@ dependencies are its constructor's parameters and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import discord
@@ -13,6 +14,11 @@ import discord
 
 class Gateway(Protocol):
     """The connected client, seen from a service: look guilds and users up, fetch a user."""
+
+    @property
+    def guilds(self) -> Sequence[discord.Guild]:
+        """Return the guilds the bot is in (cached)."""
+        ...
 
     def get_guild(self, id: int, /) -> discord.Guild | None:
         """Return a cached guild, or None when the bot is not in it (or not connected yet)."""

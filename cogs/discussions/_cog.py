@@ -36,7 +36,7 @@ from cogs.discussions._shield import context_menu
 from cogs.discussions._views import DISCUSSIONS, PlanButton
 
 if TYPE_CHECKING:
-    from bot.client import BookClubBot
+    from bot.client import BookClubBot, RawEventUser
     from bot.clock import Clock
     from bot.scheduler import Scheduler
     from bot.services.discussions import DiscussionService
@@ -136,6 +136,7 @@ class DiscussionCog(
 
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""
+        await self.service.interest.stop_reconciling()
         self.bot.remove_dynamic_items(JoinButton, PlanButton)
         DISCUSSIONS.withdraw(self.bot)
         self.bot.tree.remove_command(self.hide_menu.name, type=self.hide_menu.type)
@@ -144,6 +145,23 @@ class DiscussionCog(
         if self.runner.status_changed in self.store.statuses.listeners:
             self.store.statuses.listeners.remove(self.runner.status_changed)
         await self.runner.drain()
+
+    # -- gateway -----------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_raw_scheduled_event_user_add(self, payload: RawEventUser) -> None:
+        """Record a member's Interested on a discussion's event."""
+        await self.service.interest.added(payload)
+
+    @commands.Cog.listener()
+    async def on_raw_scheduled_event_user_remove(self, payload: RawEventUser) -> None:
+        """Forget an Interested the member took back."""
+        await self.service.interest.removed(payload)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Catch up with Interested clicks made while the bot was away."""
+        self.service.interest.start_reconciling()
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -231,11 +249,12 @@ class DiscussionCog(
             )
             return
         works = await self.store.catalog.works(interaction.guild_id)
+        counts = await self.store.participation.counts([d.id for d in found])
         lines = []
         for d in found:
             gated_open = d.state == "open" and d.mode == "gated"
             offers = await self.store.discussions.offer_counts(d.id) if gated_open else None
-            lines.append(render.list_line(d, works, offers))
+            lines.append(render.list_line(d, works, offers, interested=counts[d.id].interested))
         embed = discord.Embed(title="Discussions", description=fit_list(lines))
         await reply(interaction, embed=embed)
 

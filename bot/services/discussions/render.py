@@ -112,6 +112,34 @@ def reminder_messages(
     return out
 
 
+def _club(guild: discord.Guild) -> str:
+    return f"**{discord.utils.escape_markdown(guild.name)}**"
+
+
+def status_offer(guild: discord.Guild, d: Discussion, works: Mapping[int, Work]) -> str:
+    """Return the join offer DMed when a member's status comes to cover an open gated discussion."""
+    return (
+        f"Your status in {_club(guild)} now covers the discussion of {scope_line(d, works)}. "
+        "Press the button to join it."
+    )
+
+
+def interested_offer(guild: discord.Guild, d: Discussion, works: Mapping[int, Work]) -> str:
+    """Return the join offer DMed at the opening to a member Interested in the event whose status covers it."""
+    return (
+        f"The discussion of {scope_line(d, works)} you're interested in is open in {_club(guild)} until "
+        f"{format_when(d.closes_at)}. Press the button to join it."
+    )
+
+
+def interested_hint(guild: discord.Guild, d: Discussion, works: Mapping[int, Work], reason: str) -> str:
+    """Return the DM for an interested member whose status does not cover the scope: what to mark, no more."""
+    return (
+        f"The discussion of {scope_line(d, works)} you're interested in is open in {_club(guild)}. "
+        f"{reason} Mark it with `/status set` there once you are, and I'll send you a button to join."
+    )
+
+
 def offers_note(offers: OfferCounts) -> str:
     """Return how a gated discussion's join offers by DM went, for `/discussion list` ("" when none)."""
     if not offers.sent and not offers.unreachable:
@@ -126,11 +154,19 @@ def offers_note(offers: OfferCounts) -> str:
     return note + "."
 
 
-def list_line(d: Discussion, works: Mapping[int, Work], offers: OfferCounts | None = None) -> str:
-    """Return one line of `/discussion list` (with how its join offers went, when given)."""
+def interested_label(count: int) -> str:
+    """Return how many members marked a discussion's event Interested ("" for none)."""
+    return f"{count} interested" if count else ""
+
+
+def list_line(
+    d: Discussion, works: Mapping[int, Work], offers: OfferCounts | None = None, *, interested: int = 0
+) -> str:
+    """Return one line of `/discussion list` (with its Interested count and how its join offers went)."""
     where = f" in <#{d.thread_id}>" if d.state == "open" and d.thread_id else ""
     when = (
         f"open until {format_when(d.closes_at)}" if d.state == "open" else f"opens {format_when(d.opens_at)}"
     )
+    count = f" · {interested_label(interested)}" if interested else ""
     note = offers_note(offers) if offers is not None else ""
-    return f"`{d.id}` {scope_line(d, works)}: {when}{where}" + (f"\n{note}" if note else "")
+    return f"`{d.id}` {scope_line(d, works)}: {when}{where}{count}" + (f"\n{note}" if note else "")

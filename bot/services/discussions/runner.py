@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import discord
 
@@ -22,7 +22,7 @@ from bot.locks import KeyedLocks
 from bot.replies import send, send_dm
 from bot.services.discussions import render
 from bot.services.discussions.join import JoinButton, scope_buttons
-from bot.spoilers import may_see, scope_work_ids
+from bot.spoilers import may_see, reason_hidden, scope_work_ids
 from bot.store import Discussion, GuildSettings
 from bot.store.discussions import DiscussionMode, OfferOutcome
 from bot.store.timers import Timer
@@ -44,6 +44,8 @@ REMIND = "discussion.remind"
 THREAD_ARCHIVE_MINUTES: Final[Literal[10080]] = 10080
 # Statuses that make a discussion worth a reminder (DNF: the member gave up on it).
 RELEVANT_STATES = frozenset(State) - {State.DNF}
+# Messages that are a member's own post in a thread (not joins, pins or other system messages).
+POSTS = frozenset({discord.MessageType.default, discord.MessageType.reply})
 # Member look-ups a reminder runs at once (discord.py waits out the rate limit beyond that).
 REMINDER_MEMBER_FETCHES = 8
 
@@ -188,9 +190,9 @@ class DiscussionRunner:
     # -- reminders ---------------------------------------------------------------------------------
 
     async def relevant_members(self, d: Discussion) -> list[int]:
-        """Return the members a reminder should mention: a status on a scope work, reminders not turned off."""
+        """Return whom a reminder mentions: a status on a scope work or Interested, reminders not off."""
         statuses = self.store.statuses
-        users: set[int] = set()
+        users: set[int] = set(await self.store.participation.interested(d.id))
         for work_id in scope_work_ids(d.scope):
             users.update(
                 r.user_id
@@ -314,6 +316,8 @@ class DiscussionRunner:
             await self.start_event(guild, opened)
         except discord.HTTPException:
             log.warning("Could not start the event of discussion %s", d.id, exc_info=True)
+        if opened.mode == "gated":
+            self._background(self._offer_to_interested(guild_id, opened.id))
         return opened
 
     async def _find_or_create_thread(
@@ -457,7 +461,13 @@ class DiscussionRunner:
         return await self.repo.get(guild_id, discussion_id)
 
     async def _close_thread(
-        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work], cancelled: bool
+        self,
+        guild: discord.Guild,
+        d: Discussion,
+        works: Mapping[int, Work],
+        cancelled: bool,
+        *,
+        attendance: bool = True,
     ) -> None:
         assert d.thread_id is not None
         try:
@@ -466,8 +476,22 @@ class DiscussionRunner:
             return  # deleted by someone: nothing to archive
         if not isinstance(thread, discord.Thread) or thread.locked:
             return
+        if attendance:
+            await self._record_posters(d, thread)
         await send(thread, render.closing_note(d, works, cancelled))
         await thread.edit(archived=True, locked=True)
+
+    async def _record_posters(self, d: Discussion, thread: discord.Thread) -> None:
+        """Record who posted in the thread (authors only: no message content is needed or kept)."""
+        posters: set[int] = set()
+        try:
+            async for message in thread.history(limit=None, oldest_first=True):
+                if not message.author.bot and message.type in POSTS:
+                    posters.add(message.author.id)
+        except discord.HTTPException:
+            # Attendance is a count for the club, not worth failing the close over; what was read is kept.
+            log.warning("Could not read the whole thread of discussion %s", d.id, exc_info=True)
+        await self.store.participation.record_posters(d.id, posters)
 
     async def cancel(self, guild: discord.Guild, d: Discussion) -> Discussion | None:
         """Call off a discussion: before it opens its event is cancelled; once open, it is closed early."""
@@ -495,7 +519,8 @@ class DiscussionRunner:
             log.warning("Could not end the event of removed discussion %s", d.id, exc_info=True)
         if d.thread_id is not None:
             try:
-                await self._close_thread(guild, d, works, cancelled=True)
+                # The row is gone with its title, so there is no attendance to keep.
+                await self._close_thread(guild, d, works, cancelled=True, attendance=False)
             except discord.HTTPException:
                 log.warning("Could not close the thread of removed discussion %s", d.id, exc_info=True)
 
@@ -514,11 +539,15 @@ class DiscussionRunner:
         if thread.archived and not thread.locked:
             await thread.edit(archived=False)
         await thread.add_user(discord.Object(user_id))
+        await self.store.participation.record_let_in(d.id, user_id)
         return thread
 
     def status_changed(self, guild_id: int, user_id: int, work_ids: tuple[int, ...]) -> None:
         """Offer open gated discussions a member's new status now covers (runs in the background)."""
-        task = asyncio.create_task(self._offer(guild_id, user_id, set(work_ids)))
+        self._background(self._offer(guild_id, user_id, set(work_ids)))
+
+    def _background(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -560,16 +589,59 @@ class DiscussionRunner:
         except Exception:
             log.exception("Offering discussions to user %s in guild %s failed", user_id, guild_id)
 
+    async def _offer_to_interested(self, guild_id: int, discussion_id: int) -> None:
+        """At a gated opening, DM each interested member the join offer, or only what to mark first."""
+        try:
+            d = await self.repo.get(guild_id, discussion_id)
+            guild = self.gateway.get_guild(guild_id)
+            if d is None or d.state != "open" or d.thread_id is None or guild is None:
+                return
+            works = await self.store.catalog.works(guild_id)
+            for user_id in await self.store.participation.interested(d.id):
+                statuses = await self.store.statuses.for_member(guild_id, user_id)
+                reason = reason_hidden(statuses, d.scope, works)
+                if reason is None:
+                    if await self._is_thread_member(guild, d.thread_id, user_id):
+                        continue
+                    # The same one claim per member and discussion as offers after a status change.
+                    if not await self.repo.claim_offer(d.id, user_id):
+                        continue
+                    outcome = await self._send_offer(
+                        guild, d, works, user_id, render.interested_offer(guild, d, works)
+                    )
+                    if outcome is not None:
+                        await self.repo.record_offer(d.id, user_id, outcome)
+                elif await self.store.participation.claim_hint(d.id, user_id):
+                    # Nothing from the thread, only the scope and what to mark; the offer follows the status.
+                    await self._send_hint(guild, d, works, user_id, reason)
+        except discord.HTTPException:
+            log.warning("Could not offer discussion %s to interested members", discussion_id, exc_info=True)
+        except Exception:
+            log.exception("Offering discussion %s to interested members failed", discussion_id)
+
+    async def _send_hint(
+        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work], user_id: int, reason: str
+    ) -> None:
+        try:
+            user = self.gateway.get_user(user_id) or await self.gateway.fetch_user(user_id)
+            await send_dm(user, render.interested_hint(guild, d, works, reason))
+        except discord.HTTPException:
+            log.warning("Could not tell user %s what discussion %s needs", user_id, d.id, exc_info=True)
+
     async def _send_offer(
-        self, guild: discord.Guild, d: Discussion, works: Mapping[int, Work], user_id: int
+        self,
+        guild: discord.Guild,
+        d: Discussion,
+        works: Mapping[int, Work],
+        user_id: int,
+        text: str | None = None,
     ) -> OfferOutcome | None:
         """DM a member the join offer they claimed; None (the claim given back) when it failed for now."""
         try:
             user = self.gateway.get_user(user_id) or await self.gateway.fetch_user(user_id)
             sent = await send_dm(
                 user,
-                f"Your status in **{discord.utils.escape_markdown(guild.name)}** now covers the discussion of "
-                f"{render.scope_line(d, works)}. Press the button to join it.",
+                text or render.status_offer(guild, d, works),
                 view=buttons_view(JoinButton(d.id)),
             )
         except discord.HTTPException:

@@ -14,6 +14,7 @@ from bot.domain import Work
 from bot.errors import NotConfigured, NotFound, UserError
 from bot.locks import KeyedLocks
 from bot.services.discussions import render
+from bot.services.discussions.interest import InterestTracker
 from bot.services.discussions.runner import DiscussionRunner, discussion_channel
 from bot.services.discussions.scopes import ReadingPlan
 from bot.spoilers import scope_to_str
@@ -56,6 +57,7 @@ class DiscussionService:
         self.store = store
         self.clock = clock
         self.runner = DiscussionRunner(store, scheduler, clock, gateway)
+        self.interest = InterestTracker(store, gateway)
         # Serialises work that must happen once per key (e.g. scheduling a date poll's winner).
         self.locks = KeyedLocks()
 
@@ -219,5 +221,6 @@ class DiscussionService:
         return (
             f"Scheduled discussion `{d.id}` of {render.scope_line(d, works)}: opens {format_when(d.opens_at)}, "
             f"closes {format_when(d.closes_at)}, as a {mode_label(settings.spoiler_mode, channel)} in "
-            f"{channel.mention}. It is in the server's Events; reminders go to members with a status for it."
+            f"{channel.mention}. It is in the server's Events; reminders go to members with a status for it "
+            "and to those who mark the event Interested."
         )
