@@ -19,6 +19,7 @@ async def setup(bot: BookClubBot) -> None:
             guilds=bot.store.guilds,
             catalog=bot.store.catalog,
             discussions=bot.store.discussions,
+            participation=bot.store.participation,
             clock=bot.clock,
             feeds=bot.store.calendar_feeds,
             feed_server=bot.calendar_feed,

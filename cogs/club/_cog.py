@@ -27,9 +27,11 @@ from bot.store import (
     DiscussionRepository,
     GuildSettings,
     GuildSettingsRepository,
+    ParticipationRepository,
 )
 from bot.text import LIMITS, escape, fit_lines
 from cogs.club._calendar import build_calendar
+from cogs.club._stats import discussion_line, own_mark, own_summary
 from cogs.club._timezones import MAX_TIMEZONE, suggest_timezones, validate_timezone
 
 if TYPE_CHECKING:
@@ -48,6 +50,9 @@ FEED_OFF = (
 FEED_KEPT_HASHED = (
     "I keep only a hash of the address, so I cannot show it again: `/club calendar rotate` makes a new one."
 )
+# Discussions `/club stats` lists (most recent first) and `/club history` adds below the finished titles.
+STATS_DISCUSSIONS = 15
+HISTORY_DISCUSSIONS = 5
 
 SPOILER_MODE_HELP = {
     "tagged": "public threads; spoilers hidden behind spoiler markup",
@@ -107,6 +112,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         guilds: GuildSettingsRepository,
         catalog: CatalogRepository,
         discussions: DiscussionRepository,
+        participation: ParticipationRepository,
         clock: Clock,
         feeds: CalendarFeedRepository,
         feed_server: CalendarFeedServer | None = None,
@@ -115,6 +121,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         self.guilds = guilds
         self.catalog = catalog
         self.discussions = discussions
+        self.participation = participation
         self.clock = clock
         self.feeds = feeds
         self.feed_server = feed_server
@@ -319,6 +326,40 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
             fit_lines(lines, LIMITS.embed_description)
             if lines
             else "Nothing yet: organizers record a finished title with `/book finish` (or by choosing the next `/book current`)."
+        )
+        held = await self.discussions.closed(interaction.guild_id, limit=HISTORY_DISCUSSIONS)
+        if held:
+            counts = await self.participation.counts([d.id for d in held])
+            embed.add_field(
+                name="Recent discussions",
+                value=fit_lines([discussion_line(d, works, counts[d.id]) for d in held], LIMITS.field_value),
+                inline=False,
+            )
+        await reply(interaction, embed=embed)
+
+    @app_commands.command(
+        name="stats", description="How the club's discussions went, and your own part in them"
+    )
+    async def stats(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """Show recent discussions with how many were interested, let in and took part; the asker's own part."""
+        assert interaction.guild_id is not None
+        held = await self.discussions.closed(interaction.guild_id, limit=STATS_DISCUSSIONS)
+        embed = discord.Embed(title="The club's discussions", colour=discord.Colour.blurple())
+        if not held:
+            embed.description = (
+                "No discussion has taken place yet: organizers schedule them with `/discussion schedule`."
+            )
+            await reply(interaction, embed=embed)
+            return
+        works = await self.catalog.works(interaction.guild_id)
+        ids = [d.id for d in held]
+        counts = await self.participation.counts(ids)
+        mine = await self.participation.own_part(interaction.user.id, ids)
+        lines = [discussion_line(d, works, counts[d.id]) + own_mark(mine.get(d.id)) for d in held]
+        embed.description = fit_lines(lines, LIMITS.embed_description)
+        embed.set_footer(
+            text=own_summary(held, mine)
+            + " Counts are of members: interested in the event, let into a private thread, posted or let in."
         )
         await reply(interaction, embed=embed)
 

@@ -1,4 +1,4 @@
-"""Interested on discussion events (RSVP): reconciling, reminders, join offers and counts."""
+"""Interested on discussion events (RSVP) and attendance: reminders, join offers, counts and forgetting."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
+from markdown_view import rendered
 
 from tests.e2e.test_discussions import (
     FRIDAY_7PM,
@@ -177,3 +178,68 @@ def _dms(club, member):
 def _dm(club, member):
     found = _dms(club, member)
     return found[-1] if found else None
+
+
+async def test_attendance_counts_after_a_close_in_stats_and_history_and_forget_removes_them(
+    club, clock, harness, admin, alice, bob, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements)
+    carol, erin = club.member("carol"), club.member("erin")
+    book = f"#{catalog['lantern']}"
+    for member in (alice, bob, carol):
+        await member.slash("status set", title=book, state="read")
+    await schedule(admin, catalog)
+    (d,) = await store_of(harness).discussions.active(club.guild.id)
+    for member in (alice, erin):
+        await member.mark_interested(event_of(club, d))
+    await eventually(lambda: _interested_is(harness, d.id, {alice.id, erin.id}), "the clicks")
+
+    await clock.advance(FRIDAY_7PM - clock.now())
+    (thread,) = club.threads_in(discussions_channel)
+    post = club.bot_messages(announcements)[-1]
+    # alice and bob are let in; alice and bob post; carol is let in and only reads; erin never comes.
+    for member in (alice, bob, carol):
+        await member.click(post, "Join the discussion")
+    await alice.say(thread, "The ending of chapter 9 got me.")
+    await alice.say(thread, "And the keeper's letters.")
+    await bob.say(thread, "Same here.")
+    await clock.advance(timedelta(minutes=90))
+    assert thread.locked
+
+    expected = "3 let in, 3 took part"
+    stats = await alice.slash("club stats")
+    text = rendered(stats.embed["description"])
+    assert (
+        stats.ephemeral and "The Lantern Keeper, up to ch. 10" in text and f"2 interested, {expected}" in text
+    )
+    assert "you took part" in text
+    assert "You took part in 1 of these 1 discussion" in stats.embed["footer"]["text"]
+    erin_sees = await erin.slash("club stats")
+    assert "you were interested" in rendered(erin_sees.embed["description"])
+    assert "You took part in 0 of these 1" in erin_sees.embed["footer"]["text"]
+    history = await admin.slash("club history")
+    (field,) = history.embed["fields"]
+    assert field["name"] == "Recent discussions" and f"2 interested, {expected}" in field["value"]
+    # Counts only: nobody's name or mention appears where others look.
+    for shown in (stats.embed, erin_sees.embed, history.embed):
+        flat = str(shown)
+        assert not any(m.name in flat or str(m.id) in flat for m in (alice, bob, carol, erin))
+    rows = await store_of(harness).db.fetch_all(
+        "SELECT user_id, let_in, posted FROM discussion_attendance WHERE discussion_id = ? ORDER BY user_id",
+        (d.id,),
+    )
+    by_member = {r["user_id"]: (r["let_in"], r["posted"]) for r in rows}
+    assert by_member == {alice.id: (1, 1), bob.id: (1, 1), carol.id: (1, 0)}
+
+    ask = await alice.slash("privacy forget")
+    assert "Interested" in rendered(ask.content) and "took part" in rendered(ask.content)
+    done = await alice.click(ask.message, "Yes, delete my data")
+    assert rendered(done.content).startswith("Done.")
+    store = store_of(harness)
+    assert (await store.privacy.count(alice.id)).total == 0
+    left = await store.db.fetch_all(
+        "SELECT user_id FROM discussion_interest UNION ALL SELECT user_id FROM discussion_attendance"
+    )
+    assert alice.id not in {r["user_id"] for r in left}
+    after = await bob.slash("club stats")
+    assert "1 interested, 2 let in, 2 took part" in rendered(after.embed["description"])
