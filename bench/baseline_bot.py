@@ -21,6 +21,7 @@ def baseline_intents() -> discord.Intents:
     intents.guilds = True
     intents.guild_messages = True
     intents.guild_polls = True
+    intents.guild_scheduled_events = True
     return intents
 
 

@@ -41,6 +41,8 @@ async def test_without_summaries_no_privileged_intent_is_requested(club, tmp_pat
     assert not task.done()
     assert club.gateway.identify_payload["intents"] & (1 << 15) == 0  # MESSAGE_CONTENT
     assert club.gateway.identify_payload["intents"] & (1 << 1) == 0  # GUILD_MEMBERS
+    # Not privileged, and needed for members' Interested on discussion events.
+    assert club.gateway.identify_payload["intents"] & (1 << 16)  # GUILD_SCHEDULED_EVENTS
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
