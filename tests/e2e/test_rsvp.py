@@ -154,11 +154,16 @@ async def test_gated_opening_offers_interested_members_by_dm_and_tells_the_rest_
     )
     assert [(r["user_id"], r["outcome"]) for r in offers] == [(alice.id, "sent")]
 
-    # A restart re-runs nothing: no second offer or hint. Then bob catches up and gets the offer, once.
+    # A restart goes over the interested members again and sends nothing twice.
     await harness.restart()
     await club.settle()
     dms_before = {m.name: len(_dms(club, m)) for m in (alice, bob, carol)}
     assert dms_before == {"alice": 1, "bob": 1, "carol": 1}
+    # Interested once it is open: told at once. Then bob catches up and gets the offer, once.
+    dave = club.member("dave")
+    await dave.mark_interested(event_of(club, d))
+    await club.wait_until(lambda: _dm(club, dave) is not None, what="dave's hint")
+    assert "up to chapter 10" in _dm(club, dave).content and _dm(club, dave).buttons == []
     await bob.slash("status set", title=book, state="reading", progress="12")
     await club.wait_until(lambda: "now covers" in _dm(club, bob).content, what="bob's offer")
     joined = await bob.click(_dm(club, bob), "Join the discussion")
@@ -167,7 +172,7 @@ async def test_gated_opening_offers_interested_members_by_dm_and_tells_the_rest_
     await club.settle()
     assert len(_dms(club, bob)) == 2
     assert carol.id not in thread.thread_members
-    assert_no_leak(club, [admin, alice, bob, carol])
+    assert_no_leak(club, [admin, alice, bob, carol, dave])
 
 
 def _dms(club, member):

@@ -13,6 +13,7 @@ from bot.store import Discussion
 
 if TYPE_CHECKING:
     from bot.client import RawEventUser
+    from bot.services.discussions.runner import DiscussionRunner
     from bot.services.gateway import Gateway
     from bot.store import Store
 
@@ -25,9 +26,11 @@ EVENT_USERS_PAGE = 100
 class InterestTracker:
     """Store who is interested in the club's scheduled and open discussions."""
 
-    def __init__(self, store: Store, gateway: Gateway) -> None:
+    def __init__(self, store: Store, gateway: Gateway, runner: DiscussionRunner) -> None:
         self.store = store
         self.gateway = gateway
+        # An open gated discussion's join offer goes to members as soon as they are interested.
+        self.runner = runner
         self.reconciling: asyncio.Task[None] | None = None
 
     async def _discussion(self, payload: RawEventUser) -> Discussion | None:
@@ -40,8 +43,11 @@ class InterestTracker:
     async def added(self, payload: RawEventUser) -> None:
         """Record a member's Interested click on a discussion's event (other events are not the club's)."""
         d = await self._discussion(payload)
-        if d is not None and await self.store.participation.add_interest(d.id, payload.user_id):
-            log.debug("Member %s is interested in discussion %s", payload.user_id, d.id)
+        if d is None or not await self.store.participation.add_interest(d.id, payload.user_id):
+            return
+        log.debug("Member %s is interested in discussion %s", payload.user_id, d.id)
+        if d.state == "open":
+            self.runner.offer_to_interested(d.guild_id, d.id, [payload.user_id])
 
     async def removed(self, payload: RawEventUser) -> None:
         """Forget an Interested the member took back."""
@@ -80,6 +86,9 @@ class InterestTracker:
                     continue
                 try:
                     await self.reconcile(guild, d)
+                    if d.state == "open":
+                        # Offers an interrupted opening did not get to, and interest added meanwhile.
+                        self.runner.offer_to_interested(guild.id, d.id)
                 except discord.NotFound:
                     log.info("Discussion %s: its event is gone; keeping the interest recorded", d.id)
                 except discord.HTTPException:

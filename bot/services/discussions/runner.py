@@ -317,7 +317,7 @@ class DiscussionRunner:
         except discord.HTTPException:
             log.warning("Could not start the event of discussion %s", d.id, exc_info=True)
         if opened.mode == "gated":
-            self._background(self._offer_to_interested(guild_id, opened.id))
+            self.offer_to_interested(guild_id, opened.id)
         return opened
 
     async def _find_or_create_thread(
@@ -589,15 +589,28 @@ class DiscussionRunner:
         except Exception:
             log.exception("Offering discussions to user %s in guild %s failed", user_id, guild_id)
 
-    async def _offer_to_interested(self, guild_id: int, discussion_id: int) -> None:
-        """At a gated opening, DM each interested member the join offer, or only what to mark first."""
+    def offer_to_interested(
+        self, guild_id: int, discussion_id: int, user_ids: Sequence[int] | None = None
+    ) -> None:
+        """DM interested members (all, or `user_ids`) an open gated discussion's offer (in the background).
+
+        Runs at the opening, for a member who marks Interested while it is open, and after a restart; the
+        claims make every run after the first send nothing twice.
+        """
+        self._background(self._offer_to_interested(guild_id, discussion_id, user_ids))
+
+    async def _offer_to_interested(
+        self, guild_id: int, discussion_id: int, only: Sequence[int] | None = None
+    ) -> None:
+        """DM each interested member the join offer, or only what to mark first."""
         try:
             d = await self.repo.get(guild_id, discussion_id)
             guild = self.gateway.get_guild(guild_id)
-            if d is None or d.state != "open" or d.thread_id is None or guild is None:
+            if d is None or d.state != "open" or d.mode != "gated" or d.thread_id is None or guild is None:
                 return
             works = await self.store.catalog.works(guild_id)
-            for user_id in await self.store.participation.interested(d.id):
+            interested = await self.store.participation.interested(d.id)
+            for user_id in interested if only is None else [u for u in only if u in interested]:
                 statuses = await self.store.statuses.for_member(guild_id, user_id)
                 reason = reason_hidden(statuses, d.scope, works)
                 if reason is None:

@@ -57,7 +57,7 @@ class DiscussionService:
         self.store = store
         self.clock = clock
         self.runner = DiscussionRunner(store, scheduler, clock, gateway)
-        self.interest = InterestTracker(store, gateway)
+        self.interest = InterestTracker(store, gateway, self.runner)
         # Serialises work that must happen once per key (e.g. scheduling a date poll's winner).
         self.locks = KeyedLocks()
 
