@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UserError
 
-__all__ = ["EXAMPLE", "format_when", "parse_when", "warm_up"]
+__all__ = ["EXAMPLE", "format_when", "local_instant", "parse_when", "warm_up", "zone_of"]
 
 EXAMPLE = "`next Friday 7pm`, `tomorrow 20:00`, `in 3 days at 18:00` or `2026-12-04 19:30`"
 
@@ -23,7 +23,8 @@ _DISCORD_TIMESTAMP = re.compile(r"^<t:(-?\d{1,13})(?::[tTdDfFsSR])?>$")
 _HORIZON = timedelta(days=2 * 366)
 
 
-def _zone(tz: str | ZoneInfo) -> ZoneInfo:
+def zone_of(tz: str | ZoneInfo) -> ZoneInfo:
+    """Return the zone named `tz`, or explain how to fix the club's setting."""
     if isinstance(tz, ZoneInfo):
         return tz
     try:
@@ -88,7 +89,7 @@ def parse_when(text: str, tz: str | ZoneInfo, now: datetime) -> datetime:
         except (OverflowError, OSError, ValueError) as exc:
             raise UserError(f"`{_shown(text)}` is not a real date. Try {EXAMPLE}.") from exc
         return _check_future(when, now, text)
-    zone = _zone(tz)
+    zone = zone_of(tz)
     if not text.strip():
         raise UserError(f"Say when, e.g. {EXAMPLE}.")
     base = now.astimezone(zone).replace(tzinfo=None)
@@ -102,6 +103,11 @@ def parse_when(text: str, tz: str | ZoneInfo, now: datetime) -> datetime:
         )
     if local.tzinfo is not None:  # the text named its own zone ("7pm UTC"): no DST question to ask
         return _check_future(local.astimezone(UTC), now, text)
+    return _check_future(local_instant(local, zone), now, text)
+
+
+def local_instant(local: datetime, zone: ZoneInfo) -> datetime:
+    """Return the UTC instant a clock face (naive, local to `zone`) names, refusing one DST skips or repeats."""
     local = local.replace(second=0, microsecond=0)
     first = local.replace(tzinfo=zone, fold=0)
     second = local.replace(tzinfo=zone, fold=1)
@@ -117,7 +123,7 @@ def parse_when(text: str, tz: str | ZoneInfo, now: datetime) -> datetime:
             f"Pick a time outside that hour, e.g. `{(local + timedelta(hours=1)).strftime('%Y-%m-%d %H:%M')}`, "
             "or paste a Discord timestamp such as `<t:1764873000:F>`."
         )
-    return _check_future(first.astimezone(UTC), now, text)
+    return first.astimezone(UTC)
 
 
 def format_when(when: datetime) -> str:

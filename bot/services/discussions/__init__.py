@@ -4,6 +4,18 @@ The `/discussion` cog, date polls and the catalog all go through the one `Discus
 builds (`bot.discussions`), so a discussion is always created, scheduled and removed the same way.
 """
 
-from bot.services.discussions.service import DEFAULT_MINUTES, DiscussionService, mode_label
+from bot.services.discussions.service import (
+    DEFAULT_MINUTES,
+    DiscussionService,
+    EventLimitReached,
+    check_events_permission,
+    mode_label,
+)
 
-__all__ = ["DEFAULT_MINUTES", "DiscussionService", "mode_label"]
+__all__ = [
+    "DEFAULT_MINUTES",
+    "DiscussionService",
+    "EventLimitReached",
+    "check_events_permission",
+    "mode_label",
+]

@@ -34,6 +34,10 @@ DEFAULT_MINUTES = 90
 MAX_EVENTS_REACHED = 30038
 
 
+class EventLimitReached(UserError):
+    """Discord refused an event: the server already has 100 upcoming ones, so nothing was scheduled."""
+
+
 def mode_label(mode: str, channel: discord.abc.GuildChannel) -> str:
     """Say what kind of thread a discussion gets: forum posts are always public (tagged)."""
     if isinstance(channel, discord.ForumChannel):
@@ -104,7 +108,7 @@ class DiscussionService:
                 except discord.HTTPException:
                     log.warning("Could not remove event %s after a failed schedule", event.id, exc_info=True)
             if isinstance(exc, discord.HTTPException) and exc.code == MAX_EVENTS_REACHED:
-                raise UserError(
+                raise EventLimitReached(
                     "Discord allows 100 upcoming events per server and this one has reached it, so nothing was "
                     "scheduled. Cancel some, or schedule fewer sessions."
                 ) from exc
