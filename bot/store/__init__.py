@@ -23,6 +23,7 @@ from bot.store.reviews import (
     ReviewKind,
     ReviewRepository,
 )
+from bot.store.series import NewSeries, Series, SeriesRepository
 from bot.store.statuses import StatusChange, StatusRecord, StatusRejected, StatusRepository, StatusUpdate
 from bot.store.summaries import (
     AlreadySummarizing,
@@ -60,6 +61,7 @@ __all__ = [
     "NewDiscussion",
     "NewFeatured",
     "NewOption",
+    "NewSeries",
     "NewWork",
     "Nomination",
     "NominationRepository",
@@ -79,6 +81,8 @@ __all__ = [
     "ReviewKind",
     "ReviewRepository",
     "RoundKinds",
+    "Series",
+    "SeriesRepository",
     "ShorterThanProgress",
     "StatusChange",
     "StatusRecord",
@@ -113,6 +117,7 @@ class Store:
     timers: TimerRepository
     discussions: DiscussionRepository
     participation: ParticipationRepository
+    series: SeriesRepository
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
 
@@ -131,6 +136,7 @@ class Store:
             timers=TimerRepository(db, clock),
             discussions=DiscussionRepository(db, clock),
             participation=ParticipationRepository(db, clock),
+            series=SeriesRepository(db, clock),
             summaries=SummaryRepository(db, clock),
             calendar_feeds=CalendarFeedRepository(db, clock),
         )

@@ -14,6 +14,7 @@ EXPECTED_TABLES = {
     "status_history",
     "reviews",
     "discussions",
+    "discussion_series",
     "polls",
     "poll_options",
     "poll_votes",
