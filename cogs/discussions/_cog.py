@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.checks import organizer_only
 from bot.domain import Work, WorkKind
-from bot.errors import NotFound, UserError
+from bot.errors import NotConfigured, NotFound, UserError
 from bot.lookup import BookTitle, ScreenTitle, TitleQuery, find_work, italic, suggest_titles, work_label
 from bot.replies import fit_list, reply
 from bot.services.discussions import DEFAULT_MINUTES, mode_label, render
@@ -28,10 +28,19 @@ from bot.services.discussions.scopes import (
     plan_sessions,
 )
 from bot.spoilers import describe_scope, scope_to_str
-from bot.store import Discussion, NewDiscussion
+from bot.store import Discussion, NewDiscussion, NewSeries
 from bot.text import shorten, strip_mentions
 from bot.ui import buttons_view
-from bot.when import format_when, parse_when, warm_up
+from bot.when import format_when, parse_when, warm_up, zone_of
+from cogs.discussions._recurrence import parse_lead, parse_recurrence
+from cogs.discussions._series import (
+    SERIES,
+    SeriesRunner,
+    first_meeting,
+    recurrence_of,
+    rough_instant,
+    scope_text,
+)
 from cogs.discussions._shield import context_menu
 from cogs.discussions._views import DISCUSSIONS, PlanButton
 
@@ -97,6 +106,14 @@ def describe_offsets(minutes: tuple[int, ...]) -> str:
     return " and ".join(one(m) for m in minutes) + " before"
 
 
+def describe_lead(days: int) -> str:
+    """Render a lead time as "2 weeks" or "10 days"."""
+    if days % 7 == 0:
+        weeks = days // 7
+        return f"{weeks} week" + ("s" if weeks > 1 else "")
+    return f"{days} day" + ("s" if days > 1 else "")
+
+
 @app_commands.guild_only()
 class DiscussionCog(
     commands.GroupCog, group_name="discussion", group_description="Spoiler-safe discussion threads"
@@ -120,6 +137,7 @@ class DiscussionCog(
         self.clock = clock
         self.workers = workers
         self.runner = self.service.runner
+        self.series_runner = SeriesRunner(store, service, scheduler, clock)
         self.hide_menu = context_menu()
         super().__init__()
 
@@ -131,8 +149,14 @@ class DiscussionCog(
         self.scheduler.on(OPEN, self.runner.open_from_timer, late="run")
         self.scheduler.on(CLOSE, self.runner.close_from_timer, late="run")
         self.scheduler.on(REMIND, self.runner.remind, late="skip")
+        self.scheduler.on(SERIES, self.series_runner.run_from_timer, late="run")
         self.store.statuses.listeners.append(self.runner.status_changed)
         await asyncio.to_thread(warm_up)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Give back its timer to any running series that lost it (dropped after failing retries)."""
+        await self.series_runner.rearm_all()
 
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""
@@ -140,7 +164,7 @@ class DiscussionCog(
         self.bot.remove_dynamic_items(JoinButton, PlanButton)
         DISCUSSIONS.withdraw(self.bot)
         self.bot.tree.remove_command(self.hide_menu.name, type=self.hide_menu.type)
-        for event in (OPEN, CLOSE, REMIND):
+        for event in (OPEN, CLOSE, REMIND, SERIES):
             self.scheduler.off(event)
         if self.runner.status_changed in self.store.statuses.listeners:
             self.store.statuses.listeners.remove(self.runner.status_changed)
@@ -461,3 +485,142 @@ class DiscussionCog(
         assert interaction.guild_id is not None
         saved = await self.service.set_reminder_times(interaction.guild_id, parse_offsets(times))
         await reply(interaction, f"Saved: discussion reminders go out {describe_offsets(saved)}.")
+
+    # -- series ------------------------------------------------------------------------------------
+
+    series = app_commands.Group(
+        name="series", description="Meetings that repeat, each one its own discussion"
+    )
+
+    @series.command(name="start", description="Start meetings that repeat, for the current book (organizers)")
+    @app_commands.describe(
+        when="In the club's time zone: 'first Thursday 19:00', 'last Friday 7pm', 'every 2 weeks on Monday 18:30'",
+        scope="What each meeting may spoil (default: the whole book)",
+        up_to="Chapter, part or episode number, for scopes that stop part-way",
+        duration="How long each meeting stays open, in minutes (default 90)",
+        lead="How far ahead each meeting is created: e.g. '2 weeks' (the default), '10 days'",
+    )
+    @app_commands.choices(scope=[app_commands.Choice(name=v, value=k) for k, v in SCOPE_KINDS.items()])
+    @organizer_only()
+    async def series_start(
+        self,
+        interaction: discord.Interaction[BookClubBot],
+        when: app_commands.Range[str, 1, MAX_WHEN],
+        scope: app_commands.Choice[str] | None = None,
+        up_to: app_commands.Range[int, 1, 10000] | None = None,
+        duration: app_commands.Range[int, 15, 10080] = DEFAULT_MINUTES,
+        lead: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        """Validate everything, store the series and create the meetings already within its lead time."""
+        assert interaction.guild is not None
+        guild = interaction.guild
+        settings, channel = await self.service.where(guild)
+        works = await self.store.catalog.works(guild.id)
+        kind = scope.value if scope else "book"
+        try:
+            main = await self._main_work(guild.id, works, None, kind)
+        except NotConfigured:
+            what = "film or series" if kind == "screen" else "book"
+            raise NotConfigured(
+                f"The club has no current {what}: choose it with `/book current` first (a series meets about "
+                "the club's current book)."
+            ) from None
+        screen = works.get(settings.current_adaptation_id or 0)
+        if main.kind is WorkKind.BOOK and (screen is None or screen.adapts_work_id != main.id):
+            screen = adaptation_of(works, main)
+        spoiler_scope, work = build_scope(kind, main, screen, up_to)
+        rule = parse_recurrence(when)
+        lead_days = parse_lead(lead)
+        zone = zone_of(settings.timezone)
+        first_on, first_at = first_meeting(rule, zone, self.clock.now())
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        made = await self.store.series.create(
+            guild.id,
+            NewSeries(
+                work_id=work.id,
+                scope=spoiler_scope,
+                kind=rule.kind,
+                weekday=rule.weekday,
+                step=rule.step,
+                local_time=rule.at.strftime("%H:%M"),
+                minutes=duration,
+                lead_days=lead_days,
+                first_on=first_on,
+                created_by=interaction.user.id,
+            ),
+        )
+        log.info("Series %s started in guild %s: %s", made.id, guild.id, rule.describe())
+        done = await self.series_runner.catch_up(guild.id, made.id)
+        parts = []
+        if done.made:
+            listed = ", ".join(f"discussion `{d.id}` ({format_when(d.opens_at)})" for d in done.made)
+            parts.append(f"Created now: {listed}.")
+        if done.skipped:
+            parts.append(
+                f"Not created: {len(done.skipped)} meeting(s) within the lead time. {done.skipped[0].reason}; "
+                "the announcement channel has the details."
+            )
+        if not parts:
+            parts.append(
+                f"Its first meeting, {format_when(first_at)}, becomes a discussion "
+                f"{format_when(first_at - timedelta(days=lead_days))}."
+            )
+        first = " ".join(parts)
+        await reply(
+            interaction,
+            f"Started series `{made.id}`: {scope_text(spoiler_scope, works)}, {rule.describe()} ({zone.key} time, "
+            f"which it keeps across daylight-saving changes), {duration} min each, as a "
+            f"{mode_label(settings.spoiler_mode, channel)} in {channel.mention}. Each meeting becomes its own "
+            f"discussion, with its event and reminders, {describe_lead(lead_days)} ahead. {first} "
+            f"End the series with `/discussion series stop series:{made.id}`; meetings already created stay.",
+        )
+
+    @series.command(name="stop", description="End a series; its meetings already created stay (organizers)")
+    @app_commands.describe(series="The series to end")
+    @organizer_only()
+    async def series_stop(self, interaction: discord.Interaction[BookClubBot], series: int) -> None:
+        """Stop creating meetings; leave those already created alone."""
+        assert interaction.guild_id is not None
+        found = await self.store.series.get(interaction.guild_id, series)
+        if found is None:
+            raise NotFound(f"No series `{series}` here: see `/discussion series list`.")
+        if not await self.series_runner.stop(interaction.guild_id, series):
+            raise UserError(f"Series `{series}` has already ended.")
+        await reply(
+            interaction,
+            f"Series `{series}` has ended: no more meetings will be created. Those already created stay "
+            "scheduled (see `/discussion list`; `/discussion cancel` calls one off).",
+        )
+
+    @series.command(name="list", description="Show the club's series of repeating meetings")
+    async def series_list(self, interaction: discord.Interaction[BookClubBot]) -> None:
+        """List running series with their next meeting."""
+        assert interaction.guild_id is not None
+        running = await self.store.series.running(interaction.guild_id)
+        if not running:
+            await reply(
+                interaction, "No series is running. Organizers can start one with `/discussion series start`."
+            )
+            return
+        works = await self.store.catalog.works(interaction.guild_id)
+        zone = zone_of((await self.store.guilds.get(interaction.guild_id)).timezone)
+        lines = [
+            f"`{s.id}` {scope_text(s.scope, works)}: {recurrence_of(s).describe()} ({zone.key}), {s.minutes} min; "
+            f"next meeting {format_when(rough_instant(s.next_on, recurrence_of(s), zone))}, created "
+            f"{describe_lead(s.lead_days)} ahead"
+            for s in running
+        ]
+        await reply(interaction, embed=discord.Embed(title="Series", description=fit_list(lines)))
+
+    @series_stop.autocomplete("series")
+    async def _series_autocomplete(
+        self, interaction: discord.Interaction[BookClubBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        assert interaction.guild_id is not None
+        works = await self.store.catalog.works(interaction.guild_id)
+        out = []
+        for s in await self.store.series.running(interaction.guild_id):
+            name = shorten(f"{s.id}: {describe_scope(s.scope, works)}, {recurrence_of(s).describe()}", 100)
+            if current.strip().lower() in name.lower():
+                out.append(app_commands.Choice(name=name, value=s.id))
+        return out[:25]
