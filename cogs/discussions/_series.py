@@ -177,13 +177,12 @@ class SeriesRunner:
                     except EventLimitReached:
                         skipped = Skipped(
                             on,
-                            "Discord allows 100 upcoming events per server and this one has reached it. "
-                            "Cancel or end some events to make room",
+                            "Discord allows 100 upcoming events per server and this one has reached it: "
+                            "cancel or end some events to make room",
                         )
-                    except (
-                        UserError
-                    ) as exc:  # the club's setup, a DST change the rules moved, a removed title
-                        skipped = Skipped(on, exc.message.rstrip(".") + ". Fix that")
+                    # The club's setup (channel, permission), a DST change the zone's rules moved, a removed title.
+                    except UserError as exc:
+                        skipped = Skipped(on, exc.message.rstrip("."))
                 noticed: bool | None = None
                 if made_now is not None:
                     made.append(made_now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -195,3 +196,20 @@ async def test_no_current_book_is_refused(
     assert reply.ephemeral and "The club has no current book" in reply.content
     assert (await store.db.fetch_one("SELECT COUNT(*) FROM discussion_series"))[0] == 0
     assert await store.timers.for_guild(club.guild.id) == []
+
+
+async def test_a_series_whose_timer_was_lost_gets_it_back_on_restart(club, clock, harness, admin, reading):
+    await admin.slash("discussion series start", when="last Friday 7pm")
+    store = harness.store
+    (timer,) = [t for t in await store.timers.for_guild(club.guild.id) if t.event == SERIES]
+    # As after a handler failed every retry: the scheduler dropped the timer.
+    await harness.bot.scheduler.cancel(club.guild.id, SERIES, timer.key)
+    assert await harness.store.timers.for_guild(club.guild.id) == []
+    await harness.restart()
+    for _ in range(200):  # on_ready runs once the gateway says so
+        found = [t for t in await harness.store.timers.for_guild(club.guild.id) if t.event == SERIES]
+        if found:
+            break
+        await asyncio.sleep(0.01)
+    (again,) = found
+    assert again.due_at == timer.due_at
