@@ -153,11 +153,6 @@ class DiscussionCog(
         self.store.statuses.listeners.append(self.runner.status_changed)
         await asyncio.to_thread(warm_up)
 
-    @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        """Give back its timer to any running series that lost it (dropped after failing retries)."""
-        await self.series_runner.rearm_all()
-
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""
         await self.service.interest.stop_reconciling()
@@ -184,8 +179,9 @@ class DiscussionCog(
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Catch up with Interested clicks made while the bot was away."""
+        """Catch up with Interested clicks made while the bot was away; re-arm series that lost their timer."""
         self.service.interest.start_reconciling()
+        await self.series_runner.rearm_all()  # a timer dropped after failing its retries
 
     # -- helpers -----------------------------------------------------------------------------------
 
