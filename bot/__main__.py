@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot [run|check|sync|backup|commands]` (also installed as `bookclub-bot`)."""
+"""Entry point: `python -m bot [run|check|sync|backup|commands|demo]` (also installed as `bookclub-bot`)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,29 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_argument(
         "--markdown", action="store_true", help="print the README's command reference instead"
     )
+    demo = sub.add_parser(
+        "demo", help="try the club in a browser: a local Discord, the bot and a page (no token needed)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8080, help="the page's port (0: any free one; default 8080)"
+    )
+    demo.add_argument(
+        "--db", type=Path, help="keep the club's database in this file (default: a temporary one)"
+    )
+    demo.add_argument("--open", action="store_true", help="open the page in the default browser")
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1; anything else is public)"
+    )
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # Imported here: the demo brings the emulator, which the bot itself never needs.
+    from demo._run import DemoArgs, run_demo
+
+    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+    configure_logging(level if level in logging.getLevelNamesMapping() else "WARNING")
+    return run_demo(DemoArgs(port=args.port, db=args.db, open_browser=args.open, host=args.host))
 
 
 async def open_store(settings: Settings) -> Store:
@@ -238,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, load settings and run the chosen subcommand; return the exit code."""
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "demo":
+        # Needs no token and no settings: the demo builds its own, for its own emulated server.
+        return _demo(args)
     load_dotenv(Path.cwd() / ".env")
     try:
         settings = load_settings(os.environ)

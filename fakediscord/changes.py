@@ -26,6 +26,14 @@ class Changes:
         self._changed.set()
         self._changed = asyncio.Event()
 
+    async def next_change(self, timeout: float) -> bool:  # noqa: ASYNC109 - a caller-facing deadline
+        """Wait for the next `notify` or `timeout` seconds; return whether something changed."""
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def wait_until(
         self,
         predicate: Callable[[], Any],
