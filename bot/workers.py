@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +33,10 @@ def _exit_with(owner: int) -> None:
 
     A killed bot cannot stop its workers, and a worker blocked on its job queue would wait forever
     (holding the bot's stdout open), so each worker checks once a second that the bot still runs.
+    Ctrl-C in a terminal reaches every process of the group: a worker ignores it and lets the bot shut
+    the pool down, instead of printing a KeyboardInterrupt traceback of its own.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
