@@ -46,6 +46,10 @@ class SnowflakeFactory:
         self._last = value
         return value
 
+    def continue_after(self, last: int) -> None:
+        """Make every later id greater than `last` (a restored world's highest)."""
+        self._last = max(self._last, last)
+
 
 def snowflake_time(snowflake: int) -> datetime:
     """Return the creation instant encoded in a snowflake."""
