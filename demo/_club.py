@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +19,15 @@ from bot.settings import load_settings
 from bot.store import Store
 from bot.workers import Workers
 from fakediscord import Actor, FakeClock, FakeDiscord
+from fakediscord.snapshot import SnapshotError, restore, saved_instant, snapshot
 
 log = logging.getLogger(__name__)
 
 # The review fetcher may be asked for any page from the demo's page: every socket it opens goes here
 # (a closed port on the loopback), so the demo never connects beyond 127.0.0.1.
 _NOWHERE = ("127.0.0.1", 9)
+# While the club changes, its emulated server is written beside the kept database this often.
+SAVE_SECONDS = 1.0
 
 
 async def _no_dns(host: str, port: int) -> list[str]:
@@ -34,6 +40,40 @@ def _loopback_only(address: str, port: int) -> tuple[str, int]:
 
 class DemoError(Exception):
     """The demo cannot start; the message is one line that says why."""
+
+
+def world_file(db: Path) -> Path:
+    """Return where the emulated server of the club kept in `db` is saved: FILE.world.json beside it."""
+    return db.with_name(db.name + ".world.json")
+
+
+def _read_world(db: Path) -> dict[str, Any] | None:
+    """Return the saved server of a kept club; None when `db` holds no club yet (a first run)."""
+    path = world_file(db)
+    if not db.exists() or db.stat().st_size == 0:
+        return None
+    if not path.is_file():
+        # The bot's data refers to channels, messages and members by their ids: without the server that
+        # holds them, the club cannot be shown, and seeding a new one on top would mix two clubs.
+        raise DemoError(
+            f"{db} holds a database but not the demo's server saved beside it ({path.name}); "
+            "pass a new --db file (the demo only reopens clubs it kept itself)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        saved_instant(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DemoError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DemoError(f"cannot read {path}: not a saved demo server")
+    return data
+
+
+def _write_world(path: Path, data: dict[str, Any]) -> None:
+    # Written whole, then renamed over the old one: an interrupted write never leaves half a server.
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    os.replace(part, path)
 
 
 @dataclass(frozen=True)
@@ -51,7 +91,13 @@ class DemoClub:
 
     def __init__(self, options: DemoOptions | None = None) -> None:
         self.options = options or DemoOptions()
-        start = self.options.start or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        self.saved = _read_world(self.options.db) if self.options.db is not None else None
+        """The server a previous run on the same --db file saved; None on a first run."""
+        if self.saved is not None:
+            # The clock goes on from where the last run stopped, so what was scheduled stays ahead or behind.
+            start = saved_instant(self.saved)
+        else:
+            start = self.options.start or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self.clock = FakeClock(start=start)
         self.club = FakeDiscord(clock=self.clock, rate_limits=False, validate=True)
         self.members: dict[str, Actor] = {}
@@ -61,6 +107,28 @@ class DemoClub:
         self._stack = contextlib.AsyncExitStack()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.db_path: Path = self.options.db or Path()
+        self.complete = False
+        """Set once the club is seeded or restored: only a complete club is saved for the next run."""
+
+    @property
+    def restored(self) -> bool:
+        """Tell whether this run reopened a club a previous run kept."""
+        return self.saved is not None
+
+    def save(self) -> None:
+        """Write the emulated server beside the --db file, if the club is kept and complete."""
+        if self.options.db is not None and self.complete:
+            _write_world(world_file(self.options.db), snapshot(self.club))
+
+    async def keep_saving(self, every: float = SAVE_SECONDS) -> None:
+        """Save the server at most every `every` seconds while it changes (until cancelled).
+
+        Saving at exit alone would lose the server to a kill that the database, written as it goes, survives.
+        """
+        while True:
+            if await self.club.changes.next_change(60.0):
+                await asyncio.sleep(every)
+                self.save()
 
     async def start(self) -> None:
         """Start the emulator, open the database and connect the bot; return once its commands are synced."""
@@ -76,6 +144,11 @@ class DemoClub:
             self.db_path = Path(self._tmp.name) / "bookclub.sqlite3"
         await self.club.listen()
         self._stack.push_async_callback(self.club.stop)
+        if self.saved is not None:
+            try:
+                restore(self.club, self.saved)
+            except (SnapshotError, KeyError, TypeError, ValueError) as exc:
+                raise DemoError(f"cannot restore {world_file(self.db_path)}: {exc}") from exc
         self.club.connect_discord_py()
         if self.club.validator is None:
             # The demo shows what the real bot does against a validated API; it does not run unchecked.
@@ -122,6 +195,8 @@ class DemoClub:
         """Disconnect the bot, close the database, stop the emulator and remove temporary files."""
         try:
             await self._stack.aclose()
+            # After the bot closed: whatever it did last is in the saved server, as in its database.
+            self.save()
         finally:
             if self._tmp is not None:
                 self._tmp.cleanup()

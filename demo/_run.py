@@ -14,8 +14,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from demo._club import DemoClub, DemoError, DemoOptions
-from demo._seed import seed
+from demo._club import DemoClub, DemoError, DemoOptions, world_file
+from demo._seed import recall, seed
 from demo._web import DemoSite
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -49,8 +49,16 @@ async def running_demo(args: DemoArgs) -> AsyncIterator[RunningDemo]:
     demo = DemoClub(DemoOptions(db=args.db))
     await demo.start()
     runner: web.AppRunner | None = None
+    saving: asyncio.Task[None] | None = None
     try:
-        await seed(demo)
+        if demo.restored:
+            recall(demo)
+        else:
+            await seed(demo)
+        demo.complete = True
+        if args.db is not None:
+            demo.save()
+            saving = asyncio.create_task(demo.keep_saving())
         site = DemoSite(demo)
         runner = web.AppRunner(site.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
@@ -63,6 +71,10 @@ async def running_demo(args: DemoArgs) -> AsyncIterator[RunningDemo]:
         shown = "127.0.0.1" if args.host in WILDCARD else args.host
         yield RunningDemo(demo, site, f"http://{shown}:{port}/", time.monotonic() - started)
     finally:
+        if saving is not None:
+            saving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saving
         if runner is not None:
             await runner.cleanup()
         await demo.stop()
@@ -71,7 +83,12 @@ async def running_demo(args: DemoArgs) -> AsyncIterator[RunningDemo]:
 async def serve(args: DemoArgs, *, stop: asyncio.Event) -> None:
     """Run the demo, print its address, and serve until `stop` is set."""
     async with running_demo(args) as running:
-        kept = f"the club is kept in {args.db}" if args.db else "a temporary database, removed at exit"
+        if args.db is None:
+            kept = "a temporary database, removed at exit"
+        elif running.demo.restored:
+            kept = f"the club kept in {args.db}, reopened as the last run left it"
+        else:
+            kept = f"a new club, kept in {args.db} and {world_file(args.db).name}"
         print(
             f"bookclub demo: serving {running.url} ({len(running.demo.members)} members, {kept}; "
             f"ready in {running.seconds_to_serve:.1f} s). Ctrl-C stops it.",

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo._club import DemoClub
+from demo._club import DemoClub, DemoError
 from fakediscord import Upload
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,31 @@ class Cast:
 
 
 CAST = Cast()
+CHANNELS = ("general", "announcements", "discussions")
 
 
 def _check(reply: object, expect: str) -> None:
     text = getattr(reply, "text", "") or ""
     if expect not in text:
         raise RuntimeError(f"seeding went wrong: expected {expect!r} in {text!r}")
+
+
+def recall(demo: DemoClub, cast: Cast = CAST) -> None:
+    """Find the cast and the channels of a club a previous run kept, restored into the emulator."""
+    club = demo.club
+    known = {m.user.name for m in club.guild.members.values()}
+    missing = [name for name in cast.names if name not in known]
+    if missing:
+        raise DemoError(f"the kept club has no member called {', '.join(missing)}")
+    demo.members = {name: club.member(name) for name in cast.names}
+    channels = {
+        c.name: c for c in club.world.channels.values() if c.guild_id == club.guild.id and not c.is_thread
+    }
+    demo.channels = {}
+    for name in CHANNELS:
+        if name not in channels:
+            raise DemoError(f"the kept club has no #{name} channel")
+        demo.channels[name] = channels[name]
 
 
 async def seed(demo: DemoClub, cast: Cast = CAST) -> None:

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,16 +21,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from demo_pages import browser, member_page, open_channel
+from playwright.async_api import Browser, Page, expect
 
 from demo._run import DemoArgs, RunningDemo, running_demo
 from demo._seed import CAST, GATED_TEXT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 # The README's screenshot is taken by this test; it is written to docs/ only when asked, so a test run
 # leaves the tree clean: DEMO_SCREENSHOT=docs/demo.png .venv/bin/python -m pytest tests/e2e/test_demo_page.py
 SCREENSHOT = Path(os.environ.get("DEMO_SCREENSHOT") or "")
+__all__ = ["browser"]  # the Chromium fixture (tests/demo_pages.py)
 READER, NON_READER = CAST.read_only, CAST.neither  # bob read the book; dan has done neither
 
 
@@ -41,17 +41,6 @@ async def running() -> AsyncIterator[RunningDemo]:
     async with running_demo(DemoArgs(port=0)) as demo:
         yield demo
         assert not demo.demo.club.violations, demo.demo.club.violations
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """Debian's headless Chromium (Playwright's own browser download cannot work here)."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` (.ci/run does it)")
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
 
 
 class Frames:
@@ -78,18 +67,6 @@ class Frames:
     @property
     def all(self) -> str:
         return "".join(self.text)
-
-
-async def member_page(browser: Browser, running: RunningDemo, name: str) -> Page:
-    page = await browser.new_page(viewport={"width": 1000, "height": 760})
-    await page.goto(f"{running.url}m/{name}")
-    await expect(page.locator("body[data-ready]")).to_have_count(1)
-    return page
-
-
-async def open_channel(page: Page, name: str) -> None:
-    await page.locator("#sidebar a", has_text=re.compile(rf"^# {re.escape(name)}$")).click()
-    await expect(page.locator("#channel-head strong")).to_have_text(f"# {name}")
 
 
 async def state_json(running: RunningDemo, name: str) -> str:

@@ -125,3 +125,17 @@ def test_bad_shard_options_exit_2_with_what_to_fix(tmp_path, args, says):
     assert result.returncode == 2, result.stderr
     assert says in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()  # refused before anything was written
+
+
+def test_demo_on_a_database_it_did_not_keep_exits_2_after_the_host_warning(tmp_path):
+    # A bot's own database (or one from before the demo kept its server) is refused before anything starts:
+    # nothing binds, so the public host's warning is checked without serving beyond this machine.
+    db = tmp_path / "bookclub.sqlite3"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    result = run_bot("demo", "--host", "0.0.0.0", "--port", "0", "--db", str(db), cwd=tmp_path)
+    assert result.returncode == 2
+    warning, error = result.stderr.strip().splitlines()
+    assert warning.startswith("warning: --host 0.0.0.0 serves the demo beyond this machine")
+    assert error.startswith(f"error: {db} holds a database but not the demo's server saved beside it")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bookclub.sqlite3"]
