@@ -144,12 +144,16 @@ class CatalogRepository:
 
     async def works(self, guild_id: int, kinds: Sequence[WorkKind] | None = None) -> dict[int, Work]:
         """Return every approved work of the guild, by id, in catalog order."""
-        cached = self._works.get(guild_id)
-        if cached is None:
-            cached = self._works[guild_id] = await self._load(guild_id)
+        cached = await self._cached(guild_id)
         if kinds is None:
             return dict(cached)
         return {i: w for i, w in cached.items() if w.kind in kinds}
+
+    async def _cached(self, guild_id: int) -> dict[int, Work]:
+        cached = self._works.get(guild_id)
+        if cached is None:
+            cached = self._works[guild_id] = await self._load(guild_id)
+        return cached
 
     async def _load(self, guild_id: int) -> dict[int, Work]:
         rows = await self._db.fetch_all(
@@ -167,7 +171,8 @@ class CatalogRepository:
 
     async def get(self, guild_id: int, work_id: int) -> Work | None:
         """Return one approved work of the guild, or None."""
-        return (await self.works(guild_id)).get(work_id)
+        # Every click asks for its work: read the kept catalog without copying it.
+        return (await self._cached(guild_id)).get(work_id)
 
     async def suggestions(self, guild_id: int) -> list[Suggestion]:
         """Return the titles waiting for approval, oldest first."""

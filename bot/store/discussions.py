@@ -92,9 +92,18 @@ class DiscussionRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Per guild, the works the scopes of its open gated discussions name. Every status write asks
+        # (a new status may let a member in) and almost always the answer is "none", so it is kept in
+        # memory; only this repository's writes can open a gated discussion, and each one forgets it.
+        self._gated_works: dict[int, frozenset[int]] = {}
+        self._generation = 0  # raised by every write, so a read that raced one is not kept
 
     def _now(self) -> str:
         return self._clock.now().isoformat()
+
+    def _forget(self) -> None:
+        self._gated_works.clear()
+        self._generation += 1
 
     async def create_many(self, guild_id: int, items: Sequence[NewDiscussion]) -> list[Discussion]:
         """Schedule several discussions all or nothing (a reading plan); return them in order."""
@@ -120,6 +129,7 @@ class DiscussionRepository:
                         ),
                     )
                 )
+        self._forget()
         found = [await self.get(guild_id, i) for i in ids]
         return [d for d in found if d is not None]
 
@@ -144,6 +154,7 @@ class DiscussionRepository:
         await self._db.execute_atomic(
             "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
         )
+        self._forget()
 
     async def by_thread(self, guild_id: int, thread_id: int) -> Discussion | None:
         """Return the guild's discussion held in a thread, or None for any other thread."""
@@ -202,6 +213,21 @@ class DiscussionRepository:
         )
         return [_from_row(r) for r in rows]
 
+    async def open_gated_work_ids(self, guild_id: int) -> frozenset[int]:
+        """Return the works the scopes of the guild's open gated discussions name (kept in memory)."""
+        known = self._gated_works.get(guild_id)
+        if known is not None:
+            return known
+        generation = self._generation
+        found = frozenset(w for d in await self.open_gated(guild_id) for w in scope_work_ids(d.scope))
+        if generation == self._generation:
+            self._gated_works[guild_id] = found
+        return found
+
+    def known_gated_work_ids(self, guild_id: int) -> frozenset[int] | None:
+        """Return `open_gated_work_ids` without a query when it is in memory, else None."""
+        return self._gated_works.get(guild_id)
+
     async def _move(
         self, discussion_id: int, states: Sequence[str], sets: str, params: Sequence[object]
     ) -> bool:
@@ -210,6 +236,7 @@ class DiscussionRepository:
             f"UPDATE discussions SET {sets}, sequence = sequence + 1, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
             (*params, self._now(), discussion_id, *states),
         )
+        self._forget()
         return changed == 1
 
     async def reschedule(self, discussion_id: int, opens_at: datetime, closes_at: datetime) -> bool:
@@ -251,6 +278,7 @@ class DiscussionRepository:
             " WHERE id = ? AND state = 'opening' AND thread_id IS NULL",
             (self._now(), discussion_id),
         )
+        self._forget()
         return changed > 0
 
     async def record_thread(self, discussion_id: int, thread_id: int) -> None:
@@ -259,6 +287,7 @@ class DiscussionRepository:
             "UPDATE discussions SET thread_id = ?, updated_at = ? WHERE id = ? AND state = 'opening'",
             (thread_id, self._now(), discussion_id),
         )
+        self._forget()
 
     async def mark_open(self, discussion_id: int, thread_id: int) -> bool:
         """Record that the thread exists and the discussion is open."""

@@ -127,8 +127,9 @@ class StatusRepository:
 
     async def set(self, guild_id: int, user_id: int, update: StatusUpdate, *, source: str) -> MemberStatus:
         """Record one status change (a trigger adds its history entry); raise StatusRejected if it no longer fits."""
-        # One statement is atomic on its own, and one round trip to SQLite's thread keeps clicks cheap.
-        written = await self._db.execute_atomic(self._UPSERT, self._row(guild_id, user_id, update, source))
+        # One statement is atomic on its own; a burst of clicks shares one round trip to SQLite's thread
+        # and one commit, and each returns only once its write is committed.
+        written = await self._db.execute_grouped(self._UPSERT, self._row(guild_id, user_id, update, source))
         if written != 1:
             raise await self._rejected(guild_id, update.work_id)
         self._changed(guild_id, user_id, (update.work_id,))

@@ -636,6 +636,29 @@ async def test_status_import_reaching_a_gated_scope_brings_the_join_offer_by_dm(
     assert len(offers()) == 1  # one offer for one import
 
 
+async def test_a_status_before_the_gated_discussion_opened_does_not_hide_the_offer_after(
+    club, clock, harness, store, admin, alice, catalog, announcements, discussions_channel
+):
+    await setup_club(admin, discussions_channel, announcements)
+    scheduled = await admin.slash(
+        "discussion schedule", when="next Friday 7pm", scope="book", title=f"#{catalog['lantern']}"
+    )
+    assert scheduled.ephemeral, scheduled.content
+    # Before it opens, alice's status write finds no open gated discussion (and the bot remembers that).
+    await alice.slash("status set", title=f"#{catalog['lantern']}", state="reading", progress="ch 3")
+    await harness.bot.discussions.runner.drain()
+    assert store.discussions.known_gated_work_ids(club.guild.id) == frozenset()
+    (d,) = await store.discussions.active(club.guild.id)
+    await clock.advance(d.opens_at + timedelta(minutes=1) - clock.now())
+    (thread,) = club.threads_in(discussions_channel)
+    # It opened: her next status change must see it, not the remembered "none".
+    await alice.slash("status set", title=f"#{catalog['lantern']}", state="read")
+    await club.wait_until(
+        lambda: any("now covers" in m.content for m in club.bot_messages() if m.channel_id != thread.id),
+        what="alice's offer after the discussion opened",
+    )
+
+
 async def test_open_now_racing_cancel_answers_what_really_happened(
     club, store, admin, catalog, announcements, discussions_channel
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import WorkKind
@@ -116,3 +117,48 @@ async def test_every_status_write_reaches_the_listeners_once(store):
     await store.statuses.set(GUILD, ALICE, StatusUpdate(book, State.READING), source="command")
     await store.statuses.set_many(GUILD, ALICE, [StatusUpdate(book, State.READ)], source="import")
     assert heard == [(GUILD, ALICE, (book,)), (GUILD, ALICE, (book,))]
+
+
+async def test_open_gated_works_kept_in_memory_follow_every_transition(store):
+    book = await _book(store)
+    film = await store.catalog.add(GUILD, NewWork(WorkKind.FILM, "The Salt Road", "A. Director", 2024))
+    repo = store.discussions
+    assert await repo.open_gated_work_ids(GUILD) == frozenset()
+    assert repo.known_gated_work_ids(GUILD) == frozenset()  # asked once, then answered from memory
+    d = await repo.create(
+        GUILD, NewDiscussion(book, BookAndFilm(book, film), "Compare", START, START + timedelta(hours=1))
+    )
+    assert repo.known_gated_work_ids(GUILD) is None  # a write forgets what was kept
+    assert await repo.start_opening(d.id, 99, "gated")
+    assert await repo.open_gated_work_ids(GUILD) == frozenset()  # opening is not open yet
+    assert await repo.mark_open(d.id, 555)
+    assert await repo.open_gated_work_ids(GUILD) == {book, film}
+    assert await repo.open_gated_work_ids(GUILD + 1) == frozenset()  # per guild
+    assert await repo.mark_closed(d.id)
+    assert await repo.open_gated_work_ids(GUILD) == frozenset()
+    tagged = await repo.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    assert await repo.start_opening(tagged.id, 99, "tagged") and await repo.mark_open(tagged.id, 556)
+    assert await repo.open_gated_work_ids(GUILD) == frozenset()  # tagged threads need no offer
+    gated = await repo.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    assert await repo.start_opening(gated.id, 99, "gated") and await repo.mark_open(gated.id, 557)
+    assert await repo.open_gated_work_ids(GUILD) == {book}
+    await repo.delete(GUILD, gated.id)
+    assert await repo.open_gated_work_ids(GUILD) == frozenset()
+
+
+async def test_a_read_that_raced_a_transition_is_not_kept(store):
+    book = await _book(store)
+    repo = store.discussions
+    d = await repo.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    assert await repo.start_opening(d.id, 99, "gated")
+    reading = asyncio.ensure_future(repo.open_gated_work_ids(GUILD))  # starts its query, then waits
+    await asyncio.sleep(0)
+    assert await repo.mark_open(d.id, 555)
+    await reading
+    assert await repo.open_gated_work_ids(GUILD) == {book}

@@ -249,3 +249,29 @@ async def test_import_confirm_with_only_ratings_records_them(store, clock):
     assert await imports.apply(token, pending) == (0, 1, True)
     assert await store.reviews.ratings(GUILD, book) == [3.5]
     assert heard == []  # no status changed, so no listener runs
+
+
+async def test_concurrent_status_writes_share_a_commit_and_each_gets_its_own_answer(store):
+    import asyncio
+    import sqlite3
+
+    from bot.domain import State, WorkKind
+    from bot.store import NewWork, StatusRejected, StatusUpdate
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma", chapters=55))
+    members = [ALICE + i for i in range(20)]
+    writes = [store.statuses.set(GUILD, m, StatusUpdate(book, State.READ), source="button") for m in members]
+    writes.append(store.statuses.set(GUILD, ALICE, StatusUpdate(999_999, State.READ), source="button"))
+    writes.append(
+        store.statuses.set(GUILD, ALICE + 1, StatusUpdate(book, State.READING, None, None), source="button")
+    )
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    assert all(o.state is State.READ for o in outcomes[:20])
+    assert isinstance(outcomes[20], StatusRejected) and outcomes[20].gone
+    # Answered means committed: another connection sees every write, in the order they were sent.
+    with sqlite3.connect(store.db.path) as other:
+        rows = dict(
+            other.execute("SELECT user_id, state FROM statuses WHERE work_id = ?", (book,)).fetchall()
+        )
+    assert rows == {m: "read" for m in members} | {ALICE + 1: "reading"}
+    assert len(await store.statuses.history(GUILD, ALICE + 1)) == 2

@@ -544,6 +544,9 @@ class DiscussionRunner:
 
     def status_changed(self, guild_id: int, user_id: int, work_ids: tuple[int, ...]) -> None:
         """Offer open gated discussions a member's new status now covers (runs in the background)."""
+        gated = self.repo.known_gated_work_ids(guild_id)
+        if gated is not None and gated.isdisjoint(work_ids):
+            return  # the common case, answered from memory: no open gated discussion names these works
         self._background(self._offer(guild_id, user_id, set(work_ids)))
 
     def _background(self, job: Coroutine[Any, Any, None]) -> None:
@@ -553,6 +556,8 @@ class DiscussionRunner:
 
     async def _offer(self, guild_id: int, user_id: int, work_ids: set[int]) -> None:
         try:
+            if work_ids.isdisjoint(await self.repo.open_gated_work_ids(guild_id)):
+                return
             candidates = [
                 d for d in await self.repo.open_gated(guild_id) if work_ids & set(scope_work_ids(d.scope))
             ]
