@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,7 +30,7 @@ from bot.spoilers import describe_scope, scope_to_str
 from bot.store import Discussion, NewDiscussion, NewSeries
 from bot.text import shorten, strip_mentions
 from bot.ui import buttons_view
-from bot.when import format_when, parse_when, warm_up, zone_of
+from bot.when import format_when, parse_when, zone_of
 from cogs.discussions._recurrence import parse_lead, parse_recurrence
 from cogs.discussions._series import (
     SERIES,
@@ -142,7 +141,7 @@ class DiscussionCog(
         super().__init__()
 
     async def cog_load(self) -> None:
-        """Register buttons, timers and the status hook; load the date parser off the event loop."""
+        """Register buttons, timers and the status hook."""
         DISCUSSIONS.provide(self.bot, self)
         self.bot.add_dynamic_items(JoinButton, PlanButton)
         self.bot.tree.add_command(self.hide_menu)
@@ -151,7 +150,6 @@ class DiscussionCog(
         self.scheduler.on(REMIND, self.runner.remind, late="skip")
         self.scheduler.on(SERIES, self.series_runner.run_from_timer, late="run")
         self.store.statuses.listeners.append(self.runner.status_changed)
-        await asyncio.to_thread(warm_up)
 
     async def cog_unload(self) -> None:
         """Undo `cog_load`."""

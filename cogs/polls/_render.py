@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import discord
-from PIL import Image, ImageDraw, ImageFont
 
 from bot.store import Poll, PollKind
 from bot.text import LIMITS, escape, fit_lines
@@ -194,6 +193,9 @@ def rounds_png(labels: Sequence[str], result: Count[int]) -> bytes:
 
     `labels[i]` names candidate `i + 1` (the poll positions). Pure CPU work: call it off the event loop.
     """
+    # Imported on first use: only a closing ranked-choice poll draws, and Pillow is ~2 MB resident.
+    from PIL import Image, ImageDraw, ImageFont
+
     font = ImageFont.load_default(size=14)
     small = ImageFont.load_default(size=12)
     rounds = result.rounds or ()

@@ -1,7 +1,8 @@
 """Reduce a fetched web page to a review: its title, author, site, date and main text, without clutter.
 
 trafilatura finds the article's main text and leaves out navigation, share buttons, related posts,
-comment sections and "leave a reply" forms; it is CPU-bound, so callers run it off the event loop.
+comment sections and "leave a reply" forms; it is CPU-bound, so callers run it in the worker pool
+(`bot.workers`), where it also does not hold the GIL against members' clicks.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import trafilatura
 
 MIN_ARTICLE_CHARS = 200
 """Less main text than this is not an article (a login wall, an index page, an error page)."""
@@ -52,6 +51,10 @@ def extract_article(html: str, url: str, *, plain_text: bool = False) -> Article
         if len(text) < MIN_ARTICLE_CHARS:
             raise NoArticle("That page has too little text to be a review.")
         return Article(None, None, site, None, text, url)
+    # Imported here, in the worker process that runs this: trafilatura and lxml add ~14 MB and 0.1 s,
+    # which a bot process that only answers clicks should not carry.
+    import trafilatura
+
     document = trafilatura.bare_extraction(
         html,
         url=url,

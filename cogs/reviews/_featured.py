@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -31,6 +31,7 @@ from bot.store import NewFeatured
 from bot.text import LIMITS, shorten
 from bot.titles import normalize_title
 from bot.ui import BookClubView
+from bot.workers import WorkTimeout
 from cogs.reviews._document import ReviewDocument, Section
 from cogs.reviews._extract import NoArticle, extract_article
 from cogs.reviews._fetch import FetchRefused, GuardedFetcher
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
+EXTRACT_BUDGET = 10.0
+"""Seconds the worker pool may spend reducing one page to its article."""
 _YEAR_SUFFIX = re.compile(r"^(?P<title>.*?)\s*\(?(?P<year>\d{4})\)?\s*$")
 
 
@@ -85,9 +88,16 @@ class FeaturedReviews:
         work = self._pick(await self.store.catalog.works(guild_id), title, tuple(WorkKind))
         try:
             page = await self.fetcher.fetch(url.strip())
-            article = await asyncio.to_thread(
-                extract_article, page.text, page.url, plain_text=page.content_type == "text/plain"
+            article = await self.workers.run(
+                partial(extract_article, plain_text=page.content_type == "text/plain"),
+                page.text,
+                page.url,
+                budget=EXTRACT_BUDGET,
             )
+        except WorkTimeout as exc:
+            raise UserError(
+                "Nothing was posted: reading that page took too long. Attach the review as a file instead."
+            ) from exc
         except FetchRefused as exc:
             raise UserError(f"Nothing was posted. {exc.message}") from exc
         except NoArticle as exc:
