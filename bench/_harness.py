@@ -20,11 +20,13 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import importlib.machinery
 import json
 import logging
 import math
 import os
 import platform
+import random
 import re
 import statistics
 import sys
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from aiohttp import web
 
 if TYPE_CHECKING:
     import discord
@@ -51,6 +54,9 @@ IMPORT_PATHS = (
     ROOT / "tests",
 )  # the bot and the emulator (`fakediscord/`), the fake model (`tests/llmfake`)
 DEADLINE = 3.0  # seconds Discord gives a bot to answer an interaction
+# A child's JSON line can be long (a report notes every click of a 10,000-member storm): asyncio's
+# default 64 KiB line limit would cut it.
+LINE_LIMIT = 64 * 1024 * 1024
 CALLBACK = re.compile(r"^/interactions/(\d+)/[^/]+/callback$")
 
 
@@ -89,6 +95,48 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """Return `pid` and every process descended from it (the bot, its forkserver and its workers; Linux)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            ppid = int(stat.read_text().rpartition(")")[2].split()[1])
+            parents.setdefault(ppid, []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(parents.get(current, []))
+    return found
+
+
+def tree_memory_kb(pid: int) -> dict[str, int]:
+    """Return the memory of a process and its descendants, in KiB, shared pages counted once.
+
+    PSS splits each shared page between the processes sharing it, so the sum is what the tree costs
+    the machine; USS (private pages only) is what stopping it would free. From `/proc/<pid>/smaps_rollup`.
+    """
+    total = {"processes": 0, "pss_kb": 0, "uss_kb": 0, "rss_kb": 0}
+    for member in process_tree(pid):
+        fields: dict[str, int] = {}
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()[1:]:
+                key, _, value = line.partition(":")
+                fields[key] = int(value.split()[0])
+        if not fields:
+            continue
+        total["processes"] += 1
+        total["pss_kb"] += fields.get("Pss", 0)
+        total["uss_kb"] += fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        total["rss_kb"] += fields.get("Rss", 0)
+    return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """Return the CPU time a process and its descendants (its worker processes) used so far."""
+    return sum(cpu_seconds(member) for member in process_tree(pid))
+
+
 def memory_kb() -> dict[str, int]:
     """Return this process's resident set size now and at its peak, in KiB (Linux only)."""
     found: dict[str, int] = {}
@@ -98,6 +146,77 @@ def memory_kb() -> dict[str, int]:
             if key in ("VmRSS", "VmHWM"):
                 found[key] = int(value.split()[0])
     return {"rss_kb": found.get("VmRSS", 0), "peak_rss_kb": found.get("VmHWM", 0)}
+
+
+# -- review pages -------------------------------------------------------------------------------------
+WORDS = (
+    *("lighthouse", "harbour", "keeper", "storm", "novel", "chapter", "reader", "quiet", "patient", "lamp"),
+    *("tide", "letters", "island", "winter", "memory", "prose", "sentence", "ferry", "village", "mother"),
+    *("brother", "silence", "weather", "rope", "gull", "beacon", "ledger"),
+)
+
+
+def review_text(rng: random.Random, chars: int) -> list[str]:
+    """Return paragraphs of plausible review prose adding up to about `chars` characters."""
+    paragraphs: list[str] = []
+    total = 0
+    while total < chars:
+        sentences = []
+        for _ in range(rng.randint(3, 7)):
+            words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
+            sentences.append(" ".join(words).capitalize() + rng.choice([".", ".", ".", "!", "?"]))
+        paragraph = " ".join(sentences)
+        if paragraphs and total + len(paragraph) > chars:
+            break
+        paragraphs.append(paragraph)
+        total += len(paragraph) + 2
+    return paragraphs
+
+
+def page_html(number: int, paragraphs: list[str]) -> str:
+    """Wrap a review in a blog page with the clutter extraction must drop."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    comment = f"<li class='comment'><p>Comment on review {number}: I disagree about the ending.</p></li>"
+    return (
+        f"<!doctype html><html><head><title>Review {number} | Harbour Reads</title>"
+        "<meta name='author' content='Bench Writer'><meta property='og:site_name' content='Harbour Reads'></head>"
+        "<body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav><main><article>"
+        f"<h1>Review {number}</h1>{body}<div class='share'>Share on Facebook Share on X</div></article>"
+        "<aside class='related'><h3>Related posts</h3><a href='/x'>Another review</a></aside>"
+        f"<section id='comments'><ol>{comment}{comment}</ol><div id='respond'><h3>Leave a Reply</h3>"
+        "<form><textarea></textarea></form></div></section></main><footer>© Harbour Reads</footer></body></html>"
+    )
+
+
+def build_pages(count: int, seed: int) -> tuple[dict[str, str], list[int]]:
+    """Return page path → HTML for `count` reviews of 5,000-20,000 characters, and each review's length."""
+    rng = random.Random(seed)
+    pages: dict[str, str] = {}
+    sizes: list[int] = []
+    for n in range(count):
+        # Paragraphs run to about 1,400 characters, so the text lands between 5,000 and 20,000.
+        paragraphs = review_text(rng, rng.randint(6_500, 20_000))
+        pages[f"/review/{n}"] = page_html(n, paragraphs)
+        sizes.append(sum(len(p) + 2 for p in paragraphs) - 2)
+    return pages, sizes
+
+
+async def serve_pages(pages: dict[str, str]) -> tuple[web.AppRunner, str]:
+    """Serve the blog pages on 127.0.0.1; return the runner and the base URL."""
+
+    async def page(request: web.Request) -> web.Response:
+        html = pages.get(request.path)
+        if html is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/review/{n}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 # -- the bot process ------------------------------------------------------------------------------------
@@ -143,6 +262,10 @@ class BotSide:
     def __init__(self, info: str, *, collect_warnings: bool = True) -> None:
         from fakediscord import point_discord_py_at
 
+        # `python -m bot` runs a package's `__main__`, which multiprocessing does not import again in each
+        # worker process; a bench file is run by its path and would be. Name it as a package's `__main__`
+        # too, so the bot's worker processes hold what they hold in production.
+        sys.modules["__main__"].__spec__ = importlib.machinery.ModuleSpec("bench.__main__", None)
         self.warnings = LogCollector()
         if collect_warnings:
             logging.getLogger().addHandler(self.warnings)
@@ -278,7 +401,7 @@ class Emulator:
             command = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", str(members)]
             command += ["--no-rate-limits"] + ([] if validate else ["--no-validate"])
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT
+            *command, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT, limit=LINE_LIMIT
         )
         try:
             assert process.stdout is not None
@@ -323,9 +446,15 @@ class Emulator:
 class BotProcess:
     """A bot under test in its own process (the bench's file with `_bot`), with a fresh temporary directory."""
 
-    def __init__(self, process: asyncio.subprocess.Process, what: str) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, what: str, started: float) -> None:
         self.process = process
         self.what = what
+        self.started = started  # time.monotonic() just before the process was started
+
+    @property
+    def pid(self) -> int:
+        """Return the bot process's id."""
+        return self.process.pid
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -336,6 +465,7 @@ class BotProcess:
         with tempfile.TemporaryDirectory(prefix=f"bench-{script.stem}-") as tmp:
             command = [sys.executable, str(script), "_bot", "--info", json.dumps(emulator.info)]
             command += ["--db-dir", tmp]
+            started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 *command,
                 *args,
@@ -343,9 +473,10 @@ class BotProcess:
                 stdout=asyncio.subprocess.PIPE,
                 env=child_env(),
                 cwd=ROOT,
+                limit=LINE_LIMIT,
             )
             try:
-                yield cls(process, what)
+                yield cls(process, what, started)
                 await asyncio.wait_for(process.wait(), exit_timeout)
             finally:
                 await stop_process(process)
@@ -354,6 +485,12 @@ class BotProcess:
         """Return the next JSON line the bot prints."""
         assert self.process.stdout is not None
         return await read_json_line(self.process.stdout, timeout, self.what)
+
+    async def ready(self, timeout: float = 60.0) -> dict[str, Any]:  # noqa: ASYNC109 - the bot's deadline
+        """Return the bot's `ready` line, with `startup_s`: from starting its process to that line."""
+        found = await self.line(timeout)
+        found["startup_s"] = round(time.monotonic() - self.started, 3)
+        return found
 
     async def ask(self, command: str = "report", timeout: float = 60.0) -> dict[str, Any]:  # noqa: ASYNC109 - the bot's deadline
         """Write `command` on the bot's stdin and return the JSON line it answers with."""
@@ -396,7 +533,14 @@ class ClickRun:
     emulator_busy: float = 0.0  # emulator CPU / duration: near 1.0 means the emulator was the bottleneck
     bot_rss_mb: float = 0.0
     bot_peak_rss_mb: float = 0.0
-    bot_startup_s: float = 0.0
+    # The whole bot (its process, forkserver and workers), shared pages counted once: after READY, and
+    # after the storm (before its report), in MiB.
+    bot_processes: int = 0
+    bot_pss_ready_mb: float = 0.0
+    bot_uss_ready_mb: float = 0.0
+    bot_pss_burst_mb: float = 0.0
+    bot_uss_burst_mb: float = 0.0
+    bot_startup_s: float = 0.0  # starting the bot's process → its `ready` line (connected, button posted)
     bot_log_warnings: int = 0
     bot_log_first: list[str] = dataclasses.field(default_factory=list)
     profile: str | None = None
@@ -439,6 +583,7 @@ async def click_storm(
     `during` runs alongside the clicks (it starts 0.1 s before them and must finish before the log is read).
     Returns the bot's report.
     """
+    ready_memory = tree_memory_kb(bot.pid)
     before = await emulator.request_count()
     names = [f"member{i}" for i in range(run.members)]
     alongside = None
@@ -454,9 +599,18 @@ async def click_storm(
         await alongside
     await asyncio.sleep(0.2)  # let stray late callbacks land in the log
     log = await emulator.requests_since(before)
+    burst_memory = tree_memory_kb(bot.pid)
     report = await bot.ask("report")
     summarise_clicks(run, sent_at, results, log, report)
+    run.bot_processes = burst_memory["processes"]
+    run.bot_pss_ready_mb, run.bot_uss_ready_mb = mib(ready_memory["pss_kb"]), mib(ready_memory["uss_kb"])
+    run.bot_pss_burst_mb, run.bot_uss_burst_mb = mib(burst_memory["pss_kb"]), mib(burst_memory["uss_kb"])
     return report
+
+
+def mib(kib: int) -> float:
+    """Return KiB as MiB to 0.1."""
+    return round(kib / 1024, 1)
 
 
 def summarise_clicks(

@@ -9,7 +9,7 @@ section with a duplicated comment), runs `/review feature url:… title:… full
 the other, through the emulator's control API, and reads the emulator's request log afterwards.
 
 - **bookclub**: the real `BookClubBot` (`REVIEW_FETCH_ALLOW_PRIVATE=true`, a fresh SQLite file): guarded
-  fetch, trafilatura extraction off the event loop, splitting, posting, the comment thread, the database.
+  fetch, trafilatura extraction in the worker pool, splitting, posting, the comment thread, the database.
 - **baseline**: a bare `discord.Client` with the same slash command that sends the very same messages, from
   text the orchestrator extracted and split before the run, opens the same thread and answers the same way:
   no fetch, no extraction, no splitting, no storage.
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import statistics
 import sys
 import tempfile
@@ -37,61 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import _harness as harness
-from aiohttp import web
 
 SCRIPT = Path(__file__).resolve()
 WORK = ("The Lantern Keeper", "Ada Quill", 2021)
-WORDS = (
-    *("lighthouse", "harbour", "keeper", "storm", "novel", "chapter", "reader", "quiet", "patient", "lamp"),
-    *("tide", "letters", "island", "winter", "memory", "prose", "sentence", "ferry", "village", "mother"),
-    *("brother", "silence", "weather", "rope", "gull", "beacon", "ledger"),
-)
-
-
-# -- the pages ------------------------------------------------------------------------------------------
-def review_text(rng: random.Random, chars: int) -> list[str]:
-    """Return paragraphs of plausible review prose adding up to about `chars` characters."""
-    paragraphs: list[str] = []
-    total = 0
-    while total < chars:
-        sentences = []
-        for _ in range(rng.randint(3, 7)):
-            words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
-            sentences.append(" ".join(words).capitalize() + rng.choice([".", ".", ".", "!", "?"]))
-        paragraph = " ".join(sentences)
-        if paragraphs and total + len(paragraph) > chars:
-            break
-        paragraphs.append(paragraph)
-        total += len(paragraph) + 2
-    return paragraphs
-
-
-def page_html(number: int, paragraphs: list[str]) -> str:
-    """Wrap a review in a blog page with the clutter extraction must drop."""
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    comment = f"<li class='comment'><p>Comment on review {number}: I disagree about the ending.</p></li>"
-    return (
-        f"<!doctype html><html><head><title>Review {number} | Harbour Reads</title>"
-        "<meta name='author' content='Bench Writer'><meta property='og:site_name' content='Harbour Reads'></head>"
-        "<body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav><main><article>"
-        f"<h1>Review {number}</h1>{body}<div class='share'>Share on Facebook Share on X</div></article>"
-        "<aside class='related'><h3>Related posts</h3><a href='/x'>Another review</a></aside>"
-        f"<section id='comments'><ol>{comment}{comment}</ol><div id='respond'><h3>Leave a Reply</h3>"
-        "<form><textarea></textarea></form></div></section></main><footer>© Harbour Reads</footer></body></html>"
-    )
-
-
-def build_pages(count: int, seed: int) -> tuple[dict[str, str], list[int]]:
-    """Return page path → HTML for `count` reviews of 5,000-20,000 characters, and each review's length."""
-    rng = random.Random(seed)
-    pages: dict[str, str] = {}
-    sizes: list[int] = []
-    for n in range(count):
-        # Paragraphs run to about 1,400 characters, so the text lands between 5,000 and 20,000.
-        paragraphs = review_text(rng, rng.randint(6_500, 20_000))
-        pages[f"/review/{n}"] = page_html(n, paragraphs)
-        sizes.append(sum(len(p) + 2 for p in paragraphs) - 2)
-    return pages, sizes
 
 
 def pre_split(pages: dict[str, str], base: str) -> dict[str, list[list[dict[str, Any]]]]:
@@ -214,7 +161,8 @@ class Run:
     seconds_total: float = 0.0
     ms_per_review_median: float = 0.0
     ms_per_review_p90: float = 0.0
-    bot_cpu_s: float = 0.0
+    bot_cpu_s: float = 0.0  # the bot process and its worker processes
+    workers_cpu_s: float = 0.0
     bot_cpu_ms_per_review: float = 0.0
     emulator_cpu_s: float = 0.0
     bot_peak_rss_mb: float = 0.0
@@ -224,24 +172,6 @@ class Run:
     message_shapes: list[int] = field(default_factory=list)
 
 
-async def serve_pages(pages: dict[str, str]) -> tuple[web.AppRunner, str]:
-    """Serve the blog pages on 127.0.0.1; return the runner and the base URL."""
-
-    async def page(request: web.Request) -> web.Response:
-        html = pages.get(request.path)
-        if html is None:
-            raise web.HTTPNotFound()
-        return web.Response(text=html, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/review/{n}", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
 async def measure(kind: str, repeat: int, urls: list[str], posts_file: Path, args: argparse.Namespace) -> Run:
     """Start a fresh emulator and one bot, post every review, and count."""
     run = Run(kind, repeat, len(urls))
@@ -249,6 +179,7 @@ async def measure(kind: str, repeat: int, urls: list[str], posts_file: Path, arg
         bot_args = ["--kind", kind, "--channel-id", await emulator.channel_id(), "--posts", str(posts_file)]
         async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what=f"the {kind} bot") as bot:
             ready = await bot.line()
+            workers_cpu = harness.tree_cpu_seconds(bot.pid) - harness.cpu_seconds(bot.pid)
             before = await emulator.request_count()
             emulator_cpu = emulator.cpu_seconds()
             timings: list[float] = []
@@ -269,6 +200,9 @@ async def measure(kind: str, repeat: int, urls: list[str], posts_file: Path, arg
                 else:
                     run.failures.append(f"{url}: {result.get('errors')}")
             run.seconds_total = round(time.perf_counter() - started, 2)
+            # Extraction runs in the bot's worker processes: their CPU is the bot's too.
+            workers_cpu = harness.tree_cpu_seconds(bot.pid) - harness.cpu_seconds(bot.pid) - workers_cpu
+            run.workers_cpu_s = round(workers_cpu, 2)
             run.emulator_cpu_s = round(emulator.cpu_seconds() - emulator_cpu, 2)
             log = await emulator.requests_since(before)
             messages = await emulator.get("messages", channel="general")
@@ -285,8 +219,8 @@ async def measure(kind: str, repeat: int, urls: list[str], posts_file: Path, arg
     ordered = sorted(timings)
     run.ms_per_review_median = round(statistics.median(ordered) * 1000, 1)
     run.ms_per_review_p90 = round(ordered[max(0, int(len(ordered) * 0.9) - 1)] * 1000, 1)
-    run.bot_cpu_s = round(report["cpu_s"], 2)
-    run.bot_cpu_ms_per_review = round(report["cpu_s"] * 1000 / max(1, len(urls)), 1)
+    run.bot_cpu_s = round(report["cpu_s"] + run.workers_cpu_s, 2)
+    run.bot_cpu_ms_per_review = round(run.bot_cpu_s * 1000 / max(1, len(urls)), 1)
     run.bot_peak_rss_mb = round(report["peak_rss_kb"] / 1024, 1)
     run.featured_rows = report.get("featured_rows")
     run.bot_log_warnings = report["log_count"]
@@ -317,8 +251,8 @@ def problems_of(runs: list[Run]) -> list[str]:
 async def orchestrate(args: argparse.Namespace) -> int:
     """Serve the pages, measure both bots, print a table and write the JSON; return the exit code."""
     started = datetime.now(UTC)
-    pages, sizes = build_pages(args.reviews, args.seed)
-    runner, base = await serve_pages(pages)
+    pages, sizes = harness.build_pages(args.reviews, args.seed)
+    runner, base = await harness.serve_pages(pages)
     runs: list[Run] = []
     try:
         posts = await asyncio.to_thread(pre_split, pages, base)

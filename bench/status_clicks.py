@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +38,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
     import discord
 
     side = harness.BotSide(args.info)
-    started = time.perf_counter()
+    workers = None
     if args.kind == "baseline":
         from baseline_bot import BareBot, read_view
 
@@ -52,6 +51,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         from bot.services.statuses import status_buttons
         from bot.store import NewWork
         from bot.ui import BookClubView
+        from bot.workers import Workers
 
         settings, store = await side.open_store(args.db_dir)
         title, author, year, chapters = WORK
@@ -60,7 +60,9 @@ async def serve_bot(args: argparse.Namespace) -> None:
         )
         work = await store.catalog.get(side.guild_id, work_id)
         assert work is not None
-        client = BookClubBot(settings=settings, store=store)
+        # As `python -m bot` runs it: its worker pool starts with the first CPU-bound job (clicks have none).
+        workers = Workers()
+        client = BookClubBot(settings=settings, store=store, workers=workers)
         view = BookClubView(timeout=None)
         for item in status_buttons(work):
             view.add_item(item)
@@ -71,9 +73,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         "**Now reading: The Lantern Keeper** — tell the club when you finish.", view=view
     )
     custom_id = f"bookclub:status:{work_id}:read"
-    side.say(
-        "ready", message_id=str(message.id), custom_id=custom_id, startup_s=time.perf_counter() - started
-    )
+    side.say("ready", message_id=str(message.id), custom_id=custom_id)
 
     profile = cProfile.Profile() if args.profile_dir else None
     if profile is not None:
@@ -96,17 +96,20 @@ async def serve_bot(args: argparse.Namespace) -> None:
         report["profile_total_s"] = stats.total_tt  # type: ignore[attr-defined]
     side.report(**report)
     await side.close()
+    if workers is not None:
+        workers.close()
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
 async def measure(kind: str, repeat: int, args: argparse.Namespace) -> harness.ClickRun:
     """Start a fresh emulator and the bot, click, and compute the numbers."""
     run = harness.ClickRun(kind, repeat, args.members)
-    async with harness.Emulator.start(members=args.members, validate=args.validate) as emulator:
+    in_guild = max(args.members, args.guild_members or 0)
+    async with harness.Emulator.start(members=in_guild, validate=args.validate) as emulator:
         bot_args = ["--kind", kind, "--channel-id", await emulator.channel_id()]
         bot_args += ["--profile-dir", str(harness.RESULTS_DIR)] if args.profile else []
         async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what=f"the {kind} bot") as bot:
-            ready = await bot.line()
+            ready = await bot.ready()
             run.bot_startup_s = ready["startup_s"]
             await harness.click_storm(run, emulator, bot, ready, window=args.window, batches=args.batches)
     return run
@@ -132,6 +135,11 @@ RATIO_FIELDS = (
     "latency_p99_ms",
     "bot_cpu_ms_per_click",
     "bot_peak_rss_mb",
+    "bot_pss_ready_mb",
+    "bot_uss_ready_mb",
+    "bot_pss_burst_mb",
+    "bot_uss_burst_mb",
+    "bot_startup_s",
 )
 
 
@@ -176,6 +184,10 @@ def table(runs: list[harness.ClickRun], summary: dict[str, Any]) -> str:
         ("bot CPU ms/click", lambda r: r.bot_cpu_ms_per_click),
         ("emulator busy", lambda r: r.emulator_busy),
         ("peak RSS MB", lambda r: r.bot_peak_rss_mb),
+        ("procs", lambda r: r.bot_processes),
+        ("PSS/USS ready MB", lambda r: f"{r.bot_pss_ready_mb}/{r.bot_uss_ready_mb}"),
+        ("PSS/USS burst MB", lambda r: f"{r.bot_pss_burst_mb}/{r.bot_uss_burst_mb}"),
+        ("start-up s", lambda r: r.bot_startup_s),
         ("warnings", lambda r: r.bot_log_warnings),
     ]
     rows = [[name for name, _ in columns]] + [[str(get(r)) for _, get in columns] for r in runs]
@@ -211,6 +223,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
     print()
     params = {
         "members": args.members,
+        "guild_members": max(args.members, args.guild_members or 0),
         "window_s": args.window,
         "batches": args.batches,
         "repeat": args.repeat,
@@ -227,6 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the orchestrator (or, internally, one bot process)."""
     parser = harness.bench_parser(__doc__)
     harness.add_clicks(parser, members=1000)
+    parser.add_argument(
+        "--guild-members",
+        type=int,
+        default=None,
+        help="members in the guild, of whom --members click (default: just those who click)",
+    )
     harness.add_repeat(parser, 3)
     harness.add_validate(parser)
     parser.add_argument(

@@ -163,8 +163,9 @@ async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None
     use_api_base(settings)
     store = await open_store(settings)
     llm = build_llm(settings)
+    # Started by the first CPU-bound job, not here: its processes (forkserver, worker, resource tracker)
+    # would add ~25 MB to a bot whose members only click.
     workers = Workers()
-    workers.warm()
     bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers, **(shards or {}))
     try:
         async with bot:
