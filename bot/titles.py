@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
 __all__ = [
     "MAX_QUERY",
     "MIN_SCORE",
@@ -183,11 +181,17 @@ class _Basis(Enum):
 
 def _ratio(a: str, b: str, cutoff: float = 0.0) -> float:
     """Return the similarity of two strings in [0, 1] (0 when below `cutoff`)."""
+    # rapidfuzz is imported on the first title a member types, not at start (~3 MB resident); after
+    # that the import is a dictionary lookup.
+    from rapidfuzz import fuzz
+
     return float(fuzz.ratio(a, b, score_cutoff=cutoff * 100)) / 100
 
 
 def _best_pairing(words: tuple[str, ...], others: tuple[str, ...]) -> float:
     """Return the mean, over `words`, of each word's best similarity to one of `others`."""
+    from rapidfuzz import fuzz, process  # on first use, as in `_ratio`
+
     total = 0.0
     for word in words:
         best = process.extractOne(word, others, scorer=fuzz.ratio)

@@ -6,8 +6,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 from bot.domain import Work
 from bot.services.discussions.render import event_name, scope_label
 from bot.store.discussions import Discussion
@@ -44,6 +42,9 @@ def build_calendar(
     Names and descriptions state the scope only, as the server-wide event names do: never questions.
     """
     zone = ZoneInfo(timezone)
+    # Imported when a calendar is asked for: icalendar and dateutil are ~2 MB a club may never use.
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-import charset_normalizer
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 log = logging.getLogger(__name__)
@@ -157,6 +156,9 @@ def _codec(label: str | None, *, from_meta: bool = False) -> str | None:
 
 def _detected_codec(body: bytes) -> str:
     """Guess the encoding of an undeclared page that is not valid UTF-8."""
+    # Imported for the rare page that needs it: its compiled detector is ~1 MB resident.
+    import charset_normalizer
+
     matches = charset_normalizer.from_bytes(
         body[:_DETECT_SAMPLE_BYTES], cp_isolation=list(_WEB_LEGACY_ENCODINGS)
     )
