@@ -26,6 +26,12 @@ T = TypeVar("T")
 
 DEFAULT_BUDGET = 20.0
 """Seconds a job may take before the member is told it took too long."""
+IDLE_STOP = 300.0
+"""Seconds without a job after which the worker processes stop; the next job starts them again.
+
+A worker keeps what its jobs imported (the review extractor is ~40 MB): on a small server that memory
+should come back once the club stops importing and featuring for a while.
+"""
 
 
 def _exit_with(owner: int) -> None:
@@ -58,9 +64,17 @@ class WorkTimeout(Exception):
 class Workers:
     """A lazily started process pool; `run` awaits a job without holding the event loop."""
 
-    def __init__(self, max_workers: int = 1) -> None:
+    def __init__(self, max_workers: int = 1, *, idle_stop: float | None = IDLE_STOP) -> None:
         self.max_workers = max_workers
+        self.idle_stop = idle_stop
         self._pool: ProcessPoolExecutor | None = None
+        self._running = 0  # jobs submitted and not yet finished
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def started(self) -> bool:
+        """Return whether the worker processes are running (or starting)."""
+        return self._pool is not None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -82,6 +96,10 @@ class Workers:
         """Run `function(*args)` in a worker process; raise WorkTimeout after `budget` seconds."""
         loop = asyncio.get_running_loop()
         pool = self._executor()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self._running += 1
         try:
             return await asyncio.wait_for(loop.run_in_executor(pool, function, *args), budget)
         except TimeoutError:
@@ -95,6 +113,16 @@ class Workers:
             log.error("Worker pool broke while running %s; restarting it", function.__name__)
             self._discard(pool)
             raise
+        finally:
+            self._running -= 1
+            if self._running == 0 and self.idle_stop is not None and self._pool is not None:
+                self._idle_timer = loop.call_later(self.idle_stop, self._stop_idle)
+
+    def _stop_idle(self) -> None:
+        self._idle_timer = None
+        if self._running == 0 and self._pool is not None:
+            log.debug("No worker job for %.0f s; stopping the worker processes", self.idle_stop)
+            self._discard(self._pool)
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         """Stop a pool whose job overran, so the job stops using a core."""
@@ -108,5 +136,8 @@ class Workers:
 
     def close(self) -> None:
         """Stop the worker processes (jobs are pure computation: nothing is lost)."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         if self._pool is not None:
             self._discard(self._pool)
