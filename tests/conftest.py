@@ -1,12 +1,25 @@
-"""Shared fixtures: a real SQLite store on a temporary file."""
+"""Shared fixtures: a real store on a temporary SQLite file, or on a throwaway PostgreSQL database.
+
+Tests that take `store` (or `open_database`) run once per backend. The PostgreSQL server is started once
+per session from the machine's binaries; where they are missing, those tests fail and say so.
+"""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+import pytest
 import pytest_asyncio
+from postgres_server import PostgresServer, PostgresUnavailable
 
 from bot.store import Database, Store
+from bot.store.connect import open_database as open_backend
+
+BACKENDS = ("sqlite", "postgres")
+_database_numbers = itertools.count(1)
 
 
 class SteppingClock:
@@ -30,8 +43,67 @@ async def clock() -> SteppingClock:
     return SteppingClock()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start one PostgreSQL server for the session; fail (never skip) where it cannot run."""
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest_asyncio.fixture
-async def store(tmp_path, clock):
+async def database_url(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """Yield a new, empty PostgreSQL database's URL for this test (None on SQLite)."""
+    if backend != "postgres":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"test_{next(_database_numbers)}"
+    admin = await asyncpg.connect(server.url())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield server.url(name)
+    admin = await asyncpg.connect(server.url())
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def open_database(tmp_path, database_url: str | None) -> Callable[[], Awaitable[Database]]:
+    """Return a function that opens this test's database (the same one each time), not migrated."""
+
+    async def open_it() -> Database:
+        return await open_backend(tmp_path / "bookclub.sqlite3", database_url)
+
+    return open_it
+
+
+@pytest_asyncio.fixture
+async def store(open_database, clock):
+    db = await open_database()
+    await db.migrate()
+    yield Store.build(db, clock)
+    await db.close()
+
+
+@pytest_asyncio.fixture
+async def sqlite_store(tmp_path, clock):
+    """A store on SQLite only, for tests of the file itself (backups, secure delete)."""
     db = await Database.open(tmp_path / "bookclub.sqlite3")
     await db.migrate()
     yield Store.build(db, clock)

@@ -1,4 +1,4 @@
-"""Storage: the SQLite database and the repositories that read and write it."""
+"""Storage: the database (SQLite or PostgreSQL) and the repositories that read and write it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.store.calendar_feeds import CalendarFeed, CalendarFeedRepository
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
-from bot.store.db import Database, DatabaseError, Transaction
+from bot.store.connect import open_database
+from bot.store.db import Database, DatabaseError, IntegrityError, Row, Transaction
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.nominations import Nomination, NominationRepository, NominationRound, RoundKinds
@@ -56,6 +57,7 @@ __all__ = [
     "Finished",
     "GuildSettings",
     "GuildSettingsRepository",
+    "IntegrityError",
     "JobOutcome",
     "MemberData",
     "NewDiscussion",
@@ -81,6 +83,7 @@ __all__ = [
     "ReviewKind",
     "ReviewRepository",
     "RoundKinds",
+    "Row",
     "Series",
     "SeriesRepository",
     "ShorterThanProgress",
@@ -99,6 +102,7 @@ __all__ = [
     "TimerRepository",
     "Transaction",
     "VoteOp",
+    "open_database",
 ]
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain import Work, WorkKind
 from bot.errors import UserError
-from bot.store.db import Database
+from bot.store.db import Database, Row
 from bot.text import escape, label_key
 
 
@@ -63,7 +62,7 @@ class NewWork:
 _EDITABLE = frozenset({"title", "creator", "year", "chapters", "pages", "episodes"})
 
 
-def _work(row: sqlite3.Row, parts: Sequence[sqlite3.Row]) -> Work:
+def _work(row: Row, parts: Sequence[Row]) -> Work:
     names = tuple(p["name"] for p in parts)
     ends = tuple(p["last_chapter"] for p in parts)
     return Work(
@@ -104,7 +103,7 @@ class CatalogRepository:
             # markdown) are one title; SQLite cannot compare that way, so the candidates are read here.
             same_kind = await tx.fetch_all(
                 "SELECT title, approved FROM works WHERE guild_id = ? AND kind = ?"
-                " AND IFNULL(year, 0) = IFNULL(?, 0)",
+                " AND COALESCE(year, 0) = COALESCE(?, 0)",
                 (guild_id, new.kind.value, new.year),
             )
             key = label_key(new.title)
@@ -157,14 +156,14 @@ class CatalogRepository:
 
     async def _load(self, guild_id: int) -> dict[int, Work]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM works WHERE guild_id = ? AND approved = 1 ORDER BY title COLLATE NOCASE, year",
+            "SELECT * FROM works WHERE guild_id = ? AND approved = 1 ORDER BY lower(title), year",
             (guild_id,),
         )
         parts = await self._db.fetch_all(
             "SELECT p.* FROM work_parts p JOIN works w ON w.id = p.work_id WHERE w.guild_id = ? ORDER BY p.work_id, p.position",
             (guild_id,),
         )
-        by_work: dict[int, list[sqlite3.Row]] = {}
+        by_work: dict[int, list[Row]] = {}
         for part in parts:
             by_work.setdefault(part["work_id"], []).append(part)
         return {r["id"]: _work(r, by_work.get(r["id"], [])) for r in rows}

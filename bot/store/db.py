@@ -1,4 +1,8 @@
-"""The SQLite connection: pragmas, numbered migrations and transactions."""
+"""The database behind every repository: SQLite (the default) or PostgreSQL, with numbered migrations.
+
+Repositories write SQL both engines accept, with `?` placeholders (or `:name` with a mapping); each
+backend runs it in its own dialect. `bot.store.connect.open_database` picks the backend from the settings.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -19,9 +24,16 @@ log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
+DIALECTS = ("sqlite", "postgres")
 
 
 Params = Iterable[Any] | Mapping[str, Any]
+
+
+class Row(Protocol):
+    """A result row, read by column name or position (sqlite3.Row and asyncpg.Record alike)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
 
 
 def _bind(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
@@ -33,6 +45,10 @@ class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message says what to do."""
 
 
+class IntegrityError(Exception):
+    """A write broke a constraint (unique, foreign key, check), on either backend."""
+
+
 @dataclass(frozen=True)
 class Migration:
     """One numbered schema change."""
@@ -42,9 +58,16 @@ class Migration:
     sql: str
 
 
-def bundled_migrations() -> list[Migration]:
-    """Return the migrations shipped in `bot/store/migrations`, in order."""
+def bundled_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """Return the migrations shipped for a dialect, in order.
+
+    SQLite's are in `bot/store/migrations`, PostgreSQL's (the same numbers and tables) in its `postgres/`.
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}")
     folder = resources.files("bot.store") / "migrations"
+    if dialect == "postgres":
+        folder = folder / "postgres"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -59,9 +82,80 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
-class _Reads:
-    """Queries on the connection: for `Database` at large and inside a `Transaction` alike."""
+class Reads(ABC):
+    """Queries: on `Database` at large and inside a `Transaction` alike."""
 
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """Run a query and return its first row."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run a query and return all its rows."""
+
+
+class Transaction(Reads):
+    """The statements allowed inside `Database.transaction()` (reads included)."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+
+    @abstractmethod
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table with an `id` key; return the new row's id."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement for many parameter rows; return the rows changed in all."""
+
+
+class Database(Reads):
+    """The connection (or pool) every repository shares; writes run in transactions."""
+
+    dialect: str
+    # Where the data is, for messages: a file path, or a PostgreSQL URL without its password.
+    location: str
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating if needed) a SQLite database file."""
+        return await SqliteDatabase.open_file(path)
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the connection once no transaction is open."""
+
+    @abstractmethod
+    async def schema_version(self) -> int:
+        """Return the version of the last migration applied."""
+
+    @abstractmethod
+    async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[Migration]:
+        """Apply every pending migration in one transaction; return the ones applied."""
+
+    @abstractmethod
+    async def execute_atomic(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement on its own (atomic, triggers included); return the rows it changed."""
+
+    @abstractmethod
+    async def checkpoint(self) -> None:
+        """Make deleted data unreadable from the database's files as far as the engine allows."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Run writes atomically: commit on success, roll back on any exception."""
+
+
+def newer_schema(location: str, current: int, latest: int) -> DatabaseError:
+    """Explain a database migrated by a newer bot than this one."""
+    return DatabaseError(
+        f"{location} has schema version {current}, newer than this bot knows ({latest}); "
+        "upgrade the bot or use another database."
+    )
+
+
+class _SqliteReads(Reads):
     _conn: aiosqlite.Connection
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
@@ -70,25 +164,28 @@ class _Reads:
             row: sqlite3.Row | None = await cursor.fetchone()
             return row
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query and return all its rows."""
         async with self._conn.execute(sql, _bind(params)) as cursor:
             return list(await cursor.fetchall())
 
 
-class Database(_Reads):
+class SqliteDatabase(_SqliteReads, Database):
     """One aiosqlite connection shared by every repository; writes are serialised in transactions."""
+
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self.location = f"DATABASE_PATH: {str(path)!r}"
         self._write_lock = asyncio.Lock()
         # `execute_grouped` statements waiting for the next shared transaction, and the task writing them.
         self._group: list[tuple[str, tuple[Any, ...] | Mapping[str, Any], asyncio.Future[int]]] = []
         self._group_writer: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open_file(cls, path: Path | str) -> SqliteDatabase:
         """Open (creating if needed) the database file and set the connection's pragmas."""
         path = Path(path)
         if str(path) != ":memory:":
@@ -135,10 +232,7 @@ class Database(_Reads):
             current = await self.schema_version()
             latest = migrations[-1].version if migrations else 0
             if current > latest:
-                raise DatabaseError(
-                    f"DATABASE_PATH: {str(self.path)!r} has schema version {current}, newer than this bot "
-                    f"knows ({latest}); upgrade the bot or use another database file."
-                )
+                raise newer_schema(self.location, current, latest)
             pending = [m for m in migrations if m.version > current]
             if not pending:
                 return []
@@ -160,7 +254,8 @@ class Database(_Reads):
     async def execute_atomic(self, sql: str, params: Params = ()) -> int:
         """Run one write statement on its own (atomic, triggers included); return the rows it changed."""
         async with self._write_lock:  # never inside another coroutine's open transaction
-            cursor = await self._conn.execute(sql, _bind(params))
+            with _sqlite_integrity():
+                cursor = await self._conn.execute(sql, _bind(params))
             return cursor.rowcount
 
     async def execute_grouped(self, sql: str, params: Params = ()) -> int:
@@ -238,31 +333,44 @@ class Database(_Reads):
         async with self._write_lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Transaction(self._conn)
+                yield SqliteTransaction(self._conn)
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                with _sqlite_integrity():
+                    await self._conn.execute("COMMIT")
 
 
-class Transaction(_Reads):
-    """The statements allowed inside `Database.transaction()` (reads included)."""
+@contextmanager
+def _sqlite_integrity() -> Iterator[None]:
+    """Raise the store's `IntegrityError` for SQLite's own, so callers need not know the engine."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise IntegrityError(str(exc)) from exc
+
+
+class SqliteTransaction(_SqliteReads, Transaction):
+    """Statements inside an open SQLite transaction."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        cursor = await self._conn.execute(sql, _bind(params))
+        with _sqlite_integrity():
+            cursor = await self._conn.execute(sql, _bind(params))
         return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT; return the new row id."""
-        cursor = await self._conn.execute(sql, _bind(params))
+        with _sqlite_integrity():
+            cursor = await self._conn.execute(sql, _bind(params))
         return int(cursor.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         """Run one statement for many parameter rows; return the rows changed in all."""
-        cursor = await self._conn.executemany(sql, [_bind(r) for r in rows])
+        with _sqlite_integrity():
+            cursor = await self._conn.executemany(sql, [_bind(r) for r in rows])
         return cursor.rowcount

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.spoilers import Scope, scope_from_str, scope_to_str, scope_work_ids
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 DiscussionState = Literal["scheduled", "opening", "open", "closed", "cancelled"]
 DiscussionMode = Literal["tagged", "gated"]
@@ -66,7 +65,7 @@ class OfferCounts:
     unreachable: int = 0
 
 
-def _from_row(row: sqlite3.Row) -> Discussion:
+def _from_row(row: Row) -> Discussion:
     return Discussion(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -330,8 +329,8 @@ class DiscussionRepository:
     async def offer_counts(self, discussion_id: int) -> OfferCounts:
         """Return how a discussion's join offers by DM went (one still being sent counts as neither)."""
         row = await self._db.fetch_one(
-            "SELECT COALESCE(SUM(outcome = 'sent'), 0) AS sent,"
-            " COALESCE(SUM(outcome = 'unreachable'), 0) AS unreachable"
+            "SELECT COUNT(*) FILTER (WHERE outcome = 'sent') AS sent,"
+            " COUNT(*) FILTER (WHERE outcome = 'unreachable') AS unreachable"
             " FROM discussion_offers WHERE discussion_id = ?",
             (discussion_id,),
         )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.clock import Clock
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 SpoilerMode = Literal["tagged", "gated"]
 SPOILER_MODES: tuple[SpoilerMode, ...] = ("tagged", "gated")
@@ -40,7 +39,7 @@ _COLUMNS = (
 )
 
 
-def _from_row(row: sqlite3.Row) -> GuildSettings:
+def _from_row(row: Row) -> GuildSettings:
     return GuildSettings(guild_id=row["guild_id"], **{c: row[c] for c in _COLUMNS})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -10,7 +9,7 @@ from enum import StrEnum
 from bot.clock import Clock
 from bot.domain import WorkKind
 from bot.errors import UserError
-from bot.store.db import Database
+from bot.store.db import Database, IntegrityError
 
 
 class RoundKinds(StrEnum):
@@ -77,7 +76,7 @@ class NominationRepository:
                     "INSERT INTO nomination_rounds (guild_id, kinds, opened_by, opened_at) VALUES (?, ?, ?, ?)",
                     (guild_id, kinds.value, opened_by, now.isoformat()),
                 )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise UserError(
                 "A nomination round is already open: close it with `/nominations close` first."
             ) from None

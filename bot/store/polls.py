@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +10,7 @@ from itertools import groupby
 
 from bot.clock import Clock
 from bot.errors import UserError
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 
 class PollKind(StrEnum):
@@ -82,8 +81,9 @@ class VoteOp:
 
 
 _ADD_VOTE = (
-    "INSERT OR IGNORE INTO poll_votes (poll_id, position, user_id, voted_at)"
+    "INSERT INTO poll_votes (poll_id, position, user_id, voted_at)"
     " SELECT id, ?, ?, ? FROM polls WHERE message_id = ? AND state = 'open' AND kind != 'ranked'"
+    " ON CONFLICT DO NOTHING"
 )
 _REMOVE_VOTE = (
     "DELETE FROM poll_votes WHERE position = ? AND user_id = ? AND poll_id ="
@@ -99,7 +99,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _poll(row: sqlite3.Row, options: Sequence[sqlite3.Row]) -> Poll:
+def _poll(row: Row, options: Sequence[Row]) -> Poll:
     return Poll(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -211,7 +211,7 @@ class PollRepository:
             f"SELECT * FROM poll_options WHERE poll_id IN ({marks}) ORDER BY poll_id, position",  # noqa: S608
             ids,
         )
-        by_poll: dict[int, list[sqlite3.Row]] = {}
+        by_poll: dict[int, list[Row]] = {}
         for o in options:
             by_poll.setdefault(o["poll_id"], []).append(o)
         return [_poll(r, by_poll.get(r["id"], [])) for r in rows]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from bot.clock import Clock
-from bot.store.db import Database, Transaction
+from bot.store.db import Database, Row, Transaction
 
 
 class ReviewKind(StrEnum):
@@ -96,7 +95,7 @@ def body_fingerprint(body: str, rating: float, spoiler: bool) -> str:
     return hashlib.sha256(f"{rating:g}|{int(spoiler)}|{normalised}".encode()).hexdigest()
 
 
-def _review(row: sqlite3.Row) -> Review:
+def _review(row: Row) -> Review:
     return Review(
         id=row["id"],
         guild_id=row["guild_id"],

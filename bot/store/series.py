@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from bot.clock import Clock
 from bot.spoilers import Scope, scope_from_str, scope_to_str
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 SeriesKind = Literal["weekly", "monthly"]
 
@@ -50,7 +49,7 @@ class Series:
     stopped: bool
 
 
-def _from_row(row: sqlite3.Row) -> Series:
+def _from_row(row: Row) -> Series:
     return Series(
         id=row["id"],
         guild_id=row["guild_id"],

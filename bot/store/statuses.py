@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain import MemberStatus, ProgressUnit, State
-from bot.store.db import Database, Transaction
+from bot.store.db import Database, Row, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ class StatusRejected(Exception):
         self.gone = gone
 
 
-def _status(row: sqlite3.Row) -> MemberStatus:
+def _status(row: Row) -> MemberStatus:
     unit = row["progress_unit"]
     return MemberStatus(
         work_id=row["work_id"],
@@ -90,16 +89,17 @@ class StatusRepository:
 
     # One statement that checks and writes: the work must still be in this guild's catalog and the
     # progress within its length, read in the same statement, so neither `/book remove` nor
-    # `/book edit` can slip in between a check and the write.
+    # `/book edit` can slip in between a check and the write. (The cast makes PostgreSQL read :value as
+    # the REAL column it is written to, not as the INTEGER length it is compared with.)
     _UPSERT = (
         "INSERT INTO statuses (guild_id, user_id, work_id, state, progress_unit, progress_value, source, changed_at,"
         " updated_at) SELECT :guild, :user, :work, :state, :unit, :value, :source, :at, :now"
         " WHERE EXISTS (SELECT 1 FROM works w WHERE w.id = :work AND w.guild_id = :guild AND ("
-        "  :unit IS NULL OR :unit = 'percent'"
-        "  OR (:unit = 'chapter' AND (w.chapters IS NULL OR :value <= w.chapters))"
-        "  OR (:unit = 'page' AND (w.pages IS NULL OR :value <= w.pages))"
-        "  OR (:unit = 'episode' AND (w.episodes IS NULL OR :value <= w.episodes))"
-        "  OR (:unit = 'part' AND :value <= (SELECT COUNT(*) FROM work_parts p WHERE p.work_id = w.id))))"
+        "  CAST(:unit AS TEXT) IS NULL OR :unit = 'percent'"
+        "  OR (:unit = 'chapter' AND (w.chapters IS NULL OR CAST(:value AS DOUBLE PRECISION) <= w.chapters))"
+        "  OR (:unit = 'page' AND (w.pages IS NULL OR CAST(:value AS DOUBLE PRECISION) <= w.pages))"
+        "  OR (:unit = 'episode' AND (w.episodes IS NULL OR CAST(:value AS DOUBLE PRECISION) <= w.episodes))"
+        "  OR (:unit = 'part' AND CAST(:value AS DOUBLE PRECISION) <= (SELECT COUNT(*) FROM work_parts p WHERE p.work_id = w.id))))"
         " ON CONFLICT (guild_id, user_id, work_id) DO UPDATE SET"
         " state = excluded.state, progress_unit = excluded.progress_unit, progress_value = excluded.progress_value,"
         " source = excluded.source, changed_at = excluded.changed_at, updated_at = excluded.updated_at"

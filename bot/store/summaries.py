@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.clock import Clock
-from bot.store.db import Database, Transaction
+from bot.store.db import Database, Row, Transaction
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class OverBudget(SummaryRefused):
         self.tokens_left = tokens_left
 
 
-def _job(row: sqlite3.Row) -> SummaryJob:
+def _job(row: Row) -> SummaryJob:
     return SummaryJob(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -125,7 +124,7 @@ def _job(row: sqlite3.Row) -> SummaryJob:
     )
 
 
-def _summary(row: sqlite3.Row) -> StoredSummary:
+def _summary(row: Row) -> StoredSummary:
     return StoredSummary(
         guild_id=row["guild_id"],
         thread_id=row["thread_id"],
@@ -199,7 +198,7 @@ class SummaryRepository:
             row = await tx.fetch_one("SELECT * FROM summaries WHERE thread_id = ?", (thread_id,))
             assert row is not None
             await tx.executemany(
-                "INSERT OR IGNORE INTO summary_authors (summary_id, user_id) VALUES (?, ?)",
+                "INSERT INTO summary_authors (summary_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(row["id"], uid) for uid in set(author_ids)],
             )
         return _summary(row)
@@ -227,9 +226,9 @@ class SummaryRepository:
             INSERT INTO summary_usage (guild_id, day, calls, prompt_tokens, completion_tokens)
             VALUES (?, ?, 1, ?, ?)
             ON CONFLICT (guild_id, day) DO UPDATE SET
-                calls = calls + 1,
-                prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-                completion_tokens = completion_tokens + excluded.completion_tokens
+                calls = summary_usage.calls + 1,
+                prompt_tokens = summary_usage.prompt_tokens + excluded.prompt_tokens,
+                completion_tokens = summary_usage.completion_tokens + excluded.completion_tokens
             """,
             (guild_id, self._today(), prompt_tokens, completion_tokens),
         )
@@ -296,8 +295,9 @@ class SummaryRepository:
             await self._add_usage(tx, guild_id, prompt_tokens, completion_tokens)
             await tx.execute(
                 "UPDATE summary_jobs SET calls = calls + 1, tokens = tokens + ?,"
-                " reserved_tokens = MAX(reserved_tokens - ?, 0) WHERE id = ?",
-                (tokens, tokens, job_id),
+                " reserved_tokens = CASE WHEN reserved_tokens > ? THEN reserved_tokens - ? ELSE 0 END"
+                " WHERE id = ?",
+                (tokens, tokens, tokens, job_id),
             )
 
     async def end_job(self, job_id: int, *, failed: bool) -> JobOutcome | None:
@@ -349,7 +349,7 @@ class SummaryRepository:
         )
         held = await tx.fetch_one(
             "SELECT COALESCE(SUM(reserved_tokens), 0) AS n FROM summary_jobs"
-            " WHERE guild_id = ? AND ended_at IS NULL AND id IS NOT ?",
+            " WHERE guild_id = ? AND ended_at IS NULL AND id != COALESCE(?, 0)",  # ids start at 1
             (guild_id, besides),
         )
         return (int(used["n"]) if used else 0), (int(held["n"]) if held else 0)
@@ -366,7 +366,7 @@ class SummaryRepository:
         """Record whether the member keeps their messages away from the model; return whether it changed."""
         if opted_out:
             changed = await self._db.execute_atomic(
-                "INSERT OR IGNORE INTO summary_opt_outs (user_id, created_at) VALUES (?, ?)",
+                "INSERT INTO summary_opt_outs (user_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (user_id, self._clock.now().isoformat()),
             )
         else:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.clock import Clock
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 
 def _stamp(when: datetime) -> str:
@@ -34,7 +33,7 @@ class Timer:
     version: int = 0
 
 
-def _timer(row: sqlite3.Row) -> Timer:
+def _timer(row: Row) -> Timer:
     return Timer(
         id=row["id"],
         guild_id=row["guild_id"],

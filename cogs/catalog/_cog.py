@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from typing import TYPE_CHECKING
 
 import discord
@@ -20,6 +19,7 @@ from bot.services.statuses import status_buttons
 from bot.store import (
     CatalogRepository,
     GuildSettingsRepository,
+    IntegrityError,
     NewWork,
     ShorterThanProgress,
     StatusRepository,
@@ -323,7 +323,7 @@ class CatalogCog(
                 f"A member is already at {exc.unit} {exc.furthest:g} of {italic(work_label(work))}, "
                 f"so it cannot have only {exc.value} {exc.column}."
             ) from exc
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             raise UserError(f"The catalog already has a {work.kind.value} with that title and year.") from exc
         log.info("Guild %s work %s edited by %s: %s", guild_id, work.id, interaction.user.id, sorted(changes))
         await reply(interaction, f"Saved {italic(work_label(saved))}.")

@@ -32,7 +32,8 @@ def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
     )
 
 
-async def test_backup_of_the_running_database_from_the_command_line(store, tmp_path):
+async def test_backup_of_the_running_database_from_the_command_line(sqlite_store, tmp_path):
+    store = sqlite_store
     await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma", "Jane Austen"))
     # The bot's connection is open: the new row may still be only in the write-ahead log.
     result = await asyncio.to_thread(
@@ -52,7 +53,8 @@ async def test_backup_of_the_running_database_from_the_command_line(store, tmp_p
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
-async def test_backup_while_the_bot_writes_is_a_consistent_snapshot(store, tmp_path):
+async def test_backup_while_the_bot_writes_is_a_consistent_snapshot(sqlite_store, tmp_path):
+    store = sqlite_store
     stop = asyncio.Event()
 
     async def writer() -> int:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
+from schema import column_names
 
 from bot.domain import WorkKind
 from bot.errors import UserError
-from bot.store import NewOption, NewWork, PollClosed, PollKind, RoundKinds
+from bot.store import IntegrityError, NewOption, NewWork, PollClosed, PollKind, RoundKinds
 
 GUILD = 111111111111111111
 ALICE = 333333333333333333
@@ -122,15 +122,17 @@ async def test_forget_covers_votes_ballots_pitches_and_authorship(store, clock):
     assert await store.polls.votes(poll_id) == {2: {BOB}}
     # No column anywhere still holds Alice's id.
     for table in ("polls", "poll_votes", "poll_ballots", "nomination_rounds", "nomination_pitches"):
-        columns = [r["name"] for r in await store.db.fetch_all(f"PRAGMA table_info({table})")]
+        columns = await column_names(store.db, table)
         for column in columns:
-            row = await store.db.fetch_one(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (ALICE,))
+            row = await store.db.fetch_one(
+                f"SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) = ?", (str(ALICE),)
+            )
             assert row[0] == 0, (table, column)
 
 
 async def test_one_poll_per_message(store, clock):
     await native_poll(store, clock, message_id=77)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await native_poll(store, clock, message_id=77)
 
 

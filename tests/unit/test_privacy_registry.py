@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from schema import table_columns
+
 from bot.domain import State, WorkKind
 from bot.store import NewWork, StatusUpdate
 from bot.store.privacy import FORMER_MEMBER, NOT_PERSONAL, PERSONAL_DATA
@@ -21,14 +23,7 @@ MEMBER_ID = re.compile(r"(_id|_by)$")
 
 
 async def schema(store) -> dict[str, list[tuple[str, str]]]:
-    tables = await store.db.fetch_all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    )
-    found = {}
-    for (table,) in tables:
-        columns = await store.db.fetch_all(f"PRAGMA table_info({table})")
-        found[table] = [(c["name"], c["type"].upper()) for c in columns]
-    return found
+    return await table_columns(store.db)
 
 
 async def test_every_column_that_may_hold_a_member_is_covered_by_forget(store):
@@ -87,7 +82,8 @@ async def seed(store, user_id: int, secret: str) -> None:
         )
 
 
-async def test_forget_leaves_neither_id_nor_text_in_the_database_files(store):
+async def test_forget_leaves_neither_id_nor_text_in_the_database_files(sqlite_store):
+    store = sqlite_store  # the file's bytes are SQLite's
     await seed(store, ALICE, "ALICESECRETWORDS")
     await seed(store, BOB, "BOBSECRETWORDS")
     path = store.db.path

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.store import GuildSettings
+from bot.store import GuildSettings, IntegrityError
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
@@ -37,7 +37,7 @@ async def test_update_creates_then_changes_only_given_fields(store, clock):
 async def test_update_rejects_unknown_columns_and_bad_values(store):
     with pytest.raises(ValueError, match="unknown"):
         await store.guilds.update(GUILD, updated_at="yesterday")
-    with pytest.raises(Exception, match="CHECK"):
+    with pytest.raises(IntegrityError, match=r"(?i)check"):
         await store.guilds.update(GUILD, spoiler_mode="loud")
     assert not await store.guilds.is_configured(GUILD)  # the failed update left nothing behind
 

@@ -9,7 +9,6 @@ from bot.store import (
     AlreadySummarizing,
     BudgetSpent,
     CoolingDown,
-    Database,
     JobOutcome,
     OverBudget,
     Store,
@@ -183,12 +182,12 @@ async def test_held_tokens_count_against_the_day_until_spent_or_freed(store):
 
 
 async def test_jobs_left_running_by_a_stopped_bot_are_ended_at_start_and_keep_their_cooldown(
-    store, clock, tmp_path
+    store, clock, open_database
 ):
     job = await begin(store)
     await store.summaries.reserve_tokens(job.id, 2_000, daily_tokens=DAILY)
-    await store.db.close()  # the bot stops mid-job; the next one opens the same file
-    db = await Database.open(tmp_path / "bookclub.sqlite3")
+    await store.db.close()  # the bot stops mid-job; the next one opens the same database
+    db = await open_database()
     try:
         reopened = Store.build(db, clock)
         with pytest.raises(AlreadySummarizing):  # stored: it outlives the process...

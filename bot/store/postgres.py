@@ -1,0 +1,275 @@
+"""The PostgreSQL backend (asyncpg): the same statements as SQLite, with `$n` placeholders.
+
+Chosen by `DATABASE_URL=postgresql://…`. Within one process writes are serialised as on SQLite (one
+transaction at a time); each transaction is SERIALIZABLE, so a conflicting write from another process
+fails loudly instead of interleaving. Reads outside a transaction go to a small pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bot.store.db import (
+    Database,
+    DatabaseError,
+    IntegrityError,
+    Migration,
+    Params,
+    Row,
+    Transaction,
+    bundled_migrations,
+    newer_schema,
+)
+
+log = logging.getLogger(__name__)
+
+POOL_SIZE = 4
+CONNECT_TIMEOUT_SECONDS = 10.0
+# Held while migrating, so that two processes starting at once do not both apply a migration.
+_MIGRATION_LOCK_KEY = 0x626F6F6B636C7562  # "bookclub"
+_STATUS_COUNT = re.compile(r"(\d+)$")
+_NAMED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def redact(url: str) -> str:
+    """Return a connection URL without its password, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+@lru_cache(maxsize=512)
+def translate(sql: str) -> tuple[str, tuple[str, ...] | None]:
+    """Rewrite `?` (or `:name`) placeholders as `$1`, `$2`…; return the SQL and the names in order.
+
+    Quoted strings, quoted identifiers and comments are copied as they are. The names are None for
+    positional placeholders; a named one used twice is one `$n`.
+    """
+    out: list[str] = []
+    names: list[str] = []
+    positional = 0
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"":
+            end = i + 1
+            while end < n:
+                if sql[end] == ch:
+                    if end + 1 < n and sql[end + 1] == ch:  # a doubled quote inside
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i : end + 1])
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        elif ch == "?":
+            positional += 1
+            out.append(f"${positional}")
+            i += 1
+        elif ch == ":" and sql.startswith("::", i):
+            out.append("::")
+            i += 2
+        elif ch == ":" and (match := _NAMED.match(sql, i + 1)):
+            name = match.group(0)
+            if name not in names:
+                names.append(name)
+            out.append(f"${names.index(name) + 1}")
+            i = match.end()
+        else:
+            out.append(ch)
+            i += 1
+    if positional and names:
+        raise ValueError("a statement mixes ? and :name placeholders")
+    return "".join(out), (tuple(names) if names else None)
+
+
+def _args(names: tuple[str, ...] | None, params: Params) -> list[Any]:
+    if names is None:
+        if isinstance(params, Mapping):
+            raise ValueError("named parameters given for a statement with ? placeholders")
+        return list(params)
+    if not isinstance(params, Mapping):
+        raise ValueError("a statement with :name placeholders needs a mapping of parameters")
+    return [params[name] for name in names]
+
+
+def _count(status: str | None) -> int:
+    """Read the row count from a command tag such as 'UPDATE 3' or 'INSERT 0 1'."""
+    match = _STATUS_COUNT.search(status or "")
+    return int(match.group(1)) if match else 0
+
+
+def _numeric(text: str) -> int | float:
+    """Decode NUMERIC (what SUM over integers gives) as SQLite does: an int when whole, else a float."""
+    value = Decimal(text)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=_numeric, format="text")
+
+
+class _PgReads:
+    """Queries through whatever asyncpg object runs them (the pool, or a transaction's connection)."""
+
+    _runner: Any
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """Run a query and return its first row."""
+        text, names = translate(sql)
+        row: Row | None = await self._runner.fetchrow(text, *_args(names, params))
+        return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run a query and return all its rows."""
+        text, names = translate(sql)
+        return list(await self._runner.fetch(text, *_args(names, params)))
+
+
+class PostgresTransaction(_PgReads, Transaction):
+    """Statements inside an open PostgreSQL transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._runner = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        text, names = translate(sql)
+        with _pg_integrity():
+            return _count(await self._runner.execute(text, *_args(names, params)))
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table keyed by `id`; return the new id (0 if nothing was inserted)."""
+        text, names = translate(sql)
+        with _pg_integrity():
+            new_id = await self._runner.fetchval(f"{text} RETURNING id", *_args(names, params))
+        return int(new_id or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement for many parameter rows; return the rows changed in all."""
+        text, names = translate(sql)
+        statement = await self._runner.prepare(text)
+        changed = 0
+        with _pg_integrity():
+            for params in rows:
+                await statement.fetch(*_args(names, params))
+                changed += _count(statement.get_statusmsg())
+        return changed
+
+
+@contextmanager
+def _pg_integrity() -> Iterator[None]:
+    """Raise the store's `IntegrityError` for PostgreSQL's constraint violations."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(str(exc)) from exc
+
+
+class PostgresDatabase(_PgReads, Database):
+    """An asyncpg pool shared by every repository; this process's writes run one transaction at a time."""
+
+    dialect = "postgres"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._runner = pool
+        self._pool = pool
+        self.url = url
+        self.location = f"DATABASE_URL: {redact(url)!r}"
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, url: str) -> PostgresDatabase:
+        """Connect to the database at `url` (postgresql://user:password@host:port/name)."""
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                init=_init_connection,
+            )
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseError(f"DATABASE_URL: cannot connect to {redact(url)!r}: {exc}.") from exc
+        assert pool is not None
+        return cls(pool, url)
+
+    async def close(self) -> None:
+        """Close the pool once no transaction is open."""
+        async with self._write_lock:
+            await self._pool.close()
+
+    async def schema_version(self) -> int:
+        """Return the version recorded in the `schema_version` table (0 before the first migration)."""
+        async with self._pool.acquire() as conn:
+            return await _schema_version(conn)
+
+    async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[Migration]:
+        """Apply every pending migration in one transaction; return the ones applied."""
+        migrations = bundled_migrations("postgres") if migrations is None else list(migrations)
+        latest = migrations[-1].version if migrations else 0
+        async with self._write_lock, self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK_KEY)
+                    await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                    current = await _schema_version(conn)
+                    if current > latest:
+                        raise newer_schema(self.location, current, latest)
+                    pending = [m for m in migrations if m.version > current]
+                    for migration in pending:
+                        await conn.execute(f"-- {migration.name}\n{migration.sql}")
+                    if pending:
+                        await conn.execute("DELETE FROM schema_version")
+                        await conn.execute(
+                            "INSERT INTO schema_version (version) VALUES ($1)", pending[-1].version
+                        )
+            except asyncpg.PostgresError as exc:
+                raise DatabaseError(f"Migration failed, nothing was changed: {exc}") from exc
+        if pending:
+            log.info(
+                "Database %s migrated from version %d to %d", redact(self.url), current, pending[-1].version
+            )
+        return pending
+
+    async def execute_atomic(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement in its own transaction; return the rows it changed."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def checkpoint(self) -> None:
+        """Do nothing: PostgreSQL reclaims deleted rows with VACUUM, run by its autovacuum."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run writes atomically (SERIALIZABLE): commit on success, roll back on any exception."""
+        async with self._write_lock, self._pool.acquire() as conn:
+            with _pg_integrity():  # a deferred constraint fails at COMMIT
+                async with conn.transaction(isolation="serializable"):
+                    yield PostgresTransaction(conn)
+
+
+async def _schema_version(conn: asyncpg.Connection) -> int:
+    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    if not exists:
+        return 0
+    version = await conn.fetchval("SELECT max(version) FROM schema_version")
+    return int(version or 0)
