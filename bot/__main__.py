@@ -23,7 +23,7 @@ from bot.client import BookClubBot
 from bot.clock import SystemClock
 from bot.command_reference import command_markdown, command_payloads
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
-from bot.store import Database, DatabaseError, Store
+from bot.store import Database, DatabaseError, Store, open_database
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -92,7 +92,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 async def open_store(settings: Settings) -> Store:
     """Open the database, apply pending migrations and build the repositories."""
-    db = await Database.open(settings.database_path)
+    url = settings.database_url.get() if settings.database_url is not None else None
+    db = await open_database(settings.database_path, url)
     try:
         await db.migrate()
     except BaseException:
@@ -202,7 +203,7 @@ async def _check(settings: Settings) -> None:
         else "off"
     )
     print(
-        f"ok: settings valid; database {settings.database_path} at schema version {version}; summaries {summaries}; "
+        f"ok: settings valid; database {settings.database_label} at schema version {version}; summaries {summaries}; "
         f"calendar feed {feed}"
     )
 
@@ -250,6 +251,12 @@ async def _commands(settings: Settings, markdown: bool) -> None:
 
 
 def _backup(settings: Settings, target: Path, *, overwrite: bool) -> None:
+    if settings.database_url is not None:
+        raise StartupError(
+            f"backup copies the SQLite file, but DATABASE_URL points at PostgreSQL ({settings.database_label}): "
+            "back it up with PostgreSQL's own tools, e.g. pg_dump --format=custom --file=bookclub.dump "
+            '"$DATABASE_URL" (restore with pg_restore).'
+        )
     result = backup_database(settings.database_path, target, overwrite=overwrite)
     print(
         f"ok: backed up {settings.database_path} to {result.path} "

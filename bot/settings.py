@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 DEFAULT_DATABASE_PATH = "data/bookclub.sqlite3"
 DEFAULT_SUMMARY_MODEL = "gpt-4o-mini"
@@ -75,6 +75,15 @@ class Settings:
     calendar_feed_url: str | None = None
     # Where REST calls go instead of Discord's own API: a shared rate-limit proxy for shard processes.
     discord_api_base: str | None = None
+    # A PostgreSQL database (postgresql://…) instead of the SQLite file; a secret, as it may hold a password.
+    database_url: Secret | None = None
+
+    @property
+    def database_label(self) -> str:
+        """Name the database for messages: the SQLite file, or the PostgreSQL URL without its password."""
+        if self.database_url is None:
+            return str(self.database_path)
+        return redact_url(self.database_url.get())
 
     @property
     def calendar_feed_enabled(self) -> bool:
@@ -94,6 +103,15 @@ class Settings:
                 "(Discord developer portal → your application → Bot → Reset Token)."
             )
         return self.discord_token
+
+
+def redact_url(url: str) -> str:
+    """Return a connection URL without its password, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _clean(env: Mapping[str, str], name: str) -> str | None:
@@ -140,6 +158,20 @@ def _parse_database_path(raw: str | None) -> Path:
     if path.exists() and path.is_dir():
         raise SettingsError(f"DATABASE_PATH must be a file, but {str(path)!r} is a directory.")
     return path
+
+
+def _parse_database_url(raw: str | None) -> Secret | None:
+    """Read DATABASE_URL: a PostgreSQL connection URL, postgresql://user:password@host:port/name."""
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("postgresql", "postgres") or not (parsed.netloc or parsed.query):
+        # The value may hold a password: the message shows its scheme only.
+        raise SettingsError(
+            "DATABASE_URL must be a PostgreSQL URL such as postgresql://bookclub:password@127.0.0.1:5432/bookclub "
+            f"(its scheme is {parsed.scheme or 'missing'!r}); leave it empty to use the SQLite file DATABASE_PATH."
+        )
+    return Secret(raw)
 
 
 def _parse_base_url(raw: str | None) -> str | None:
@@ -279,6 +311,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         calendar_feed_host=feed_host or DEFAULT_CALENDAR_FEED_HOST,
         calendar_feed_url=feed_url,
         discord_api_base=_parse_api_base(_clean(env, "DISCORD_API_BASE")),
+        database_url=_parse_database_url(_clean(env, "DATABASE_URL")),
     )
 
 

@@ -7,10 +7,9 @@ per session from the machine's binaries; where they are missing, those tests fai
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from postgres_server import PostgresServer, PostgresUnavailable
@@ -62,25 +61,19 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest_asyncio.fixture
-async def database_url(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
-    """Yield a new, empty PostgreSQL database's URL for this test (None on SQLite)."""
-    if backend != "postgres":
-        yield None
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """Yield the URL of a new, empty PostgreSQL database for this test."""
     name = f"test_{next(_database_numbers)}"
-    admin = await asyncpg.connect(server.url())
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield server.url(name)
-    admin = await asyncpg.connect(server.url())
-    try:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """Return this test's PostgreSQL database URL on the postgres backend, None on SQLite."""
+    return str(request.getfixturevalue("postgres_url")) if backend == "postgres" else None
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import glob
 import os
@@ -10,6 +12,8 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+import asyncpg
 
 USER = "bookclub"
 SEARCH = ("/usr/local/bin", *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True))
@@ -90,6 +94,27 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         """Return the URL of a database on this server."""
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """Create an empty database; return its URL."""
+        self._admin(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database, closing whatever connections a test left open."""
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        async def run() -> None:
+            conn = await asyncpg.connect(self.url())
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        # In a thread of its own: fixtures call this while a test's event loop may be running.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run()).result(timeout=60)
 
     def stop(self) -> None:
         """Stop the server at once and remove its directory."""

@@ -15,10 +15,10 @@ from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.settings import redact_url
 from bot.store.db import (
     Database,
     DatabaseError,
@@ -39,16 +39,6 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 _MIGRATION_LOCK_KEY = 0x626F6F6B636C7562  # "bookclub"
 _STATUS_COUNT = re.compile(r"(\d+)$")
 _NAMED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def redact(url: str) -> str:
-    """Return a connection URL without its password, fit for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 @lru_cache(maxsize=512)
@@ -193,7 +183,7 @@ class PostgresDatabase(_PgReads, Database):
         self._runner = pool
         self._pool = pool
         self.url = url
-        self.location = f"DATABASE_URL: {redact(url)!r}"
+        self.location = f"DATABASE_URL: {redact_url(url)!r}"
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -208,7 +198,7 @@ class PostgresDatabase(_PgReads, Database):
                 init=_init_connection,
             )
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise DatabaseError(f"DATABASE_URL: cannot connect to {redact(url)!r}: {exc}.") from exc
+            raise DatabaseError(f"DATABASE_URL: cannot connect to {redact_url(url)!r}: {exc}.") from exc
         assert pool is not None
         return cls(pool, url)
 
@@ -246,7 +236,10 @@ class PostgresDatabase(_PgReads, Database):
                 raise DatabaseError(f"Migration failed, nothing was changed: {exc}") from exc
         if pending:
             log.info(
-                "Database %s migrated from version %d to %d", redact(self.url), current, pending[-1].version
+                "Database %s migrated from version %d to %d",
+                redact_url(self.url),
+                current,
+                pending[-1].version,
             )
         return pending
 

@@ -15,7 +15,9 @@ TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_PATH", "DEV_GUILD_ID"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DISCORD_TOKEN", "DATABASE_PATH", "DATABASE_URL", "DEV_GUILD_ID"}
     }
     clean["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
@@ -139,3 +141,33 @@ def test_demo_on_a_database_it_did_not_keep_exits_2_after_the_host_warning(tmp_p
     assert error.startswith(f"error: {db} holds a database but not the demo's server saved beside it")
     assert "Traceback" not in result.stderr + result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bookclub.sqlite3"]
+
+
+def test_check_migrates_a_postgres_database(tmp_path, postgres_url):
+    database_url = postgres_url
+    result = run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "schema version 13" in result.stdout and database_url in result.stdout
+    assert not (tmp_path / "data").exists()  # no SQLite file on the side
+    again = run_bot("check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_URL=database_url)
+    assert again.returncode == 0 and "schema version 13" in again.stdout
+
+
+def test_check_names_an_unreachable_postgres_in_one_line(tmp_path):
+    result = run_bot(
+        "check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_URL="postgresql://club:hunter2@127.0.0.1:1/club"
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: DATABASE_URL: cannot connect to 'postgresql://club:***@127.0.0.1:1/club'"
+    )
+    assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_backup_on_postgres_points_to_pg_dump(tmp_path):
+    url = "postgresql://club:hunter2@127.0.0.1:5432/club"
+    result = run_bot("backup", "copy.sqlite3", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pg_dump" in lines[0] and "hunter2" not in lines[0]
+    assert not (tmp_path / "copy.sqlite3").exists()

@@ -146,3 +146,19 @@ def test_discord_api_base_must_be_an_api_v10_url():
             assert "DISCORD_API_BASE" in str(exc)
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_database_url_is_a_secret_and_named_without_its_password():
+    settings = load_settings({"DATABASE_URL": "postgresql://club:hunter2@db.example.org:5432/bookclub"})
+    assert settings.database_url is not None
+    assert settings.database_url.get() == "postgresql://club:hunter2@db.example.org:5432/bookclub"
+    assert "hunter2" not in repr(settings) and "hunter2" not in settings.database_label
+    assert settings.database_label == "postgresql://club:***@db.example.org:5432/bookclub"
+    assert load_settings({}).database_url is None
+
+
+@pytest.mark.parametrize("url", ["mysql://club:hunter2@db/bookclub", "club.sqlite3", "postgresql://"])
+def test_a_database_url_that_is_not_postgres_is_refused_without_echoing_it(url):
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"DATABASE_URL": url})
+    assert "DATABASE_URL" in str(caught.value) and "hunter2" not in str(caught.value)
