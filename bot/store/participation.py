@@ -105,7 +105,7 @@ class ParticipationRepository:
         now = self._now()
         await self._db.execute_atomic(
             "INSERT INTO discussion_attendance (discussion_id, user_id, let_in, created_at, updated_at)"
-            " VALUES (?, ?, 1, ?, ?) ON CONFLICT DO UPDATE SET let_in = 1, updated_at = excluded.updated_at",
+            " VALUES (?, ?, 1, ?, ?) ON CONFLICT (discussion_id, user_id) DO UPDATE SET let_in = 1, updated_at = excluded.updated_at",
             (discussion_id, user_id, now, now),
         )
 
@@ -115,7 +115,7 @@ class ParticipationRepository:
         async with self._db.transaction() as tx:
             await tx.executemany(
                 "INSERT INTO discussion_attendance (discussion_id, user_id, posted, created_at, updated_at)"
-                " VALUES (?, ?, 1, ?, ?) ON CONFLICT DO UPDATE SET posted = 1, updated_at = excluded.updated_at",
+                " VALUES (?, ?, 1, ?, ?) ON CONFLICT (discussion_id, user_id) DO UPDATE SET posted = 1, updated_at = excluded.updated_at",
                 [(discussion_id, u, now, now) for u in sorted(set(user_ids))],
             )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from bot.__main__ import build_llm
 from bot.client import BookClubBot
 from bot.settings import Settings, load_settings
-from bot.store import Database, Store
+from bot.store import Store, open_database
 from fakediscord import FakeClock, FakeDiscord
 from fakediscord.pytest_plugin import require_validation
 
@@ -70,7 +71,8 @@ class BotHarness:
 
     async def start(self, *, sync: bool = True) -> BookClubBot:
         """Open the database, build the bot and connect it; return once it is ready with commands synced."""
-        db = await Database.open(self.db_path)
+        url = self.production_settings.database_url
+        db = await open_database(self.db_path, url.get() if url is not None else None)
         await db.migrate()
         self.store = Store.build(db, self.clock)
         settings = self.dev_settings if sync else self.production_settings
@@ -138,9 +140,19 @@ def bot_options() -> dict[str, Any]:
 
 @pytest.fixture
 async def harness(
-    club: FakeDiscord, clock: FakeClock, tmp_path: Path, bot_env: dict[str, str], bot_options: dict[str, Any]
+    club: FakeDiscord,
+    clock: FakeClock,
+    tmp_path: Path,
+    bot_env: dict[str, str],
+    bot_options: dict[str, Any],
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[BotHarness]:
-    """The bot, started; stopped after the test."""
+    """The bot, started; stopped after the test (on PostgreSQL when E2E_BACKEND=postgres)."""
+    backend = os.environ.get("E2E_BACKEND", "sqlite")
+    if backend not in ("sqlite", "postgres"):
+        pytest.fail(f"E2E_BACKEND must be sqlite or postgres, not {backend!r}", pytrace=False)
+    if backend == "postgres" and "DATABASE_URL" not in bot_env:
+        bot_env = {**bot_env, "DATABASE_URL": request.getfixturevalue("postgres_url")}
     h = BotHarness(club, clock, tmp_path / "bookclub.sqlite3", env=bot_env, options=bot_options)
     await h.start()
     yield h

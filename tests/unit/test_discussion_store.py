@@ -162,3 +162,21 @@ async def test_a_read_that_raced_a_transition_is_not_kept(store):
     assert await repo.mark_open(d.id, 555)
     await reading
     assert await repo.open_gated_work_ids(GUILD) == {book}
+
+
+async def test_attendance_is_one_row_per_member_whether_let_in_posting_or_both(store):
+    from bot.store import ParticipationCounts
+
+    book = await _book(store)
+    d = await store.discussions.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    bob = ALICE + 1
+    await store.participation.add_interest(d.id, ALICE)
+    await store.participation.record_let_in(d.id, ALICE)
+    await store.participation.record_let_in(d.id, ALICE)  # let in again: still one row
+    await store.participation.record_posters(d.id, [ALICE, bob, bob])
+    counts = await store.participation.counts([d.id])
+    assert counts[d.id] == ParticipationCounts(interested=1, let_in=1, took_part=2)
+    own = await store.participation.own_part(bob, [d.id])
+    assert own[d.id].took_part and not own[d.id].let_in and not own[d.id].interested
