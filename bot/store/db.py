@@ -138,6 +138,14 @@ class Database(Reads):
     async def execute_atomic(self, sql: str, params: Params = ()) -> int:
         """Run one write statement on its own (atomic, triggers included); return the rows it changed."""
 
+    async def execute_grouped(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement like `execute_atomic`, answered only once it is committed.
+
+        A backend may share one transaction among the statements sent meanwhile (SQLite does, so a
+        burst of clicks is one commit); the result is still this statement's own.
+        """
+        return await self.execute_atomic(sql, params)
+
     @abstractmethod
     async def checkpoint(self) -> None:
         """Make deleted data unreadable from the database's files as far as the engine allows."""

@@ -251,7 +251,8 @@ async def test_import_confirm_with_only_ratings_records_them(store, clock):
     assert heard == []  # no status changed, so no listener runs
 
 
-async def test_concurrent_status_writes_share_a_commit_and_each_gets_its_own_answer(store):
+async def test_concurrent_status_writes_share_a_commit_and_each_gets_its_own_answer(sqlite_store):
+    store = sqlite_store  # the group commit is SQLite's; PostgreSQL commits each write on its own
     import asyncio
     import sqlite3
 
