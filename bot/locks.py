@@ -1,10 +1,11 @@
-"""Per-key asyncio locks that are freed once nobody holds or waits on them."""
+"""Per-key asyncio locks that are freed once nobody holds or waits on them, and one-at-a-time background runs."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 
 class KeyedLocks:
@@ -32,3 +33,37 @@ class KeyedLocks:
     def __len__(self) -> int:
         """Return how many locks are alive."""
         return len(self._locks)
+
+
+class BackgroundRun:
+    """A background job that runs once at a time: `start` begins it unless it is running, `stop` cancels it.
+
+    Features catch up with Discord this way after a (re)connect: the job resumes on the next start, and
+    `stop` at shutdown leaves no task failing on a closed database.
+    """
+
+    def __init__(self, job: Callable[[], Awaitable[None]], *, name: str) -> None:
+        self._job = job
+        self._name = name
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def done(self) -> bool:
+        """Tell whether a run started and finished."""
+        return self.task is not None and self.task.done()
+
+    def start(self) -> None:
+        """Begin a run unless one is under way."""
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name=self._name)
+
+    async def _run(self) -> None:
+        await self._job()
+
+    async def stop(self) -> None:
+        """Cancel a run still under way and wait for it to end."""
+        task, self.task = self.task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

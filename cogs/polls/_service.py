@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import NotFound
-from bot.locks import KeyedLocks
+from bot.locks import BackgroundRun, KeyedLocks
 from bot.replies import send
 from bot.store import NewOption, Poll, PollKind, Store, VoteOp
 from bot.text import shorten
@@ -100,7 +100,7 @@ class PollService:
         self.results_view = results_view
         self._locks = KeyedLocks()  # per poll message, freed once no task uses it
         self.tallies = Debouncer(self._refresh_tally)
-        self.reconciling: asyncio.Task[None] | None = None
+        self.reconciling = BackgroundRun(self.reconcile_open, name="bookclub-poll-reconcile")
         self.vote_events = 0
         # Date polls show a live tally in the bot's info message: message id -> poll id.
         self._tallied: dict[int, int] = {}
@@ -323,16 +323,11 @@ class PollService:
 
     def start_reconciling(self) -> None:
         """Reconcile in the background, once at a time."""
-        if self.reconciling is None or self.reconciling.done():
-            self.reconciling = asyncio.create_task(self.reconcile_open(), name="bookclub-poll-reconcile")
+        self.reconciling.start()
 
     async def stop_reconciling(self) -> None:
         """Cancel a reconciliation still running (at shutdown, before the database closes); it resumes on start."""
-        task, self.reconciling = self.reconciling, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.reconciling.stop()
 
     # -- tallies --------------------------------------------------------------------------------------
     async def _refresh_tally(self, poll_id: int) -> None:

@@ -149,8 +149,7 @@ async def _has_votes(store, n):
 
 
 async def _reconciled(cog):
-    task = cog.service.reconciling
-    return task is not None and task.done()
+    return cog.service.reconciling.done
 
 
 @pytest.mark.parametrize(

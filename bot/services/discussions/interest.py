@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.locks import BackgroundRun
 from bot.store import Discussion
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ class InterestTracker:
         self.gateway = gateway
         # An open gated discussion's join offer goes to members as soon as they are interested.
         self.runner = runner
-        self.reconciling: asyncio.Task[None] | None = None
+        self.reconciling = BackgroundRun(self.reconcile_all, name="bookclub-interest-reconcile")
 
     async def _discussion(self, payload: RawEventUser) -> Discussion | None:
         d = await self.store.discussions.by_event(payload.guild_id, payload.event_id)
@@ -96,13 +95,8 @@ class InterestTracker:
 
     def start_reconciling(self) -> None:
         """Reconcile in the background, once at a time."""
-        if self.reconciling is None or self.reconciling.done():
-            self.reconciling = asyncio.create_task(self.reconcile_all(), name="bookclub-interest-reconcile")
+        self.reconciling.start()
 
     async def stop_reconciling(self) -> None:
         """Cancel a reconciliation still running (at shutdown); the next start runs it again."""
-        task, self.reconciling = self.reconciling, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.reconciling.stop()
