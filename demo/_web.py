@@ -23,6 +23,7 @@ from demo._club import DemoClub
 from demo._seed import CAST
 from demo._views import member_state, visible_channel, visible_message
 from fakediscord import Actor, Modal, Upload
+from fakediscord.actors import OPTION_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,6 @@ KEEPALIVE_SECONDS = 15.0
 # Changes come in bursts (a command's reply, then its edit); one frame per burst is enough.
 DEBOUNCE_SECONDS = 0.03
 ACTION_TIMEOUT = 5.0
-OPTION_TYPES = {
-    3: "string",
-    4: "integer",
-    5: "boolean",
-    6: "user",
-    7: "channel",
-    8: "role",
-    9: "mentionable",
-    10: "number",
-    11: "attachment",
-}
 ROLE_NOTES = {
     CAST.organizer: "organizer",
     CAST.read_and_watched: "read the book and watched the film",
