@@ -58,6 +58,11 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         return str(error) or "You are not allowed to use this command.", False
     if isinstance(error, app_commands.TransformerError):
         return f"{code_span(str(error.value))} is not a valid value here.", False
+    from bot.store.db import WriteConflict  # here: the store's repositories import this module
+
+    if isinstance(error, WriteConflict):
+        # Logged as well: writes that keep colliding mean the processes contend for the same rows.
+        return "The database was too busy to save that, so nothing was changed; try again in a moment.", True
     if isinstance(error, discord.Forbidden):
         return (
             "Discord refused: I am missing a permission for that channel. Ask a server admin to "

@@ -8,7 +8,7 @@ from bot.clock import Clock
 from bot.store.calendar_feeds import CalendarFeed, CalendarFeedRepository
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
 from bot.store.connect import open_database
-from bot.store.db import Database, DatabaseError, IntegrityError, Row, Transaction
+from bot.store.db import Database, DatabaseError, IntegrityError, Row, Transaction, WriteConflict
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.nominations import Nomination, NominationRepository, NominationRound, RoundKinds
@@ -102,6 +102,7 @@ __all__ = [
     "TimerRepository",
     "Transaction",
     "VoteOp",
+    "WriteConflict",
     "open_database",
 ]
 

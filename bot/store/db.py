@@ -11,12 +11,12 @@ import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -28,6 +28,7 @@ DIALECTS = ("sqlite", "postgres")
 
 
 Params = Iterable[Any] | Mapping[str, Any]
+T = TypeVar("T")
 
 
 class Row(Protocol):
@@ -43,6 +44,10 @@ def _bind(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
 
 class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message says what to do."""
+
+
+class WriteConflict(DatabaseError):
+    """A write kept colliding with other processes' writes and was given up; nothing of it was saved."""
 
 
 class IntegrityError(Exception):
@@ -95,7 +100,7 @@ class Reads(ABC):
 
 
 class Transaction(Reads):
-    """The statements allowed inside `Database.transaction()` (reads included)."""
+    """The statements allowed inside `Database.atomic` (reads included)."""
 
     @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -111,7 +116,11 @@ class Transaction(Reads):
 
 
 class Database(Reads):
-    """The connection (or pool) every repository shares; writes run in transactions."""
+    """The connection (or pool) every repository shares; writes run in transactions.
+
+    Repositories write through `atomic` (several statements) or `execute_atomic` (one), which PostgreSQL
+    re-runs when another process's write conflicts; `transaction()` runs once and is for tests.
+    """
 
     dialect: str
     # Where the data is, for messages: a file path, or a PostgreSQL URL without its password.
@@ -150,9 +159,24 @@ class Database(Reads):
     async def checkpoint(self) -> None:
         """Make deleted data unreadable from the database's files as far as the engine allows."""
 
+    async def atomic(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run `work` in one transaction (commit on success, roll back on any exception); return its result.
+
+        A backend may roll `work` back and run it again from the start in a new transaction, when a
+        concurrent write from another process conflicts with it (PostgreSQL's serialization failures
+        and deadlocks), and raises `WriteConflict` once it gives up. So `work` must have no effect
+        outside the transaction: no caches touched, no messages sent, no variables of the caller
+        changed; what it computes it returns. SQLite runs it once (its write lock serialises writes).
+        """
+        async with self.transaction() as tx:
+            return await work(tx)
+
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """Run writes atomically: commit on success, roll back on any exception."""
+        """Run writes atomically, once: commit on success, roll back on any exception.
+
+        Never retried, so a conflicting write from another process fails it; repositories use `atomic`.
+        """
 
 
 def newer_schema(location: str, current: int, latest: int) -> DatabaseError:

@@ -2,15 +2,18 @@
 
 Chosen by `DATABASE_URL=postgresql://…`. Within one process writes are serialised as on SQLite (one
 transaction at a time); each transaction is SERIALIZABLE, so a conflicting write from another process
-fails loudly instead of interleaving. Reads outside a transaction go to a small pool.
+fails (SQLSTATE 40001, or 40P01 for a deadlock) instead of interleaving, and `atomic` runs it again from
+the start after a short random pause, up to `RETRY_ATTEMPTS` times. Reads outside a transaction go to a
+small pool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -26,7 +29,9 @@ from bot.store.db import (
     Migration,
     Params,
     Row,
+    T,
     Transaction,
+    WriteConflict,
     bundled_migrations,
     newer_schema,
 )
@@ -35,6 +40,13 @@ log = logging.getLogger(__name__)
 
 POOL_SIZE = 4
 CONNECT_TIMEOUT_SECONDS = 10.0
+# A write that conflicts with another process's is run again this many times in all, after a pause drawn
+# at random below a ceiling that doubles from the first to the cap (so colliding processes drift apart).
+RETRY_ATTEMPTS = 8
+RETRY_FIRST_PAUSE_SECONDS = 0.002
+RETRY_MAX_PAUSE_SECONDS = 0.2
+# Serialization failure (40001) and deadlock (40P01): the transaction was rolled back and is safe to rerun.
+_RETRIED = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 # Held while migrating, so that two processes starting at once do not both apply a migration.
 _MIGRATION_LOCK_KEY = 0x626F6F6B636C7562  # "bookclub"
 _STATUS_COUNT = re.compile(r"(\d+)$")
@@ -185,6 +197,9 @@ class PostgresDatabase(_PgReads, Database):
         self.url = url
         self.location = f"DATABASE_URL: {redact_url(url)!r}"
         self._write_lock = asyncio.Lock()
+        self.retry_attempts = RETRY_ATTEMPTS
+        # Transactions run again after a conflict, since the connection opened (read by tests and benches).
+        self.retries = 0
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -244,16 +259,39 @@ class PostgresDatabase(_PgReads, Database):
         return pending
 
     async def execute_atomic(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement in its own transaction; return the rows it changed."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+        """Run one write statement in its own transaction, again on a conflict; return the rows it changed."""
+        return await self.atomic(lambda tx: tx.execute(sql, params))
+
+    async def atomic(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run `work` in a SERIALIZABLE transaction, from the start again on a conflict; return its result.
+
+        `work` must have no effect outside the transaction (see `Database.atomic`). After
+        `retry_attempts` conflicts in a row it raises `WriteConflict`, with nothing of it saved.
+        """
+        for attempt in range(1, self.retry_attempts + 1):
+            try:
+                async with self.transaction() as tx:
+                    return await work(tx)
+            except _RETRIED as exc:
+                if attempt == self.retry_attempts:
+                    log.warning("Write given up after %d conflicts in a row: %s", attempt, exc)
+                    raise WriteConflict(
+                        f"{self.location}: a write conflicted with other writes {attempt} times in a row "
+                        f"and was given up, nothing of it saved ({exc.sqlstate}: {exc})."
+                    ) from exc
+                self.retries += 1
+                ceiling = min(RETRY_FIRST_PAUSE_SECONDS * 2 ** (attempt - 1), RETRY_MAX_PAUSE_SECONDS)
+                pause = random.uniform(ceiling / 2, ceiling)
+                log.debug("Write conflict (%s), attempt %d; again in %.3f s", exc.sqlstate, attempt, pause)
+                await asyncio.sleep(pause)  # outside the write lock: this process's other writes go on
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def checkpoint(self) -> None:
         """Do nothing: PostgreSQL reclaims deleted rows with VACUUM, run by its autovacuum."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """Run writes atomically (SERIALIZABLE): commit on success, roll back on any exception."""
+        """Run writes atomically (SERIALIZABLE), once: commit on success, roll back on any exception."""
         async with self._write_lock, self._pool.acquire() as conn:
             with _pg_integrity():  # a deferred constraint fails at COMMIT
                 async with conn.transaction(isolation="serializable"):
