@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.domain import Work, WorkKind
 from bot.errors import UserError
-from bot.store.db import Database, Row
+from bot.store.db import Database, Row, Transaction
 from bot.text import escape, label_key
 
 
@@ -98,7 +98,8 @@ class CatalogRepository:
     ) -> int:
         """Insert a work (and its parts) atomically; return its id."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> int:
             # Titles that only look different (case, width, accents typed apart, invisible characters,
             # markdown) are one title; SQLite cannot compare that way, so the candidates are read here.
             same_kind = await tx.fetch_all(
@@ -138,6 +139,9 @@ class CatalogRepository:
                 "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
                 [(work_id, i, name, last) for i, (name, last) in enumerate(new.parts, start=1)],
             )
+            return work_id
+
+        work_id = await self._db.atomic(write)
         self._forget(guild_id)
         return work_id
 
@@ -193,20 +197,22 @@ class CatalogRepository:
 
     async def approve(self, guild_id: int, work_id: int) -> bool:
         """Move a suggestion into the catalog; return False if there was no such suggestion."""
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
+        changed = await self._db.atomic(
+            lambda tx: tx.execute(
                 "UPDATE works SET approved = 1 WHERE guild_id = ? AND id = ? AND approved = 0",
                 (guild_id, work_id),
             )
+        )
         self._forget(guild_id)
         return changed == 1
 
     async def reject(self, guild_id: int, work_id: int) -> bool:
         """Delete a suggestion; return False if there was no such suggestion."""
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
+        changed = await self._db.atomic(
+            lambda tx: tx.execute(
                 "DELETE FROM works WHERE guild_id = ? AND id = ? AND approved = 0", (guild_id, work_id)
             )
+        )
         self._forget(guild_id)
         return changed == 1
 
@@ -221,7 +227,8 @@ class CatalogRepository:
         unknown = set(changes) - _EDITABLE
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> None:
             # Checked inside the write transaction: a status written meanwhile cannot slip past it.
             lengths = {c: int(v) for c, v in changes.items() if c in _LENGTHS and isinstance(v, int)}
             if parts is not None:
@@ -246,6 +253,8 @@ class CatalogRepository:
                     "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
                     [(work_id, i, name, last) for i, (name, last) in enumerate(parts, start=1)],
                 )
+
+        await self._db.atomic(write)
         self._forget(guild_id)
         work = await self.get(guild_id, work_id)
         assert work is not None
@@ -253,7 +262,8 @@ class CatalogRepository:
 
     async def remove(self, guild_id: int, work_id: int) -> bool:
         """Delete a work and everything recorded about it; return False if it did not exist."""
-        async with self._db.transaction() as tx:
-            changed = await tx.execute("DELETE FROM works WHERE guild_id = ? AND id = ?", (guild_id, work_id))
+        changed = await self._db.atomic(
+            lambda tx: tx.execute("DELETE FROM works WHERE guild_id = ? AND id = ?", (guild_id, work_id))
+        )
         self._forget(guild_id)
         return changed == 1

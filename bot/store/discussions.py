@@ -10,7 +10,7 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.spoilers import Scope, scope_from_str, scope_to_str, scope_work_ids
-from bot.store.db import Database, Row
+from bot.store.db import Database, Row, Transaction
 
 DiscussionState = Literal["scheduled", "opening", "open", "closed", "cancelled"]
 DiscussionMode = Literal["tagged", "gated"]
@@ -107,8 +107,9 @@ class DiscussionRepository:
     async def create_many(self, guild_id: int, items: Sequence[NewDiscussion]) -> list[Discussion]:
         """Schedule several discussions all or nothing (a reading plan); return them in order."""
         now = self._now()
-        ids = []
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> list[int]:
+            ids = []  # afresh on each run
             for item in items:
                 ids.append(
                     await tx.insert(
@@ -128,6 +129,9 @@ class DiscussionRepository:
                         ),
                     )
                 )
+            return ids
+
+        ids = await self._db.atomic(write)
         self._forget()
         found = [await self.get(guild_id, i) for i in ids]
         return [d for d in found if d is not None]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.clock import Clock
-from bot.store.db import Database, Row
+from bot.store.db import Database, Row, Transaction
 
 SpoilerMode = Literal["tagged", "gated"]
 SPOILER_MODES: tuple[SpoilerMode, ...] = ("tagged", "gated")
@@ -66,7 +66,8 @@ class GuildSettingsRepository:
         if unknown:
             raise ValueError(f"unknown guild settings: {sorted(unknown)}")
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> Row | None:
             await tx.execute(
                 "INSERT INTO guild_settings (guild_id, updated_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (guild_id, now),
@@ -77,6 +78,8 @@ class GuildSettingsRepository:
                     f"UPDATE guild_settings SET {assignments}, updated_at = ? WHERE guild_id = ?",  # noqa: S608 - columns are whitelisted
                     (*changes.values(), now, guild_id),
                 )
-            row = await tx.fetch_one("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+            return await tx.fetch_one("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+
+        row = await self._db.atomic(write)
         assert row is not None
         return _from_row(row)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from bot.clock import Clock
 from bot.domain import WorkKind
 from bot.errors import UserError
-from bot.store.db import Database, IntegrityError
+from bot.store.db import Database, IntegrityError, Transaction
 
 
 class RoundKinds(StrEnum):
@@ -71,11 +71,12 @@ class NominationRepository:
         """Open a nomination round; refuse if one is already open."""
         now = self._clock.now()
         try:
-            async with self._db.transaction() as tx:
-                round_id = await tx.insert(
+            round_id = await self._db.atomic(
+                lambda tx: tx.insert(
                     "INSERT INTO nomination_rounds (guild_id, kinds, opened_by, opened_at) VALUES (?, ?, ?, ?)",
                     (guild_id, kinds.value, opened_by, now.isoformat()),
                 )
+            )
         except IntegrityError:
             raise UserError(
                 "A nomination round is already open: close it with `/nominations close` first."
@@ -101,7 +102,8 @@ class NominationRepository:
     async def nominate(self, round_id: int, work_id: int, user_id: int, pitch: str) -> bool:
         """Nominate a title (or add a pitch to its nomination); return True if the title was new."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> bool:
             state = await tx.fetch_one("SELECT state FROM nomination_rounds WHERE id = ?", (round_id,))
             if state is None or state["state"] != "open":
                 raise UserError("This nomination round has closed.")
@@ -120,7 +122,9 @@ class NominationRepository:
                 " ON CONFLICT (nomination_id, user_id) DO UPDATE SET pitch = excluded.pitch",
                 (nomination_id, user_id, pitch, now),
             )
-        return existing is None
+            return existing is None
+
+        return await self._db.atomic(write)
 
     async def nominations(self, round_id: int) -> list[Nomination]:
         """Return the round's nominations in the order they were first made."""

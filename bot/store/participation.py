@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ class ParticipationRepository:
         """Make the stored interest equal Discord's list; return (added, removed)."""
         wanted = set(user_ids)
         now = self._now()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> tuple[int, int]:
             rows = await tx.fetch_all(
                 "SELECT user_id FROM discussion_interest WHERE discussion_id = ?", (discussion_id,)
             )
@@ -79,7 +80,9 @@ class ParticipationRepository:
                 "INSERT INTO discussion_interest (discussion_id, user_id, created_at) VALUES (?, ?, ?)",
                 [(discussion_id, u, now) for u in new],
             )
-        return len(new), len(gone)
+            return len(new), len(gone)
+
+        return await self._db.atomic(write)
 
     async def interested(self, discussion_id: int) -> list[int]:
         """Return the members interested in a discussion, by id."""
@@ -112,12 +115,14 @@ class ParticipationRepository:
     async def record_posters(self, discussion_id: int, user_ids: Iterable[int]) -> None:
         """Record the members who posted in the discussion's thread (read at the close; safe to repeat)."""
         now = self._now()
-        async with self._db.transaction() as tx:
-            await tx.executemany(
+        rows = [(discussion_id, u, now, now) for u in sorted(set(user_ids))]  # read once: it may run again
+        await self._db.atomic(
+            lambda tx: tx.executemany(
                 "INSERT INTO discussion_attendance (discussion_id, user_id, posted, created_at, updated_at)"
                 " VALUES (?, ?, 1, ?, ?) ON CONFLICT (discussion_id, user_id) DO UPDATE SET posted = 1, updated_at = excluded.updated_at",
-                [(discussion_id, u, now, now) for u in sorted(set(user_ids))],
+                rows,
             )
+        )
 
     # -- reading -----------------------------------------------------------------------------------
 

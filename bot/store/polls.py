@@ -10,7 +10,7 @@ from itertools import groupby
 
 from bot.clock import Clock
 from bot.errors import UserError
-from bot.store.db import Database, Row
+from bot.store.db import Database, Row, Transaction
 
 
 class PollKind(StrEnum):
@@ -153,7 +153,8 @@ class PollRepository:
     ) -> int:
         """Insert a poll with its answers (before it is posted); return its id."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> int:
             poll_id = await tx.insert(
                 "INSERT INTO polls (guild_id, kind, channel_id, question, allow_multiple, closes_at, round_id,"
                 " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -184,7 +185,9 @@ class PollRepository:
                     for i, o in enumerate(options, start=1)
                 ],
             )
-        return poll_id
+            return poll_id
+
+        return await self._db.atomic(write)
 
     async def set_messages(
         self, poll_id: int, *, message_id: int | None = None, info_message_id: int | None = None
@@ -245,7 +248,8 @@ class PollRepository:
         Votes count only on open Discord polls of ours (any other message id changes nothing).
         Consecutive events of one kind go to SQLite as one batch.
         """
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> None:
             for added, run in groupby(ops, key=lambda op: op.added):
                 if added:
                     await tx.executemany(
@@ -256,6 +260,8 @@ class PollRepository:
                     await tx.executemany(
                         _REMOVE_VOTE, [(op.answer_id, op.user_id, op.message_id) for op in run]
                     )
+
+        await self._db.atomic(write)
 
     async def add_vote(self, message_id: int, answer_id: int, user_id: int) -> bool:
         """Record one vote on an open Discord poll, in one statement; return whether it was new."""
@@ -297,8 +303,9 @@ class PollRepository:
     async def replace_votes(self, poll_id: int, truth: Mapping[int, set[int]]) -> tuple[int, int]:
         """Make the stored votes equal Discord's (answer -> voters); return (added, removed)."""
         now = self._clock.now().isoformat()
-        added = removed = 0
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> tuple[int, int]:
+            removed = 0  # counted afresh on each run
             rows = await tx.fetch_all(
                 "SELECT position, user_id FROM poll_votes WHERE poll_id = ?", (poll_id,)
             )
@@ -314,8 +321,9 @@ class PollRepository:
                 "INSERT INTO poll_votes (poll_id, position, user_id, voted_at) VALUES (?, ?, ?, ?)",
                 [(poll_id, pos, uid, now) for pos, uid in missing],
             )
-            added = len(missing)
-        return added, removed
+            return len(missing), removed
+
+        return await self._db.atomic(write)
 
     async def close(
         self,
@@ -327,7 +335,8 @@ class PollRepository:
     ) -> bool:
         """Mark an open poll closed with its final counts; return False if it was already closed."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> bool:
             changed = await tx.execute(
                 "UPDATE polls SET state = 'closed', closed_at = ?, winner_position = ?, result = ?"
                 " WHERE id = ? AND state = 'open'",
@@ -340,7 +349,9 @@ class PollRepository:
                 "UPDATE poll_options SET final_votes = ? WHERE poll_id = ? AND position = ?",
                 [(n, poll_id, pos) for pos, n in final_votes.items()],
             )
-        return True
+            return True
+
+        return await self._db.atomic(write)
 
     # -- ranked ballots ---------------------------------------------------------------------------
     async def set_ballot(self, poll_id: int, user_id: int, positions: Sequence[int]) -> None:
@@ -348,7 +359,8 @@ class PollRepository:
         if len(set(positions)) != len(positions):
             raise UserError("A ballot can rank each title only once.")
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> None:
             poll = await tx.fetch_one("SELECT state, kind FROM polls WHERE id = ?", (poll_id,))
             if poll is None or poll["kind"] != PollKind.RANKED.value:
                 raise UserError("That ballot belongs to a poll that no longer exists.")
@@ -362,6 +374,8 @@ class PollRepository:
                 "INSERT INTO poll_ballots (poll_id, user_id, rank, position, cast_at) VALUES (?, ?, ?, ?, ?)",
                 [(poll_id, user_id, rank, pos, now) for rank, pos in enumerate(positions, start=1)],
             )
+
+        await self._db.atomic(write)
 
     async def ballot(self, poll_id: int, user_id: int) -> list[int]:
         """Return a member's ranked choices, first choice first."""

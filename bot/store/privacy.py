@@ -334,8 +334,7 @@ class PrivacyRepository:
         the change into the database file and empties the write-ahead log, so the id and text leave
         the files, not just the tables.
         """
-        async with self._db.transaction() as tx:
-            removed = await _erase(tx, user_id)
+        removed = await self._db.atomic(lambda tx: _erase(tx, user_id))
         await self._db.checkpoint()
         return removed
 

@@ -130,8 +130,8 @@ class ReviewRepository:
     async def add_featured(self, guild_id: int, new: NewFeatured) -> int:
         """Record a featured review before it is posted; return its id."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
-            return await tx.insert(
+        return await self._db.atomic(
+            lambda tx: tx.insert(
                 "INSERT INTO reviews (guild_id, work_id, kind, author_id, rating, body, spoiler_scope, reviewer,"
                 " headline, source_url, created_at, updated_at) VALUES (?, ?, 'featured', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -148,6 +148,7 @@ class ReviewRepository:
                     now,
                 ),
             )
+        )
 
     async def set_post(
         self, review_id: int, channel_id: int | None, message_id: int | None, thread_id: int | None = None
@@ -199,7 +200,8 @@ class ReviewRepository:
         """Write (or replace) a member's review; it replaces an imported rating of the same title."""
         now = self._clock.now().isoformat()
         fingerprint = body_fingerprint(body, rating, spoiler)
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> Row | None:
             await tx.execute(
                 "INSERT INTO reviews (guild_id, work_id, kind, author_id, rating, body, body_hash, spoiler,"
                 " channel_id, message_id, created_at, updated_at) VALUES (?, ?, 'member', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -221,10 +223,12 @@ class ReviewRepository:
                     now,
                 ),
             )
-            row = await tx.fetch_one(
+            return await tx.fetch_one(
                 "SELECT * FROM reviews WHERE guild_id = ? AND work_id = ? AND author_id = ? AND kind IN ('member', 'imported')",
                 (guild_id, work_id, user_id),
             )
+
+        row = await self._db.atomic(write)
         assert row is not None
         return _review(row)
 
@@ -242,8 +246,9 @@ class ReviewRepository:
         Given `tx`, the ratings are written inside that transaction (an import also recording statuses).
         """
         if tx is None:
-            async with self._db.transaction() as own:
-                return await self.import_ratings(guild_id, user_id, ratings, source, tx=own)
+            return await self._db.atomic(
+                lambda own: self.import_ratings(guild_id, user_id, ratings, source, tx=own)
+            )
         now = self._clock.now().isoformat()
         await tx.executemany(
             "INSERT INTO reviews (guild_id, work_id, kind, author_id, rating, rating_source, created_at,"
@@ -312,7 +317,8 @@ class ReviewRepository:
     ) -> int:
         """Keep a second review until the member chooses; one draft per member and title."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> int:
             await tx.execute(
                 "DELETE FROM review_drafts WHERE guild_id = ? AND user_id = ? AND work_id = ?",
                 (guild_id, user_id, work_id),
@@ -323,13 +329,20 @@ class ReviewRepository:
                 (guild_id, user_id, work_id, rating, body, int(spoiler), channel_id, now),
             )
 
+        return await self._db.atomic(write)
+
     async def take_draft(self, draft_id: int) -> Draft | None:
         """Remove and return a draft (None when already used)."""
-        async with self._db.transaction() as tx:
+
+        async def take(tx: Transaction) -> Row | None:
             row = await tx.fetch_one("SELECT * FROM review_drafts WHERE id = ?", (draft_id,))
-            if row is None:
-                return None
-            await tx.execute("DELETE FROM review_drafts WHERE id = ?", (draft_id,))
+            if row is not None:
+                await tx.execute("DELETE FROM review_drafts WHERE id = ?", (draft_id,))
+            return row
+
+        row = await self._db.atomic(take)
+        if row is None:
+            return None
         return Draft(
             id=row["id"],
             guild_id=row["guild_id"],

@@ -80,8 +80,8 @@ class SeriesRepository:
 
     async def create(self, guild_id: int, item: NewSeries) -> Series:
         """Store a new series."""
-        async with self._db.transaction() as tx:
-            series_id = await tx.insert(
+        series_id = await self._db.atomic(
+            lambda tx: tx.insert(
                 "INSERT INTO discussion_series (guild_id, work_id, spoiler_scope, kind, weekday, step, local_time,"
                 " minutes, lead_days, next_on, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -99,6 +99,7 @@ class SeriesRepository:
                     self._now(),
                 ),
             )
+        )
         made = await self.get(guild_id, series_id)
         assert made is not None
         return made

@@ -148,8 +148,11 @@ class StatusRepository:
 
         `also` writes more in the same transaction (an import's ratings): if it raises, the statuses
         are rolled back with it, and listeners hear of the changes only once everything is committed.
+        It may run more than once (see `Database.atomic`), so it keeps what it learns only from its
+        last run.
         """
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> None:
             written = await tx.executemany(
                 self._UPSERT, [self._row(guild_id, user_id, u, source) for u in updates]
             )
@@ -160,6 +163,8 @@ class StatusRepository:
                 raise StatusRejected(missing[0] if missing else updates[0].work_id, gone=bool(missing))
             if also is not None:
                 await also(tx)
+
+        await self._db.atomic(write)
         if updates:
             self._changed(guild_id, user_id, tuple(u.work_id for u in updates))
         return len(updates)

@@ -169,7 +169,9 @@ class SummaryRepository:
     ) -> StoredSummary:
         """Replace the thread's summary and the authors it draws on, all at once."""
         now = self._clock.now().isoformat()
-        async with self._db.transaction() as tx:
+        authors = set(author_ids)  # read once: the write may run again
+
+        async def write(tx: Transaction) -> Row:
             await tx.execute(
                 """
                 INSERT INTO summaries (guild_id, thread_id, spoiler_scope, model, body, refs, last_message_id,
@@ -199,9 +201,11 @@ class SummaryRepository:
             assert row is not None
             await tx.executemany(
                 "INSERT INTO summary_authors (summary_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                [(row["id"], uid) for uid in set(author_ids)],
+                [(row["id"], uid) for uid in authors],
             )
-        return _summary(row)
+            return row
+
+        return _summary(await self._db.atomic(write))
 
     async def discard(self, guild_id: int, thread_id: int) -> bool:
         """Delete the thread's summary (its scope changed); return whether there was one."""
@@ -215,8 +219,7 @@ class SummaryRepository:
 
     async def add_usage(self, guild_id: int, prompt_tokens: int, completion_tokens: int) -> None:
         """Count one model call against the club's day (outside any job)."""
-        async with self._db.transaction() as tx:
-            await self._add_usage(tx, guild_id, prompt_tokens, completion_tokens)
+        await self._db.atomic(lambda tx: self._add_usage(tx, guild_id, prompt_tokens, completion_tokens))
 
     async def _add_usage(
         self, tx: Transaction, guild_id: int, prompt_tokens: int, completion_tokens: int
@@ -245,7 +248,8 @@ class SummaryRepository:
         transaction, so of many simultaneous requests exactly one gets the job.
         """
         now = self._clock.now()
-        async with self._db.transaction() as tx:
+
+        async def claim(tx: Transaction) -> Row | None:
             running = await tx.fetch_one(
                 "SELECT * FROM summary_jobs WHERE guild_id = ? AND ended_at IS NULL AND (user_id = ? OR thread_id = ?)"
                 " ORDER BY user_id = ? DESC LIMIT 1",
@@ -269,13 +273,16 @@ class SummaryRepository:
                 "INSERT INTO summary_jobs (guild_id, user_id, thread_id, started_at) VALUES (?, ?, ?, ?)",
                 (guild_id, user_id, thread_id, now.isoformat()),
             )
-            row = await tx.fetch_one("SELECT * FROM summary_jobs WHERE id = ?", (job_id,))
+            return await tx.fetch_one("SELECT * FROM summary_jobs WHERE id = ?", (job_id,))
+
+        row = await self._db.atomic(claim)
         assert row is not None
         return _job(row)
 
     async def reserve_tokens(self, job_id: int, tokens: int, *, daily_tokens: int) -> None:
         """Hold `tokens` of the club's day for a running job; raise `OverBudget` if fewer are left."""
-        async with self._db.transaction() as tx:
+
+        async def reserve(tx: Transaction) -> None:
             row = await tx.fetch_one("SELECT guild_id FROM summary_jobs WHERE id = ?", (job_id,))
             if row is None:
                 raise OverBudget(0)  # forgotten while it ran: start no model call for it
@@ -288,10 +295,13 @@ class SummaryRepository:
                 (tokens, job_id),
             )
 
+        await self._db.atomic(reserve)
+
     async def spend(self, job_id: int, guild_id: int, prompt_tokens: int, completion_tokens: int) -> None:
         """Count one model call against the club's day, out of what the job holds, in one transaction."""
         tokens = prompt_tokens + completion_tokens
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> None:
             await self._add_usage(tx, guild_id, prompt_tokens, completion_tokens)
             await tx.execute(
                 "UPDATE summary_jobs SET calls = calls + 1, tokens = tokens + ?,"
@@ -300,18 +310,22 @@ class SummaryRepository:
                 (tokens, tokens, tokens, job_id),
             )
 
+        await self._db.atomic(write)
+
     async def end_job(self, job_id: int, *, failed: bool) -> JobOutcome | None:
         """End a running job and free what it still holds; return how it ended (None if it had ended).
 
         A job that made no model call is released: it cost nothing, so the member's cooldown ignores it.
         """
-        async with self._db.transaction() as tx:
+        ended_at = self._clock.now().isoformat()
+
+        async def end(tx: Transaction) -> tuple[int, Row | None]:
             ended = await tx.execute(
                 "UPDATE summary_jobs SET ended_at = ?, reserved_tokens = 0,"
                 " outcome = CASE WHEN calls = 0 THEN ? WHEN ? THEN ? ELSE ? END"
                 " WHERE id = ? AND ended_at IS NULL",
                 (
-                    self._clock.now().isoformat(),
+                    ended_at,
                     JobOutcome.RELEASED.value,
                     failed,
                     JobOutcome.FAILED.value,
@@ -319,7 +333,9 @@ class SummaryRepository:
                     job_id,
                 ),
             )
-            row = await tx.fetch_one("SELECT outcome FROM summary_jobs WHERE id = ?", (job_id,))
+            return ended, await tx.fetch_one("SELECT outcome FROM summary_jobs WHERE id = ?", (job_id,))
+
+        ended, row = await self._db.atomic(end)
         return JobOutcome(row["outcome"]) if ended and row is not None else None
 
     async def end_interrupted(self) -> int:
