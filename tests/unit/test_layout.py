@@ -227,3 +227,34 @@ def test_only_the_wiring_imports_the_client_at_run_time():
     assert importers == [], (
         f"import bot.client only in bot/__main__.py, a feature's setup, or for type hints: {importers}"
     )
+
+
+def bare_transactions(paths: Iterable[Path]) -> list[str]:
+    """Return `file:line` of every `.transaction()` call in the given files."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "transaction"
+            ):
+                where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                found.append(f"{where}:{node.lineno}")
+    return found
+
+
+def test_writes_go_through_atomic_so_postgres_can_run_them_again():
+    # `Database.transaction()` runs once: on PostgreSQL a conflicting write from another process would
+    # reach the member as an error. `db.atomic(fn)` reruns fn instead; only the backends open transactions.
+    backends = {ROOT / "bot" / "store" / "db.py", ROOT / "bot" / "store" / "postgres.py"}
+    code = [p for folder in (*PACKAGES, "demo", "bench") for p in sorted((ROOT / folder).rglob("*.py"))]
+    assert bare_transactions(p for p in code if p not in backends) == [], (
+        "write with `await db.atomic(fn)` (or `execute_atomic`), not `async with db.transaction()`"
+    )
+
+
+def test_the_transaction_check_sees_one(tmp_path):
+    sample = tmp_path / "repo.py"
+    sample.write_text("async def f(self):\n    async with self._db.transaction() as tx:\n        pass\n")
+    assert bare_transactions([sample]) == [f"{sample}:2"]
