@@ -2,6 +2,12 @@
 
 Repositories write SQL both engines accept, with `?` placeholders (or `:name` with a mapping); each
 backend runs it in its own dialect. `bot.store.connect.open_database` picks the backend from the settings.
+
+Change notices keep in-memory caches coherent: a write calls `await tx.changed(topic, guild_id)` inside
+its transaction, and once it commits every `db.on_change(topic, callback)` subscriber is called with
+the guild, in this process at once and, on PostgreSQL, in every other process sharing the database
+(through LISTEN/NOTIFY, see `bot.store.postgres`). A rolled-back transaction tells no one. SQLite
+serves one process, so its notices stay in it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ DIALECTS = ("sqlite", "postgres")
 
 Params = Iterable[Any] | Mapping[str, Any]
 T = TypeVar("T")
+# Called with the guild whose data under a topic changed, or None when any guild's may have.
+ChangeCallback = Callable[[int | None], None]
 
 
 class Row(Protocol):
@@ -99,8 +107,44 @@ class Reads(ABC):
         """Run a query and return all its rows."""
 
 
+class ChangeSubscribers:
+    """This process's `on_change` callbacks, by topic."""
+
+    def __init__(self) -> None:
+        self._by_topic: dict[str, list[ChangeCallback]] = {}
+
+    def add(self, topic: str, callback: ChangeCallback) -> None:
+        """Call `callback` on every change to `topic`."""
+        self._by_topic.setdefault(topic, []).append(callback)
+
+    def publish(self, topic: str, guild_id: int | None) -> None:
+        """Call the topic's callbacks; one that fails is logged, never raised into a committed write."""
+        for callback in self._by_topic.get(topic, ()):
+            try:
+                callback(guild_id)
+            except Exception:
+                log.exception("Change callback %r failed for %s:%s", callback, topic, guild_id)
+
+    def publish_all(self) -> None:
+        """Tell every callback that any guild's data may have changed (notices may have been missed)."""
+        for topic in list(self._by_topic):
+            self.publish(topic, None)
+
+
 class Transaction(Reads):
     """The statements allowed inside `Database.atomic` (reads included)."""
+
+    def __init__(self) -> None:
+        # The (topic, guild) changes to announce once this commits, in order, each once.
+        self.changes: dict[tuple[str, int | None], None] = {}
+
+    async def changed(self, topic: str, guild_id: int | None) -> None:
+        """Announce, once this transaction commits, that the guild's data under `topic` changed.
+
+        Every `on_change` subscriber of every process sharing the database hears it; None stands for
+        every guild. Nothing is announced if the transaction rolls back.
+        """
+        self.changes[(topic, guild_id)] = None
 
     @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:
@@ -125,6 +169,20 @@ class Database(Reads):
     dialect: str
     # Where the data is, for messages: a file path, or a PostgreSQL URL without its password.
     location: str
+    _subscribers: ChangeSubscribers
+
+    def on_change(self, topic: str, callback: ChangeCallback) -> None:
+        """Call `callback(guild_id)` after every committed `Transaction.changed` on `topic`, from any process.
+
+        `guild_id` is None when any guild's data may have changed: on PostgreSQL, when the connection
+        that listens for other processes' notices was lost (some may have been missed).
+        """
+        self._subscribers.add(topic, callback)
+
+    @property
+    def changes_heard(self) -> bool:
+        """Whether every change committed from now on will reach `on_change`, so a cache may keep a read."""
+        return True
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -215,6 +273,7 @@ class SqliteDatabase(_SqliteReads, Database):
         # `execute_grouped` statements waiting for the next shared transaction, and the task writing them.
         self._group: list[tuple[str, tuple[Any, ...] | Mapping[str, Any], asyncio.Future[int]]] = []
         self._group_writer: asyncio.Task[None] | None = None
+        self._subscribers = ChangeSubscribers()  # one process by design: notices stay in it
 
     @classmethod
     async def open_file(cls, path: Path | str) -> SqliteDatabase:
@@ -364,14 +423,17 @@ class SqliteDatabase(_SqliteReads, Database):
         """Run writes atomically: commit on success, roll back on any exception."""
         async with self._write_lock:
             await self._conn.execute("BEGIN IMMEDIATE")
+            tx = SqliteTransaction(self._conn)
             try:
-                yield SqliteTransaction(self._conn)
+                yield tx
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
             else:
                 with _sqlite_integrity():
                     await self._conn.execute("COMMIT")
+                for topic, guild_id in tx.changes:
+                    self._subscribers.publish(topic, guild_id)
 
 
 @contextmanager
@@ -387,6 +449,7 @@ class SqliteTransaction(_SqliteReads, Transaction):
     """Statements inside an open SQLite transaction."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__()
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:

@@ -5,14 +5,24 @@ transaction at a time); each transaction is SERIALIZABLE, so a conflicting write
 fails (SQLSTATE 40001, or 40P01 for a deadlock) instead of interleaving, and `atomic` runs it again from
 the start after a short random pause, up to `RETRY_ATTEMPTS` times. Reads outside a transaction go to a
 small pool.
+
+Caches stay coherent across processes with LISTEN/NOTIFY, PostgreSQL's own, with no broker besides:
+`Transaction.changed` sends `pg_notify('bookclub_changes', 'origin:topic:guild')` inside the
+transaction, so the server delivers it only if that commits, to every process listening. Each process
+listens on one dedicated connection and hands other processes' notices to its `on_change` subscribers
+(its own it already told at commit; the origin in the payload filters them out). When that connection
+is lost, notices may have been missed: every subscriber is told that any guild may have changed,
+`changes_heard` is False (caches keep nothing) until it listens again, and it reconnects with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
@@ -23,6 +33,7 @@ import asyncpg
 
 from bot.settings import redact_url
 from bot.store.db import (
+    ChangeSubscribers,
     Database,
     DatabaseError,
     IntegrityError,
@@ -50,6 +61,13 @@ _RETRIED = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 # Held while migrating, so that two processes starting at once do not both apply a migration.
 _MIGRATION_LOCK_KEY = 0x626F6F6B636C7562  # "bookclub"
 _STATUS_COUNT = re.compile(r"(\d+)$")
+# The channel every process LISTENs on; a notice's payload is `origin:topic:guild` (guild empty: all).
+CHANGES_CHANNEL = "bookclub_changes"
+# How often the listening connection is checked when nothing arrives (a silently dead link sends nothing).
+LISTENER_CHECK_SECONDS = 30.0
+# Waits between attempts to listen again after the connection was lost, doubling up to the last.
+RECONNECT_FIRST_SECONDS = 0.1
+RECONNECT_MAX_SECONDS = 30.0
 _NAMED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -149,8 +167,18 @@ class _PgReads:
 class PostgresTransaction(_PgReads, Transaction):
     """Statements inside an open PostgreSQL transaction."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, origin: str) -> None:
+        super().__init__()
         self._runner = conn
+        self._origin = origin
+
+    async def changed(self, topic: str, guild_id: int | None) -> None:
+        """Announce the change to every process: a NOTIFY the server delivers only if this commits."""
+        if (topic, guild_id) in self.changes:
+            return
+        await super().changed(topic, guild_id)
+        payload = f"{self._origin}:{topic}:{'' if guild_id is None else guild_id}"
+        await self._runner.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, payload)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
@@ -200,6 +228,12 @@ class PostgresDatabase(_PgReads, Database):
         self.retry_attempts = RETRY_ATTEMPTS
         # Transactions run again after a conflict, since the connection opened (read by tests and benches).
         self.retries = 0
+        self._subscribers = ChangeSubscribers()
+        # Names this object's notices, so its listener skips them (its subscribers heard them at commit).
+        self._origin = secrets.token_hex(8)
+        self._listener: asyncpg.Connection | None = None
+        self._listener_lost = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -215,10 +249,105 @@ class PostgresDatabase(_PgReads, Database):
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseError(f"DATABASE_URL: cannot connect to {redact_url(url)!r}: {exc}.") from exc
         assert pool is not None
-        return cls(pool, url)
+        db = cls(pool, url)
+        try:
+            await db._listen()
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            await pool.close()
+            raise DatabaseError(f"DATABASE_URL: cannot listen on {redact_url(url)!r}: {exc}.") from exc
+        db._watcher = asyncio.create_task(db._watch_listener(), name="postgres-change-listener")
+        return db
+
+    @property
+    def changes_heard(self) -> bool:
+        """Whether the connection that hears other processes' changes is listening."""
+        return self._listener is not None and not self._listener_lost.is_set()
+
+    @property
+    def listener_pid(self) -> int | None:
+        """Return the server process id of the listening connection (for operators and tests)."""
+        return None if self._listener is None else self._listener.get_server_pid()
+
+    async def _listen(self) -> None:
+        """Open the connection that LISTENs for other processes' changes."""
+        conn = await asyncpg.connect(
+            self.url,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            server_settings={"application_name": "bookclub-bot changes"},
+        )
+        try:
+            await conn.add_listener(CHANGES_CHANNEL, self._heard)
+        except BaseException:
+            await conn.close()
+            raise
+        conn.add_termination_listener(self._closed)
+        self._listener_lost.clear()
+        self._listener = conn
+
+    def _closed(self, conn: object) -> None:
+        if conn is self._listener:  # not one given up already
+            self._listener_lost.set()
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        origin, _, rest = payload.partition(":")
+        topic, _, guild = rest.rpartition(":")
+        if origin == self._origin or not topic:
+            return
+        self._subscribers.publish(topic, int(guild) if guild.isdigit() else None)
+
+    async def _watch_listener(self) -> None:
+        """Check the listening connection; when it is lost, drop every cache and listen again."""
+        while True:
+            try:
+                await asyncio.wait_for(self._listener_lost.wait(), LISTENER_CHECK_SECONDS)
+            except TimeoutError:
+                if await self._listener_answers():
+                    continue
+            await self._listen_again()
+
+    async def _listener_answers(self) -> bool:
+        if self._listener is None:
+            return False
+        try:
+            await asyncio.wait_for(self._listener.execute("SELECT 1"), CONNECT_TIMEOUT_SECONDS)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return True
+
+    async def _listen_again(self) -> None:
+        lost, self._listener = self._listener, None
+        self._listener_lost.set()
+        if lost is not None:
+            lost.terminate()
+        # Changes committed meanwhile were not heard: every guild's cached data may be stale.
+        self._subscribers.publish_all()
+        log.warning(
+            "Lost the connection listening for other processes' changes to %s; caches dropped, reconnecting",
+            redact_url(self.url),
+        )
+        delay = RECONNECT_FIRST_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._listen()
+            except Exception as exc:  # whatever the cause, this connection must come back
+                log.debug("Listening again failed (%s); next try in %.1f s", exc, delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+                continue
+            # Whatever was read while not listening was not kept; anything read before is dropped again.
+            self._subscribers.publish_all()
+            log.info("Listening for other processes' changes again")
+            return
 
     async def close(self) -> None:
-        """Close the pool once no transaction is open."""
+        """Close the pool once no transaction is open, and stop listening."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.close()
         async with self._write_lock:
             await self._pool.close()
 
@@ -293,9 +422,13 @@ class PostgresDatabase(_PgReads, Database):
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run writes atomically (SERIALIZABLE), once: commit on success, roll back on any exception."""
         async with self._write_lock, self._pool.acquire() as conn:
+            tx = PostgresTransaction(conn, self._origin)
             with _pg_integrity():  # a deferred constraint fails at COMMIT
                 async with conn.transaction(isolation="serializable"):
-                    yield PostgresTransaction(conn)
+                    yield tx
+            # Other processes hear it from the server; this one's subscribers now.
+            for topic, guild_id in tx.changes:
+                self._subscribers.publish(topic, guild_id)
 
 
 async def _schema_version(conn: asyncpg.Connection) -> int:
