@@ -1,4 +1,9 @@
-"""The club catalog: books, their film and series adaptations, and members' suggestions."""
+"""The club catalog: books, their film and series adaptations, and members' suggestions.
+
+Each guild's approved works are kept in memory (status buttons read them on every click), in a
+`GuildCache` under the `catalog` topic: every write that changes them announces it in its transaction,
+so this process and every other one sharing the database drop the guild's copy once it commits.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.domain import Work, WorkKind
 from bot.errors import UserError
+from bot.store.cache import GuildCache
 from bot.store.db import Database, Row, Transaction
+from bot.store.discussions import GATED_DISCUSSIONS
 from bot.text import escape, label_key
 
 
@@ -26,6 +33,9 @@ class ShorterThanProgress(Exception):
         self.furthest = furthest
         self.value = value
 
+
+# The change topic of a guild's approved works (what `CatalogRepository` keeps in memory).
+CATALOG = "catalog"
 
 # Length columns, and the progress unit each bounds (parts are bounded by how many there are).
 _LENGTHS = {"chapters": "chapter", "pages": "page", "episodes": "episode"}
@@ -86,12 +96,9 @@ class CatalogRepository:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        # Every catalog write goes through this repository, so a per-guild cache of approved works
-        # stays exact; status buttons read it on every click.
-        self._works: dict[int, dict[int, Work]] = {}
-
-    def _forget(self, guild_id: int) -> None:
-        self._works.pop(guild_id, None)
+        # Every catalog write goes through this repository and announces itself, so the per-guild
+        # cache of approved works stays exact in every process; status buttons read it on every click.
+        self._works: GuildCache[dict[int, Work]] = GuildCache(db, CATALOG)
 
     async def add(
         self, guild_id: int, new: NewWork, *, approved: bool = True, suggested_by: int | None = None
@@ -139,11 +146,11 @@ class CatalogRepository:
                 "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
                 [(work_id, i, name, last) for i, (name, last) in enumerate(new.parts, start=1)],
             )
+            if approved:
+                await tx.changed(CATALOG, guild_id)
             return work_id
 
-        work_id = await self._db.atomic(write)
-        self._forget(guild_id)
-        return work_id
+        return await self._db.atomic(write)
 
     async def works(self, guild_id: int, kinds: Sequence[WorkKind] | None = None) -> dict[int, Work]:
         """Return every approved work of the guild, by id, in catalog order."""
@@ -153,10 +160,7 @@ class CatalogRepository:
         return {i: w for i, w in cached.items() if w.kind in kinds}
 
     async def _cached(self, guild_id: int) -> dict[int, Work]:
-        cached = self._works.get(guild_id)
-        if cached is None:
-            cached = self._works[guild_id] = await self._load(guild_id)
-        return cached
+        return await self._works.get(guild_id, lambda: self._load(guild_id))
 
     async def _load(self, guild_id: int) -> dict[int, Work]:
         rows = await self._db.fetch_all(
@@ -197,14 +201,17 @@ class CatalogRepository:
 
     async def approve(self, guild_id: int, work_id: int) -> bool:
         """Move a suggestion into the catalog; return False if there was no such suggestion."""
-        changed = await self._db.atomic(
-            lambda tx: tx.execute(
+
+        async def write(tx: Transaction) -> int:
+            changed = await tx.execute(
                 "UPDATE works SET approved = 1 WHERE guild_id = ? AND id = ? AND approved = 0",
                 (guild_id, work_id),
             )
-        )
-        self._forget(guild_id)
-        return changed == 1
+            if changed:
+                await tx.changed(CATALOG, guild_id)
+            return changed
+
+        return await self._db.atomic(write) == 1
 
     async def reject(self, guild_id: int, work_id: int) -> bool:
         """Delete a suggestion; return False if there was no such suggestion."""
@@ -213,8 +220,7 @@ class CatalogRepository:
                 "DELETE FROM works WHERE guild_id = ? AND id = ? AND approved = 0", (guild_id, work_id)
             )
         )
-        self._forget(guild_id)
-        return changed == 1
+        return changed == 1  # a suggestion is not in the cached catalog
 
     async def update(
         self,
@@ -253,17 +259,22 @@ class CatalogRepository:
                     "INSERT INTO work_parts (work_id, position, name, last_chapter) VALUES (?, ?, ?, ?)",
                     [(work_id, i, name, last) for i, (name, last) in enumerate(parts, start=1)],
                 )
+            await tx.changed(CATALOG, guild_id)
 
         await self._db.atomic(write)
-        self._forget(guild_id)
         work = await self.get(guild_id, work_id)
         assert work is not None
         return work
 
     async def remove(self, guild_id: int, work_id: int) -> bool:
         """Delete a work and everything recorded about it; return False if it did not exist."""
-        changed = await self._db.atomic(
-            lambda tx: tx.execute("DELETE FROM works WHERE guild_id = ? AND id = ?", (guild_id, work_id))
-        )
-        self._forget(guild_id)
-        return changed == 1
+
+        async def write(tx: Transaction) -> int:
+            changed = await tx.execute("DELETE FROM works WHERE guild_id = ? AND id = ?", (guild_id, work_id))
+            if changed:
+                await tx.changed(CATALOG, guild_id)
+                # Its discussions went with it (ON DELETE CASCADE), gated ones included.
+                await tx.changed(GATED_DISCUSSIONS, guild_id)
+            return changed
+
+        return await self._db.atomic(write) == 1

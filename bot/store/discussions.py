@@ -1,4 +1,9 @@
-"""Scheduled discussions: their state machine, Discord ids, reminder settings and opt-outs."""
+"""Scheduled discussions: their state machine, Discord ids, reminder settings and opt-outs.
+
+Each guild's set of works named by its open gated discussions is kept in memory in a `GuildCache`
+under the `gated_discussions` topic: every write that creates, moves or deletes a discussion announces
+it in its transaction, so this process and every other one sharing the database drop the guild's copy.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.spoilers import Scope, scope_from_str, scope_to_str, scope_work_ids
+from bot.store.cache import GuildCache
 from bot.store.db import Database, Row, Transaction
 
 DiscussionState = Literal["scheduled", "opening", "open", "closed", "cancelled"]
@@ -21,6 +27,8 @@ OfferOutcome = Literal["sent", "unreachable"]
 DEFAULT_REMINDER_OFFSETS: tuple[int, ...] = (24 * 60, 60)
 # Still to happen, or happening: what `/discussion list` shows and what a status change can unlock.
 ACTIVE_STATES: tuple[DiscussionState, ...] = ("scheduled", "opening", "open")
+# The change topic of a guild's open gated discussions (what `DiscussionRepository` keeps in memory).
+GATED_DISCUSSIONS = "gated_discussions"
 
 
 @dataclass(frozen=True)
@@ -93,16 +101,18 @@ class DiscussionRepository:
         self._clock = clock
         # Per guild, the works the scopes of its open gated discussions name. Every status write asks
         # (a new status may let a member in) and almost always the answer is "none", so it is kept in
-        # memory; only this repository's writes can open a gated discussion, and each one forgets it.
-        self._gated_works: dict[int, frozenset[int]] = {}
-        self._generation = 0  # raised by every write, so a read that raced one is not kept
+        # memory; only this repository's writes can open a gated discussion, and each one announces it
+        # to every process (a read that raced one is not kept).
+        self._gated_works: GuildCache[frozenset[int]] = GuildCache(db, GATED_DISCUSSIONS)
 
     def _now(self) -> str:
         return self._clock.now().isoformat()
 
-    def _forget(self) -> None:
-        self._gated_works.clear()
-        self._generation += 1
+    async def _announce(self, tx: Transaction, discussion_id: int) -> None:
+        """Announce, inside the write's transaction, that the discussion's guild changed."""
+        row = await tx.fetch_one("SELECT guild_id FROM discussions WHERE id = ?", (discussion_id,))
+        if row is not None:
+            await tx.changed(GATED_DISCUSSIONS, row["guild_id"])
 
     async def create_many(self, guild_id: int, items: Sequence[NewDiscussion]) -> list[Discussion]:
         """Schedule several discussions all or nothing (a reading plan); return them in order."""
@@ -129,10 +139,10 @@ class DiscussionRepository:
                         ),
                     )
                 )
+            await tx.changed(GATED_DISCUSSIONS, guild_id)
             return ids
 
         ids = await self._db.atomic(write)
-        self._forget()
         found = [await self.get(guild_id, i) for i in ids]
         return [d for d in found if d is not None]
 
@@ -154,10 +164,14 @@ class DiscussionRepository:
 
     async def delete(self, guild_id: int, discussion_id: int) -> None:
         """Remove a discussion (scheduling failed half-way, or a title its scope names left the catalog)."""
-        await self._db.execute_atomic(
-            "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
-        )
-        self._forget()
+
+        async def write(tx: Transaction) -> None:
+            await tx.execute(
+                "DELETE FROM discussions WHERE guild_id = ? AND id = ?", (guild_id, discussion_id)
+            )
+            await tx.changed(GATED_DISCUSSIONS, guild_id)
+
+        await self._db.atomic(write)
 
     async def by_thread(self, guild_id: int, thread_id: int) -> Discussion | None:
         """Return the guild's discussion held in a thread, or None for any other thread."""
@@ -218,29 +232,30 @@ class DiscussionRepository:
 
     async def open_gated_work_ids(self, guild_id: int) -> frozenset[int]:
         """Return the works the scopes of the guild's open gated discussions name (kept in memory)."""
-        known = self._gated_works.get(guild_id)
-        if known is not None:
-            return known
-        generation = self._generation
-        found = frozenset(w for d in await self.open_gated(guild_id) for w in scope_work_ids(d.scope))
-        if generation == self._generation:
-            self._gated_works[guild_id] = found
-        return found
+        return await self._gated_works.get(guild_id, lambda: self._load_gated_work_ids(guild_id))
+
+    async def _load_gated_work_ids(self, guild_id: int) -> frozenset[int]:
+        return frozenset(w for d in await self.open_gated(guild_id) for w in scope_work_ids(d.scope))
 
     def known_gated_work_ids(self, guild_id: int) -> frozenset[int] | None:
         """Return `open_gated_work_ids` without a query when it is in memory, else None."""
-        return self._gated_works.get(guild_id)
+        return self._gated_works.peek(guild_id)
 
     async def _move(
         self, discussion_id: int, states: Sequence[str], sets: str, params: Sequence[object]
     ) -> bool:
         marks = ", ".join("?" for _ in states)
-        changed = await self._db.execute_atomic(
-            f"UPDATE discussions SET {sets}, sequence = sequence + 1, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
-            (*params, self._now(), discussion_id, *states),
-        )
-        self._forget()
-        return changed == 1
+
+        async def write(tx: Transaction) -> int:
+            changed = await tx.execute(
+                f"UPDATE discussions SET {sets}, sequence = sequence + 1, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
+                (*params, self._now(), discussion_id, *states),
+            )
+            if changed:
+                await self._announce(tx, discussion_id)
+            return changed
+
+        return await self._db.atomic(write) == 1
 
     async def reschedule(self, discussion_id: int, opens_at: datetime, closes_at: datetime) -> bool:
         """Move a scheduled discussion; return False if it already opened or ended."""
@@ -276,21 +291,25 @@ class DiscussionRepository:
 
     async def abandon_opening(self, discussion_id: int) -> bool:
         """Put back to scheduled an opening Discord refused, so no thread exists (the channel is chosen again)."""
-        changed = await self._db.execute_atomic(
-            "UPDATE discussions SET state = 'scheduled', channel_id = NULL, mode = NULL, updated_at = ?"
-            " WHERE id = ? AND state = 'opening' AND thread_id IS NULL",
-            (self._now(), discussion_id),
-        )
-        self._forget()
-        return changed > 0
+
+        async def write(tx: Transaction) -> int:
+            changed = await tx.execute(
+                "UPDATE discussions SET state = 'scheduled', channel_id = NULL, mode = NULL, updated_at = ?"
+                " WHERE id = ? AND state = 'opening' AND thread_id IS NULL",
+                (self._now(), discussion_id),
+            )
+            if changed:
+                await self._announce(tx, discussion_id)
+            return changed
+
+        return await self._db.atomic(write) > 0
 
     async def record_thread(self, discussion_id: int, thread_id: int) -> None:
         """Remember the thread as soon as Discord made it, before its first message and members."""
         await self._db.execute_atomic(
             "UPDATE discussions SET thread_id = ?, updated_at = ? WHERE id = ? AND state = 'opening'",
             (thread_id, self._now(), discussion_id),
-        )
-        self._forget()
+        )  # a thread id is not what the gated cache holds: nothing to announce
 
     async def mark_open(self, discussion_id: int, thread_id: int) -> bool:
         """Record that the thread exists and the discussion is open."""

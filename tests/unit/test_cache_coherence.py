@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
-from bot.store import Database, Store
+from bot.domain import WorkKind
+from bot.spoilers import BookUpTo
+from bot.store import Database, NewDiscussion, NewWork, Store
 from bot.store import postgres as postgres_module
 from bot.store.cache import GuildCache
+from bot.store.catalog import CATALOG
 from bot.store.postgres import PostgresDatabase
 
 GUILD = 111111111111111111
@@ -46,6 +49,71 @@ async def processes(postgres_url: str, clock) -> AsyncIterator[tuple[Store, Stor
     finally:
         await a_db.close()
         await b_db.close()
+
+
+async def _titles(store: Store, guild_id: int = GUILD) -> list[str]:
+    return [w.title for w in (await store.catalog.works(guild_id)).values()]
+
+
+async def test_a_catalog_change_in_one_process_reaches_the_others_cache(processes):
+    a, b = processes
+    book = await b.catalog.add(GUILD, NewWork(WorkKind.BOOK, "The Salt Road", "R. Vane", 2020, chapters=24))
+    assert await _titles(a) == ["The Salt Road"]  # A keeps it now
+    # Behind every repository's back, so nobody is told: A answers from memory, stale.
+    await b.db.execute_atomic("UPDATE works SET title = 'Unannounced' WHERE id = ?", (book,))
+    assert await _titles(a) == ["The Salt Road"]
+    assert (await a.catalog.get(GUILD, book)).title == "The Salt Road"
+
+    await b.catalog.update(GUILD, book, {"title": "The Salt Road, Revised"})
+    await eventually(lambda: _is(_titles(a), ["The Salt Road, Revised"]), "A sees B's rename")
+    assert (await a.catalog.get(GUILD, book)).title == "The Salt Road, Revised"
+
+    film = await b.catalog.add(GUILD, NewWork(WorkKind.FILM, "Salt", "A. Director", 2024))
+    await eventually(lambda: _is(_titles(a), ["Salt", "The Salt Road, Revised"]), "A sees B's new work")
+
+    assert await b.catalog.remove(GUILD, film)
+    await eventually(lambda: _is(_titles(a), ["The Salt Road, Revised"]), "A sees B's removal")
+    assert await _titles(a, OTHER_GUILD) == []
+
+
+async def test_a_suggestion_approved_elsewhere_reaches_the_catalog(processes):
+    a, b = processes
+    suggestion = await b.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Tides"), approved=False)
+    assert await _titles(a) == []
+    assert await b.catalog.approve(GUILD, suggestion)
+    await eventually(lambda: _is(_titles(a), ["Tides"]), "A sees the approved suggestion")
+
+
+async def test_gated_discussions_opened_and_closed_elsewhere_reach_the_cache(processes):
+    a, b = processes
+    book = await b.catalog.add(GUILD, NewWork(WorkKind.BOOK, "The Salt Road", "R. Vane", 2020, chapters=24))
+    d = await b.discussions.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    assert await a.discussions.open_gated_work_ids(GUILD) == frozenset()
+    assert a.discussions.known_gated_work_ids(GUILD) == frozenset()  # kept in A's memory
+    assert await a.discussions.open_gated_work_ids(OTHER_GUILD) == frozenset()
+
+    assert await b.discussions.start_opening(d.id, 99, "gated")
+    assert await b.discussions.mark_open(d.id, 555)
+    await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), {book}), "A sees it open")
+    assert a.discussions.known_gated_work_ids(OTHER_GUILD) == frozenset()  # another guild's stays
+
+    assert await b.discussions.mark_closed(d.id)
+    await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), frozenset()), "A sees it closed")
+
+
+async def test_removing_a_work_elsewhere_drops_its_gated_discussions(processes):
+    a, b = processes
+    book = await b.catalog.add(GUILD, NewWork(WorkKind.BOOK, "The Salt Road", chapters=24))
+    d = await b.discussions.create(
+        GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
+    )
+    assert await b.discussions.start_opening(d.id, 99, "gated") and await b.discussions.mark_open(d.id, 555)
+    await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), {book}), "A sees it open")
+    assert await b.catalog.remove(GUILD, book)  # its discussions go with it
+    await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), frozenset()), "A forgets it")
+    assert await b.discussions.open_gated_work_ids(GUILD) == frozenset()  # and so does B itself
 
 
 async def test_a_rolled_back_write_tells_no_process(processes):
@@ -86,6 +154,40 @@ async def _kill_listener(killer: Database, victim: PostgresDatabase) -> int:
     return pid
 
 
+async def test_a_lost_listener_drops_every_cache_and_listens_again(processes):
+    a, b = processes
+    book = await b.catalog.add(GUILD, NewWork(WorkKind.BOOK, "The Salt Road", chapters=24))
+    assert await a.discussions.open_gated_work_ids(GUILD) == frozenset()
+    assert await _titles(a) == ["The Salt Road"]
+    assert isinstance(a.db, PostgresDatabase) and a.db.changes_heard
+    old_pid = await _kill_listener(b.db, a.db)
+
+    # Notices sent meanwhile may be lost, so everything kept is dropped.
+    await eventually(lambda: _true(a.discussions.known_gated_work_ids(GUILD) is None), "caches dropped")
+    await eventually(
+        lambda: _true(a.db.changes_heard and a.db.listener_pid not in (None, old_pid)), "listening again"
+    )
+
+    assert await _titles(a) == ["The Salt Road"]  # kept again, and kept current again
+    await b.catalog.update(GUILD, book, {"title": "Renamed"})
+    await eventually(lambda: _is(_titles(a), ["Renamed"]), "A hears B after listening again")
+
+
+async def test_nothing_is_kept_while_not_listening(processes, monkeypatch):
+    a, b = processes
+    monkeypatch.setattr(postgres_module, "RECONNECT_FIRST_SECONDS", 3600.0)  # stays deaf for the test
+    book = await b.catalog.add(GUILD, NewWork(WorkKind.BOOK, "The Salt Road", chapters=24))
+    assert isinstance(a.db, PostgresDatabase)
+    await _kill_listener(b.db, a.db)
+    await eventually(lambda: _true(not a.db.changes_heard), "A knows it is deaf")
+
+    assert await _titles(a) == ["The Salt Road"]
+    assert await a.discussions.open_gated_work_ids(GUILD) == frozenset()
+    assert a.discussions.known_gated_work_ids(GUILD) is None  # read, not kept
+    await b.catalog.update(GUILD, book, {"title": "Renamed"})
+    assert await _titles(a) == ["Renamed"]  # read afresh at once, no notice needed
+
+
 async def test_a_lost_listener_tells_every_subscriber_and_listens_again(processes):
     a, b = processes
     heard: list[int | None] = []
@@ -105,7 +207,7 @@ async def test_a_lost_listener_tells_every_subscriber_and_listens_again(processe
 async def test_a_load_that_raced_a_change_is_returned_but_not_kept(tmp_path):
     db = await Database.open(tmp_path / "cache.sqlite3")
     try:
-        cache: GuildCache[str] = GuildCache(db, "catalog")
+        cache: GuildCache[str] = GuildCache(db, CATALOG)
         release = asyncio.Event()
 
         async def slow_load() -> str:
@@ -116,7 +218,7 @@ async def test_a_load_that_raced_a_change_is_returned_but_not_kept(tmp_path):
         other = asyncio.ensure_future(cache.get(OTHER_GUILD, slow_load))
         await asyncio.sleep(0)
         async with db.transaction() as tx:
-            await tx.changed("catalog", GUILD)
+            await tx.changed(CATALOG, GUILD)
         release.set()
         assert await loading == "before the change"
         assert cache.peek(GUILD) is None  # it may predate the change: not kept
