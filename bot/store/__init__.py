@@ -1,4 +1,8 @@
-"""Storage: the database (SQLite or PostgreSQL) and the repositories that read and write it."""
+"""Storage: the database (SQLite or PostgreSQL) and the repositories that read and write it.
+
+What a repository keeps in memory is a `bot.store.cache.GuildCache`, dropped on every committed change
+announced by any process sharing the database (`Transaction.changed`, `Database.on_change`).
+"""
 
 from __future__ import annotations
 
