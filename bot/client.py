@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -19,7 +20,7 @@ from bot.scheduler import Scheduler
 from bot.services.catalog import CatalogService
 from bot.services.discussions import DiscussionService
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import ShardFilter, Store
 from bot.ui import ModalRouter
 from bot.workers import Workers
 
@@ -93,6 +94,20 @@ def dispatch_raw_event_users(bot: discord.Client) -> None:
     wrap("GUILD_SCHEDULED_EVENT_USER_REMOVE", "raw_scheduled_event_user_remove")
 
 
+def timer_shards(shard_count: int | None, shard_ids: Sequence[int] | None) -> ShardFilter | None:
+    """Return the shards whose guilds' timers this process runs: None when it runs every shard."""
+    if shard_count is None or shard_ids is None or set(shard_ids) >= set(range(shard_count)):
+        return None
+    return ShardFilter(shard_count, tuple(sorted(set(shard_ids))))
+
+
+def scheduler_poll(settings: Settings, *, shared: bool) -> timedelta | None:
+    """Return how often the scheduler looks for timers other processes scheduled (only on a shared store)."""
+    if not shared or settings.scheduler_poll_seconds <= 0:
+        return None
+    return timedelta(seconds=settings.scheduler_poll_seconds)
+
+
 class BookClubTree(app_commands.CommandTree["BookClubBot"]):
     """The command tree, with one error path for every slash command."""
 
@@ -134,8 +149,15 @@ class BookClubBot(commands.AutoShardedBot):
         self.store = store
         self.llm = llm
         self.clock: Clock = clock or SystemClock()
-        # The one scheduler; features register their handlers in cog_load. It runs once connected.
-        self.scheduler = Scheduler(store.timers, self.clock, ready=self.wait_until_ready)
+        # The one scheduler; features register their handlers in cog_load. It runs once connected, and
+        # only this process's shards' timers (handlers need the guild in this process's gateway cache).
+        self.scheduler = Scheduler(
+            store.timers,
+            self.clock,
+            ready=self.wait_until_ready,
+            shards=timer_shards(self.shard_count, self.shard_ids),
+            poll=scheduler_poll(settings, shared=store.timers.shared),
+        )
         # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.
         self.discussions = DiscussionService(store, self.scheduler, self.clock, self)
         # The catalog's multi-step operations (current, finish, remove), one owner each.
@@ -176,6 +198,11 @@ class BookClubBot(commands.AutoShardedBot):
         interrupted = await self.store.summaries.end_interrupted()
         if interrupted:
             log.warning("Ended %d summary job(s) cut off by the last stop", interrupted)
+        if not self.store.timers.shared:
+            # A SQLite file serves one bot process: claims left in it are a killed process's, not a live one's.
+            taken = await self.store.timers.release_every_claim()
+            if taken:
+                log.warning("Took back %d timer claim(s) a stopped process left", taken)
         await self.load_features()
         if self.calendar_feed is not None:
             await self.calendar_feed.start()

@@ -1,13 +1,21 @@
-"""The one scheduler: durable timers in SQLite, run by a single task that sleeps until the next one.
+"""The one scheduler: durable timers in the database, run by a task that sleeps until the next one.
 
 Features register a handler per event (`scheduler.on("discussion.open", handler)`) and schedule timers
 for their rows (`await scheduler.schedule(guild_id, "discussion.open", key="12", due_at=...)`).
 
-Guarantees:
+Guarantees, in one process and across several on one database (PostgreSQL, `--shards`):
+- Once across processes. A process claims due timers in one statement (`TimerRepository.claim_due`),
+  each for a lease longer than a handler may run; no other process runs a timer while its claim lives.
+  With a shard filter a process claims only its shards' guilds' timers, since handlers need the guild in
+  its gateway cache. It deletes a timer only while it still holds it unmoved.
 - At least once. A timer is deleted only after its handler returns, so a crash or restart in the middle
-  of a handler runs it again: handlers must be idempotent (check the row's state first).
-- No polling. The task sleeps on the injected clock until the soonest timer, and wakes early when a
-  sooner one is scheduled. Idle, it costs nothing.
+  of a handler runs it again: handlers must be idempotent (check the row's state first). A clean stop
+  hands its claims back at once; a dead process's claims lapse with their lease (`LEASE`), and the
+  process serving that guild's shard next (its restart, or a replacement) takes them over.
+- No busy polling. The task sleeps on the injected clock until the soonest timer (or lease end), and
+  wakes early when this process schedules a sooner one. On a shared database it also wakes every `poll`
+  (15 s by default), so that a timer another process scheduled for one of its guilds is not missed.
+  Idle on SQLite, it costs nothing.
 - Catch-up. After downtime every overdue timer runs once (`late="run"`), except events registered with
   `late="skip"` (reminders), which are dropped and logged when they are more than `grace` late.
 - Failures. A handler that raises is retried with backoff, then dropped with an error log.
@@ -19,6 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,20 +37,31 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.clock import Clock
-from bot.store.timers import Timer, TimerRepository
+from bot.store.timers import ShardFilter, Timer, TimerRepository
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Timer], Awaitable[None]]
 LatePolicy = Literal["run", "skip"]
 
-__all__ = ["Handler", "LatePolicy", "Scheduler", "Timer"]
+__all__ = ["Handler", "LatePolicy", "Scheduler", "ShardFilter", "Timer"]
 
 DEFAULT_GRACE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)
 HANDLER_TIMEOUT = 300.0  # seconds; a handler stuck on the network must not stall every other club
 CONCURRENT_GUILDS = 8
+# A claim outlives the longest handler with room for clock skew between machines and slow commits; a
+# timer whose turn comes with less than RENEW_BELOW of its lease left has the lease renewed first.
+LEASE = timedelta(minutes=15)
+RENEW_BELOW = timedelta(seconds=HANDLER_TIMEOUT) + timedelta(minutes=2)
+POLL_INTERVAL = timedelta(seconds=15)  # how often a process on a shared database looks for others' timers
+CLAIM_BATCH = 500
+
+
+def instance_id() -> str:
+    """Return an id for this process's claims: host and pid for operators, random so none is reused."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -59,11 +81,29 @@ class Scheduler:
         *,
         ready: Callable[[], Awaitable[Any]] | None = None,
         max_attempts: int = MAX_ATTEMPTS,
+        owner: str | None = None,
+        shards: ShardFilter | None = None,
+        lease: timedelta = LEASE,
+        poll: timedelta | None = None,
+        claim_batch: int = CLAIM_BATCH,
     ) -> None:
+        """Run `timers` on `clock`: all of them, or with `shards` only those of these shards' guilds.
+
+        `owner` names this process's claims (one per process); `poll` caps each sleep, for a database
+        other processes schedule into (None: sleep until the next timer this process knows of).
+        """
+        if lease <= RENEW_BELOW:
+            raise ValueError(f"a lease must be longer than {RENEW_BELOW} (a handler's time and a margin)")
         self._timers = timers
         self._clock = clock
         self._ready = ready
         self._max_attempts = max_attempts
+        self.owner = owner or instance_id()
+        self.shards = shards
+        self._lease = lease
+        self._poll = poll
+        self._claim_batch = claim_batch
+        self._claimed = False  # whether this scheduler may hold claims to hand back on stop
         self._handlers: dict[str, _Registration] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -118,12 +158,21 @@ class Scheduler:
             self._task = asyncio.create_task(self._loop(), name="bookclub-scheduler")
 
     async def stop(self) -> None:
-        """Stop the task; timers stay in the database for the next start."""
+        """Stop the task and hand back its claims; timers stay in the database for the next start."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._claimed:
+            try:
+                released = await self._timers.release(self.owner)
+            except Exception:
+                log.warning("Could not hand back timer claims; they lapse in %s", self._lease, exc_info=True)
+            else:
+                self._claimed = False
+                if released:
+                    log.info("Handed back %d timer claim(s) cut off by the stop", released)
 
     @property
     def running(self) -> bool:
@@ -151,10 +200,13 @@ class Scheduler:
             self._idle.clear()
             try:
                 await self.run_due()
-                next_at = await self._timers.next_due_at()
+                next_at = await self._timers.next_due_at(self.shards)
             except Exception:
                 log.exception("Scheduler pass failed; trying again shortly")
                 next_at = self._clock.now() + FIRST_RETRY
+            if self._poll is not None:
+                polled = self._clock.now() + self._poll
+                next_at = polled if next_at is None else min(next_at, polled)
             self._sleeping_until = next_at
             self._idle.set()
             await self._sleep(next_at)
@@ -178,7 +230,8 @@ class Scheduler:
         ran = 0
         while True:
             now = self._clock.now()
-            batch = await self._timers.due(now)
+            self._claimed = True  # before the claim: a cancel may cut in once it is sent
+            batch = await self._timers.claim_due(now, self.owner, self._lease, self.shards, self._claim_batch)
             if not batch:
                 return ran
             by_guild: dict[int, list[Timer]] = defaultdict(list)
@@ -197,10 +250,14 @@ class Scheduler:
             return count
 
     async def _run_one(self, timer: Timer, now: datetime) -> int:
+        held = await self._hold(timer)
+        if held is None:
+            return 0
+        timer = held
         registration = self._handlers.get(timer.event)
         if registration is None:
             log.warning("Dropping timer %s: no feature handles %r any more", timer.id, timer.event)
-            await self._timers.finish(timer)
+            await self._timers.finish(timer, self.owner)
             return 0
         late_by = now - timer.due_at
         if registration.late == "skip" and late_by > registration.grace:
@@ -211,7 +268,7 @@ class Scheduler:
                 timer.key,
                 late_by,
             )
-            await self._timers.finish(timer)
+            await self._timers.finish(timer, self.owner)
             return 0
         try:
             await asyncio.wait_for(registration.handler(timer), HANDLER_TIMEOUT)
@@ -226,7 +283,7 @@ class Scheduler:
                     timer.key,
                     attempts,
                 )
-                await self._timers.finish(timer)
+                await self._timers.finish(timer, self.owner)
             else:
                 delay = FIRST_RETRY * (2**timer.attempts)
                 log.warning(
@@ -237,8 +294,27 @@ class Scheduler:
                     delay,
                     exc_info=True,
                 )
-                await self._timers.retry(timer, self._clock.now() + delay)
+                await self._timers.retry(timer, self._clock.now() + delay, self.owner)
             return 1
         self.runs += 1
-        await self._timers.finish(timer)
+        await self._timers.finish(timer, self.owner)
         return 1
+
+    async def _hold(self, timer: Timer) -> Timer | None:
+        """Return the timer with enough lease left for its handler, or None if this process lost it.
+
+        A timer waits behind its guild's earlier ones; when its turn comes late in the lease, the claim
+        is renewed first, so it never runs while another process could take it over.
+        """
+        now = self._clock.now()
+        if timer.claimed_until is not None and timer.claimed_until - now > RENEW_BELOW:
+            return timer
+        renewed = await self._timers.renew(timer, self.owner, now + self._lease)
+        if renewed is None:
+            log.info(
+                "Timer %s (%s, guild %s) was moved or taken over; not run here",
+                timer.id,
+                timer.event,
+                timer.guild_id,
+            )
+        return renewed

@@ -17,6 +17,7 @@ MIN_SUMMARY_CONTEXT_TOKENS = 2000
 DEFAULT_SUMMARY_DAILY_TOKENS = 200_000
 DEFAULT_SUMMARY_COOLDOWN_SECONDS = 300
 DEFAULT_SUMMARY_TIMEOUT_SECONDS = 120.0
+DEFAULT_SCHEDULER_POLL_SECONDS = 15
 DEFAULT_CALENDAR_FEED_HOST = "127.0.0.1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A bot token is three URL-safe base64 segments joined by dots.
@@ -77,6 +78,8 @@ class Settings:
     discord_api_base: str | None = None
     # A PostgreSQL database (postgresql://…) instead of the SQLite file; a secret, as it may hold a password.
     database_url: Secret | None = None
+    # On a shared database, how often the scheduler looks for timers other processes scheduled (0: never).
+    scheduler_poll_seconds: int = DEFAULT_SCHEDULER_POLL_SECONDS
 
     @property
     def database_label(self) -> str:
@@ -312,6 +315,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         calendar_feed_url=feed_url,
         discord_api_base=_parse_api_base(_clean(env, "DISCORD_API_BASE")),
         database_url=_parse_database_url(_clean(env, "DATABASE_URL")),
+        scheduler_poll_seconds=_parse_number(
+            env,
+            "SCHEDULER_POLL_SECONDS",
+            DEFAULT_SCHEDULER_POLL_SECONDS,
+            0,
+            "seconds between looks for timers other processes scheduled; 0 turns them off",
+        ),
     )
 
 

@@ -42,7 +42,7 @@ from bot.store.summaries import (
     SummaryRefused,
     SummaryRepository,
 )
-from bot.store.timers import Timer, TimerRepository
+from bot.store.timers import ShardFilter, Timer, TimerRepository
 
 __all__ = [
     "AlreadySummarizing",
@@ -90,6 +90,7 @@ __all__ = [
     "Row",
     "Series",
     "SeriesRepository",
+    "ShardFilter",
     "ShorterThanProgress",
     "StatusChange",
     "StatusRecord",

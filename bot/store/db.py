@@ -205,6 +205,15 @@ class Database(Reads):
     async def execute_atomic(self, sql: str, params: Params = ()) -> int:
         """Run one write statement on its own (atomic, triggers included); return the rows it changed."""
 
+    @abstractmethod
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one write statement on its own and return the rows of its RETURNING clause.
+
+        Each row the statement locks is checked against its WHERE as committed at that moment, so a
+        claim (`... FOR UPDATE SKIP LOCKED` on PostgreSQL) steps over other processes' rows instead of
+        failing on them: only for single statements whose WHERE guards every row they change.
+        """
+
     async def execute_grouped(self, sql: str, params: Params = ()) -> int:
         """Run one write statement like `execute_atomic`, answered only once it is committed.
 
@@ -348,6 +357,13 @@ class SqliteDatabase(_SqliteReads, Database):
             with _sqlite_integrity():
                 cursor = await self._conn.execute(sql, _bind(params))
             return cursor.rowcount
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one write statement on its own; return its RETURNING rows (SQLite's write lock serialises)."""
+        async with self._write_lock:  # never inside another coroutine's open transaction
+            with _sqlite_integrity():
+                async with self._conn.execute(sql, _bind(params)) as cursor:
+                    return list(await cursor.fetchall())
 
     async def execute_grouped(self, sql: str, params: Params = ()) -> int:
         """Run one write statement like `execute_atomic`, in one transaction with those sent meanwhile.

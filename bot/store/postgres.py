@@ -415,6 +415,19 @@ class PostgresDatabase(_PgReads, Database):
                 await asyncio.sleep(pause)  # outside the write lock: this process's other writes go on
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one write statement at READ COMMITTED; return its RETURNING rows.
+
+        SERIALIZABLE would fail a claim on a row another process claimed and committed since this
+        statement's snapshot; READ COMMITTED re-checks the WHERE on the row as committed (and SKIP LOCKED
+        steps over rows still being claimed), which a single guarded statement needs and nothing more.
+        """
+        text, names = translate(sql)
+        async with self._write_lock, self._pool.acquire() as conn:
+            with _pg_integrity():
+                async with conn.transaction(isolation="read_committed"):
+                    return list(await conn.fetch(text, *_args(names, params)))
+
     async def checkpoint(self) -> None:
         """Do nothing: PostgreSQL reclaims deleted rows with VACUUM, run by its autovacuum."""
 

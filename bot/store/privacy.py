@@ -239,6 +239,8 @@ NOT_PERSONAL: dict[str, str] = {
     "summaries.model": "a model name",
     "timers.event": "a feature's event name",
     "timers.key": "a feature's row id",
+    "timers.claimed_by": "a bot process's instance id (host, pid, random)",
+    "timers.claimed_until": "a time",
     "discussion_reminder_settings.offsets": "a JSON list of minutes",
     "discussions.mode": "an enumeration",
     "discussion_series.spoiler_scope": "a scope code",

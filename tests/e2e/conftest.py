@@ -153,6 +153,10 @@ async def harness(
         pytest.fail(f"E2E_BACKEND must be sqlite or postgres, not {backend!r}", pytrace=False)
     if backend == "postgres" and "DATABASE_URL" not in bot_env:
         bot_env = {**bot_env, "DATABASE_URL": request.getfixturevalue("postgres_url")}
+    if backend == "postgres":
+        # One bot process: no other schedules into its guilds, and a 15 s poll would make each fake
+        # day of `clock.advance` 5,760 steps. The poll itself is tested in tests/unit/test_scheduler.py.
+        bot_env = {"SCHEDULER_POLL_SECONDS": "0", **bot_env}
     h = BotHarness(club, clock, tmp_path / "bookclub.sqlite3", env=bot_env, options=bot_options)
     await h.start()
     yield h

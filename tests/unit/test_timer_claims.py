@@ -1,0 +1,365 @@
+"""Timers fire once across processes: claims, leases and shard filters, on SQLite and on PostgreSQL.
+
+Each "process" is its own `Database` (a connection or pool) on the test's one database, with its own
+scheduler and owner id, as two bot processes would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.client import scheduler_poll, timer_shards
+from bot.scheduler import LEASE, Scheduler
+from bot.settings import load_settings
+from bot.store import Database, ShardFilter, Store, Timer
+from bot.store.timers import TimerRepository
+from fakediscord import FakeClock
+
+START = datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
+EVENT = "test.fire"
+
+
+def guild_on_shard(shard: int, count: int, n: int = 0) -> int:
+    """Return a guild id that Discord routes to `shard` of `count` (its bits above 22 decide)."""
+    return ((1_000_000 + n) * count + shard) << 22
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(start=START, settle_seconds=0)
+
+
+OpenStore = Callable[[], Awaitable[Store]]
+
+
+@pytest.fixture
+async def processes(open_database, clock) -> AsyncIterator[OpenStore]:
+    """Open one store per call, each on its own connection to the test's database, migrated once."""
+    opened: list[Database] = []
+
+    async def open_store() -> Store:
+        db = await open_database()
+        if not opened:
+            await db.migrate()
+        opened.append(db)
+        return Store.build(db, clock)
+
+    yield open_store
+    for db in opened:
+        await db.close()
+
+
+def settle_all(clock: FakeClock, *schedulers: Scheduler) -> None:
+    """Let each step of `clock.advance` wait for every scheduler, as the e2e harness does for one."""
+
+    async def settle(_quiet: float) -> None:
+        for scheduler in schedulers:
+            await scheduler.wait_idle()
+
+    clock.settler = settle
+
+
+async def schedule_many(timers: TimerRepository, guilds: list[int], per_guild: int, due_at: datetime) -> None:
+    for guild in guilds:
+        for i in range(per_guild):
+            await timers.upsert(guild, EVENT, f"{guild}:{i}", due_at, {})
+
+
+# --- The repository ----------------------------------------------------------------------------------
+
+
+async def test_concurrent_claims_never_hand_one_timer_to_two_owners(processes):
+    stores = [await processes() for _ in range(3)]
+    guilds = [guild_on_shard(0, 1, n) for n in range(10)]
+    await schedule_many(stores[0].timers, guilds, 12, START)
+
+    claimed: dict[str, list[int]] = {}
+
+    async def claim_until_none(store: Store, owner: str) -> None:
+        mine = claimed.setdefault(owner, [])
+        while batch := await store.timers.claim_due(START, owner, LEASE, limit=7):
+            mine.extend(t.id for t in batch)
+            assert all(t.claimed_by == owner and t.claimed_until == START + LEASE for t in batch)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(claim_until_none(s, f"owner-{i}") for i, s in enumerate(stores)))
+    every = [i for ids in claimed.values() for i in ids]
+    assert len(every) == 120
+    assert len(set(every)) == 120, "a timer was claimed twice"
+    # Claimed timers are no longer due for anyone, however often they ask.
+    assert await stores[1].timers.claim_due(START + timedelta(minutes=1), "late", LEASE) == []
+
+
+async def test_a_live_lease_is_kept_and_an_expired_one_is_taken_over(processes, clock):
+    store = await processes()
+    timers = store.timers
+    await timers.upsert(7 << 22, EVENT, "k", START, {})
+    [held] = await timers.claim_due(START, "dead", LEASE)
+    assert await timers.next_due_at() == START + LEASE  # next relevant when the lease lapses
+
+    just_before = START + LEASE - timedelta(microseconds=1)
+    assert await timers.claim_due(just_before, "alive", LEASE) == []
+    [taken] = await timers.claim_due(START + LEASE, "alive", LEASE)
+    assert (taken.id, taken.claimed_by, taken.claimed_until) == (held.id, "alive", START + 2 * LEASE)
+    # The dead owner's late finish or retry must not touch the timer the survivor now holds.
+    assert await timers.finish(held, "dead") is False
+    assert await timers.retry(held, START + timedelta(days=1), "dead") is False
+    assert await timers.renew(held, "dead", START + 3 * LEASE) is None
+    assert await timers.finish(taken, "alive") is True
+    assert await timers.for_guild(7 << 22) == []
+
+
+async def test_finish_retry_and_renew_by_a_non_owner_do_nothing(processes):
+    store = await processes()
+    timers = store.timers
+    await timers.upsert(1 << 22, EVENT, "k", START, {})
+    [mine] = await timers.claim_due(START, "me", LEASE)
+    assert await timers.finish(mine, "someone-else") is False
+    assert await timers.retry(mine, START + timedelta(hours=1), "someone-else") is False
+    assert await timers.renew(mine, "someone-else", START + 2 * LEASE) is None
+    [still] = await timers.for_guild(1 << 22)
+    assert (still.claimed_by, still.due_at, still.attempts, still.version) == ("me", START, 0, mine.version)
+
+    renewed = await timers.renew(mine, "me", START + 2 * LEASE)
+    assert renewed is not None and renewed.claimed_until == START + 2 * LEASE
+    assert await timers.retry(mine, START + timedelta(hours=1), "me") is True
+    [retried] = await timers.for_guild(1 << 22)
+    assert (retried.claimed_by, retried.claimed_until, retried.attempts) == (None, None, 1)
+    assert retried.due_at == START + timedelta(hours=1)
+
+
+async def test_moving_a_claimed_timer_keeps_the_move_and_frees_it(processes):
+    store = await processes()
+    timers = store.timers
+    await timers.upsert(1 << 22, EVENT, "k", START, {})
+    [claimed] = await timers.claim_due(START, "me", LEASE)
+    await timers.upsert(1 << 22, EVENT, "k", START + timedelta(minutes=5), {"moved": True})
+    assert await timers.finish(claimed, "me") is False  # the handler's finish keeps the moved timer
+    [moved] = await timers.for_guild(1 << 22)
+    assert (moved.due_at, moved.payload, moved.claimed_by) == (
+        START + timedelta(minutes=5),
+        {"moved": True},
+        None,
+    )
+    assert await timers.next_due_at() == START + timedelta(minutes=5)
+    [again] = await timers.claim_due(START + timedelta(minutes=5), "other", LEASE)
+    assert again.version == claimed.version + 1
+
+
+async def test_shard_filters_claim_only_their_guilds_timers(processes):
+    store = await processes()
+    timers = store.timers
+    by_shard = {shard: [guild_on_shard(shard, 4, n) for n in range(3)] for shard in range(4)}
+    for shard, guilds in by_shard.items():
+        await schedule_many(timers, guilds, 2, START + timedelta(minutes=shard))
+
+    low = ShardFilter(4, (0, 2))
+    assert await timers.next_due_at(low) == START
+    assert await timers.next_due_at(ShardFilter(4, (3,))) == START + timedelta(minutes=3)
+    claimed = await timers.claim_due(START + timedelta(hours=1), "low", LEASE, low)
+    assert {t.guild_id for t in claimed} == {*by_shard[0], *by_shard[2]}
+    assert len(claimed) == 12
+    assert await timers.next_due_at(low) == START + timedelta(hours=1) + LEASE
+    rest = await timers.claim_due(START + timedelta(hours=1), "rest", LEASE)
+    assert {t.guild_id for t in rest} == {*by_shard[1], *by_shard[3]}
+
+
+def test_a_shard_filter_routes_as_discord_does():
+    guild = 81384788765712384  # Discord's example snowflake
+    assert ShardFilter(16, ((guild >> 22) % 16,)).serves(guild)
+    assert not ShardFilter(16, (((guild >> 22) + 1) % 16,)).serves(guild)
+    with pytest.raises(ValueError, match="between 0 and 3"):
+        ShardFilter(4, (4,))
+    with pytest.raises(ValueError, match="between 0 and 3"):
+        ShardFilter(4, ())
+
+
+async def test_release_hands_back_only_that_owners_claims(processes):
+    store = await processes()
+    timers = store.timers
+    await schedule_many(timers, [1 << 22], 4, START)
+    await timers.claim_due(START, "a", LEASE, limit=3)
+    await timers.claim_due(START, "b", LEASE)
+    assert await timers.release("a") == 3
+    held = Counter(t.claimed_by for t in await timers.for_guild(1 << 22))
+    assert held == {None: 3, "b": 1}
+    assert await timers.release_every_claim() == 1
+    assert all(t.claimed_by is None for t in await timers.for_guild(1 << 22))
+
+
+# --- Schedulers in two processes ---------------------------------------------------------------------
+
+
+def recorder(ran: list[Timer], *, yields: int = 3) -> Callable[[Timer], Awaitable[None]]:
+    async def handler(timer: Timer) -> None:
+        for _ in range(yields):  # let the other process's scheduler interleave
+            await asyncio.sleep(0)
+        ran.append(timer)
+
+    return handler
+
+
+async def test_two_processes_run_each_due_timer_exactly_once(processes, clock):
+    first, second = await processes(), await processes()
+    guilds = [guild_on_shard(0, 1, n) for n in range(20)]
+    await schedule_many(first.timers, guilds, 10, START)
+    ran: list[Timer] = []
+    schedulers = [
+        Scheduler(s.timers, clock, owner=f"p{i}", claim_batch=15) for i, s in enumerate((first, second))
+    ]
+    who: Counter[str] = Counter()
+    for scheduler in schedulers:
+        owner = scheduler.owner
+
+        async def handler(timer: Timer, owner: str = owner) -> None:
+            await asyncio.sleep(0.001)
+            who[owner] += 1
+            ran.append(timer)
+
+        scheduler.on(EVENT, handler)
+    settle_all(clock, *schedulers)
+    for scheduler in schedulers:
+        scheduler.start()
+    for scheduler in schedulers:
+        await scheduler.wait_idle(within=60)
+    await clock.advance(timedelta(minutes=1))  # any pass still to come finds nothing
+    counts = Counter(t.key for t in ran)
+    assert len(counts) == 200
+    assert set(counts.values()) == {1}, [k for k, n in counts.items() if n > 1]
+    assert sum(s.runs for s in schedulers) == 200
+    assert set(who) == {"p0", "p1"}, who  # both took part, in small batches
+    for guild in guilds:
+        assert await first.timers.for_guild(guild) == []
+    for scheduler in schedulers:
+        await scheduler.stop()
+
+
+async def test_shard_processes_run_only_their_guilds_timers(processes, clock):
+    first, second = await processes(), await processes()
+    guilds = [guild_on_shard(shard, 2, n) for shard in (0, 1) for n in range(5)]
+    await schedule_many(first.timers, guilds, 3, START + timedelta(minutes=1))
+    ran: dict[int, list[Timer]] = {0: [], 1: []}
+    schedulers = []
+    for shard, store in enumerate((first, second)):
+        scheduler = Scheduler(store.timers, clock, shards=ShardFilter(2, (shard,)))
+        scheduler.on(EVENT, recorder(ran[shard]))
+        schedulers.append(scheduler)
+    settle_all(clock, *schedulers)
+    for scheduler in schedulers:
+        scheduler.start()
+    await clock.advance(timedelta(minutes=1))
+    for shard in (0, 1):
+        assert len(ran[shard]) == 15
+        assert {(t.guild_id >> 22) % 2 for t in ran[shard]} == {shard}
+    assert Counter(t.key for t in ran[0] + ran[1]) == Counter(
+        {f"{g}:{i}": 1 for g in guilds for i in range(3)}
+    )
+    for scheduler in schedulers:
+        await scheduler.stop()
+
+
+async def test_a_dead_processs_timer_runs_in_its_replacement_once_the_lease_lapses(processes, clock):
+    dead, replacement = await processes(), await processes()
+    guild = guild_on_shard(1, 2)
+    await dead.timers.upsert(guild, EVENT, "k", START, {})
+    await dead.timers.claim_due(START, "dead-process", LEASE, ShardFilter(2, (1,)))  # then SIGKILLed
+    ran: list[Timer] = []
+    scheduler = Scheduler(replacement.timers, clock, shards=ShardFilter(2, (1,)))
+    scheduler.on(EVENT, recorder(ran))
+    settle_all(clock, scheduler)
+    scheduler.start()
+    await scheduler.wait_idle()
+    assert ran == []  # the lease is live: the dead process might still be running it
+    assert clock.pending_sleepers == [START + LEASE]  # it sleeps until the lease lapses, no polling
+    await clock.advance(LEASE - timedelta(seconds=1))
+    assert ran == []
+    await clock.advance(timedelta(seconds=1))
+    assert [t.key for t in ran] == ["k"]
+    assert await replacement.timers.for_guild(guild) == []
+    await scheduler.stop()
+
+
+async def test_a_clean_stop_hands_back_a_running_timer_at_once(processes, clock):
+    stopping, replacement = await processes(), await processes()
+    await stopping.timers.upsert(1 << 22, EVENT, "k", START, {})
+    entered = asyncio.Event()
+
+    async def hangs(timer: Timer) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    first = Scheduler(stopping.timers, clock, owner="first")
+    first.on(EVENT, hangs)
+    first.start()
+    await asyncio.wait_for(entered.wait(), 5)
+    [held] = await replacement.timers.for_guild(1 << 22)
+    assert held.claimed_by == "first"
+    await first.stop()
+    [freed] = await replacement.timers.for_guild(1 << 22)
+    assert (freed.claimed_by, freed.claimed_until) == (None, None)
+
+    ran: list[Timer] = []
+    second = Scheduler(replacement.timers, clock, owner="second")
+    second.on(EVENT, recorder(ran))
+    second.start()
+    await second.wait_idle()
+    assert [t.key for t in ran] == ["k"]  # at once, without waiting out a lease
+    await second.stop()
+
+
+@pytest.mark.parametrize("poll", [timedelta(seconds=15), None])
+async def test_a_timer_another_process_schedules_is_found_by_the_poll(processes, clock, poll):
+    serving, other = await processes(), await processes()
+    guild = guild_on_shard(0, 2)
+    ran: list[Timer] = []
+    scheduler = Scheduler(serving.timers, clock, shards=ShardFilter(2, (0,)), poll=poll)
+    scheduler.on(EVENT, recorder(ran))
+    settle_all(clock, scheduler)
+    scheduler.start()
+    await scheduler.wait_idle()
+    # The process serving shard 1 schedules a timer for a shard-0 guild: no wake-up reaches `serving`.
+    await Scheduler(other.timers, clock, shards=ShardFilter(2, (1,))).schedule(
+        guild, EVENT, key="k", due_at=START + timedelta(minutes=1)
+    )
+    await clock.advance(timedelta(minutes=1, seconds=15))
+    if poll is None:
+        assert ran == []  # without the poll it would wait for a wake-up that never comes
+    else:
+        assert [(t.key, t.guild_id) for t in ran] == [("k", guild)]
+    await scheduler.stop()
+
+
+async def test_a_timer_whose_turn_comes_late_in_the_lease_is_renewed_first(processes, clock):
+    store = await processes()
+    await schedule_many(store.timers, [1 << 22], 2, START)
+    ran: list[tuple[str, datetime | None]] = []
+
+    async def slow(timer: Timer) -> None:
+        if timer.key.endswith(":0"):
+            await clock.advance(LEASE - timedelta(minutes=1), settle=0)  # the first took most of the lease
+        ran.append((timer.key, timer.claimed_until))
+
+    scheduler = Scheduler(store.timers, clock)
+    scheduler.on(EVENT, slow)
+    scheduler.start()
+    await scheduler.wait_idle()
+    later = START + LEASE - timedelta(minutes=1)
+    assert ran == [(f"{1 << 22}:0", START + LEASE), (f"{1 << 22}:1", later + LEASE)]
+    await scheduler.stop()
+
+
+def test_the_bot_filters_timers_by_its_shards_and_polls_only_a_shared_store():
+    assert timer_shards(None, None) is None  # as many shards as Discord recommends, all here
+    assert timer_shards(4, None) is None
+    assert timer_shards(4, [0, 1, 2, 3]) is None
+    assert timer_shards(16, [3, 0, 1, 2]) == ShardFilter(16, (0, 1, 2, 3))
+    settings = load_settings({})
+    assert scheduler_poll(settings, shared=False) is None
+    assert scheduler_poll(settings, shared=True) == timedelta(seconds=15)
+    off = load_settings({"SCHEDULER_POLL_SECONDS": "0"})
+    assert scheduler_poll(off, shared=True) is None
