@@ -15,6 +15,7 @@ from bot.store.connect import open_database
 from bot.store.db import Database, DatabaseError, IntegrityError, Row, Transaction, WriteConflict
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
+from bot.store.imports import ImportPreviewRepository, StoredImport
 from bot.store.nominations import Nomination, NominationRepository, NominationRound, RoundKinds
 from bot.store.participation import OwnPart, ParticipationCounts, ParticipationRepository
 from bot.store.polls import NewOption, Poll, PollClosed, PollKind, PollOption, PollRepository, VoteOp
@@ -61,6 +62,7 @@ __all__ = [
     "Finished",
     "GuildSettings",
     "GuildSettingsRepository",
+    "ImportPreviewRepository",
     "IntegrityError",
     "JobOutcome",
     "MemberData",
@@ -98,6 +100,7 @@ __all__ = [
     "StatusRepository",
     "StatusUpdate",
     "Store",
+    "StoredImport",
     "StoredSummary",
     "Suggestion",
     "SummaryJob",
@@ -130,6 +133,7 @@ class Store:
     series: SeriesRepository
     summaries: SummaryRepository
     calendar_feeds: CalendarFeedRepository
+    imports: ImportPreviewRepository
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Store:
@@ -149,4 +153,5 @@ class Store:
             series=SeriesRepository(db, clock),
             summaries=SummaryRepository(db, clock),
             calendar_feeds=CalendarFeedRepository(db, clock),
+            imports=ImportPreviewRepository(db, clock),
         )

@@ -59,6 +59,13 @@ PERSONAL_DATA: tuple[PersonalColumn, ...] = (
         where="kind = 'featured'",
     ),
     PersonalColumn("review_drafts", "review_drafts", "user_id", Erase.DELETE, "unsent review drafts"),
+    PersonalColumn(
+        "import_previews",
+        "import_previews",
+        "user_id",
+        Erase.DELETE,
+        "status-import previews from files you uploaded (kept until confirmed or 15 minutes pass)",
+    ),
     PersonalColumn("poll_votes", "poll_votes", "user_id", Erase.DELETE, "poll votes"),
     PersonalColumn("ranked_ballots", "poll_ballots", "user_id", Erase.DELETE, "ranked-choice ballot choices"),
     PersonalColumn(
@@ -259,6 +266,10 @@ NOT_PERSONAL: dict[str, str] = {
     "reviews.source_url": "the address of a web page an organizer featured",
     "summaries.refs": "a JSON map of citation numbers to message ids",
     "summary_usage.day": "a date",
+    "import_previews.token": "a random token the preview's buttons carry",
+    "import_previews.source": "the name of the service an export came from",
+    "import_previews.updates": "JSON of catalog work ids, states and dates; the rows go with the member",
+    "import_previews.ratings": "JSON of catalog work ids and stars; the rows go with the member",
     "calendar_feeds.secret_hash": "a hash of the club's random feed secret; who subscribes is never known",
 }
 

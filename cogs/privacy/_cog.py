@@ -48,7 +48,7 @@ class ForgetButton(
         if interaction.user.id != self.user_id:
             raise NotAllowed("This button deletes someone else's data; run `/privacy forget` for your own.")
         removed = await interaction.client.store.privacy.forget(self.user_id)
-        # In-memory state (an import preview waiting for confirmation) is dropped by its feature.
+        # Features with state outside the registered tables drop it on this event.
         interaction.client.dispatch("member_forgotten", self.user_id)
         log.info("Forgot a member (%d records)", removed.total)
         await edit_reply(

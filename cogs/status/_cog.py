@@ -25,7 +25,13 @@ from bot.services.statuses import (
     pick_for_state,
     record_status,
 )
-from bot.store import CatalogRepository, GuildSettingsRepository, ReviewRepository, StatusRepository
+from bot.store import (
+    CatalogRepository,
+    GuildSettingsRepository,
+    ImportPreviewRepository,
+    ReviewRepository,
+    StatusRepository,
+)
 from bot.text import LIMITS, code_span, escape, fit_lines
 from bot.ui import BookClubView
 from bot.workers import WorkTimeout
@@ -59,6 +65,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         statuses: StatusRepository,
         guilds: GuildSettingsRepository,
         reviews: ReviewRepository,
+        previews: ImportPreviewRepository,
         clock: Clock,
         workers: Workers,
     ) -> None:
@@ -67,7 +74,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         self.catalog = catalog
         self.statuses = statuses
         self.guilds = guilds
-        self.imports = PendingImports(statuses, clock, reviews)
+        self.imports = PendingImports(statuses, previews, clock, reviews)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -75,11 +82,6 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         IMPORTS.provide(self.bot, self.imports)
         self.bot.add_dynamic_items(StatusButton, ImportButton)
         self.bot.modals.add(PROGRESS_MODAL, answer_progress_modal)
-
-    @commands.Cog.listener()
-    async def on_member_forgotten(self, user_id: int) -> None:
-        """Drop the import previews of a member who asked to be forgotten."""
-        self.imports.forget_member(user_id)
 
     async def cog_unload(self) -> None:
         """Stop routing the buttons here."""
@@ -250,7 +252,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
                 embed=embed,
             )
             return
-        token = self.imports.add(
+        token = await self.imports.add(
             interaction.guild_id, interaction.user.id, [u for _, u in planned], ratings, parsed.format.value
         )
         rated = (

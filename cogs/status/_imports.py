@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +14,16 @@ from bot.domain import STATE_RANK, MemberStatus
 from bot.errors import NotAllowed, UserError
 from bot.replies import edit_reply
 from bot.services.statuses import STATE_LABELS
-from bot.store import ReviewRepository, StatusRejected, StatusRepository, StatusUpdate, Transaction
+from bot.store import (
+    ImportPreviewRepository,
+    IntegrityError,
+    ReviewRepository,
+    StatusRejected,
+    StatusRepository,
+    StatusUpdate,
+    StoredImport,
+    Transaction,
+)
 from bot.ui import Part, Persistent
 from cogs.status.importers import ImportPreview, ImportRow
 
@@ -27,36 +33,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORT_TTL = timedelta(minutes=15)
+EXPIRED = "This preview has expired (or the bot restarted); run `/status import` again."
 
 
-@dataclass
-class PendingImport:
-    """An import preview waiting for the member's confirmation (and, once applied, what it did)."""
-
-    guild_id: int
-    user_id: int
-    updates: list[StatusUpdate]
-    created_at: datetime
-    # (work id, stars on the source's scale) and which service they came from.
-    ratings: list[tuple[int, float]] = field(default_factory=list)
-    source: str = ""
-    # Set once recorded (statuses, ratings), so a second press after a lost answer says so instead of failing.
-    imported: tuple[int, int] | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+class _AlreadyClaimed(Exception):
+    """Another press recorded this preview first: roll this one's writes back."""
 
 
 class PendingImports:
-    """Previews waiting for confirmation, in memory: a restart simply asks the member to import again."""
+    """Previews waiting for confirmation, in the database: any bot process (or a restart) can confirm them."""
 
     def __init__(
-        self, statuses: StatusRepository, clock: Clock, reviews: ReviewRepository | None = None
+        self,
+        statuses: StatusRepository,
+        previews: ImportPreviewRepository,
+        clock: Clock,
+        reviews: ReviewRepository | None = None,
     ) -> None:
         self.statuses = statuses
+        self.previews = previews
         self.clock = clock
         self.reviews = reviews
-        self._pending: dict[str, PendingImport] = {}
 
-    def add(
+    async def add(
         self,
         guild_id: int,
         user_id: int,
@@ -65,74 +64,69 @@ class PendingImports:
         source: str = "",
     ) -> str:
         """Keep a preview's updates (and ratings) and return the token its buttons carry."""
-        now = self.clock.now()
-        for token, pending in list(self._pending.items()):
-            if now - pending.created_at > IMPORT_TTL:
-                del self._pending[token]
-        token = secrets.token_hex(8)
-        self._pending[token] = PendingImport(guild_id, user_id, updates, now, list(ratings or []), source)
-        return token
+        return await self.previews.add(guild_id, user_id, updates, list(ratings or []), source, IMPORT_TTL)
 
-    def get(self, token: str, user_id: int) -> PendingImport | None:
+    async def get(self, token: str, user_id: int) -> StoredImport | None:
         """Return a member's live preview (None when it expired, was cancelled or is unknown)."""
-        pending = self._pending.get(token)
+        pending = await self.previews.get(token)
         if pending is not None and pending.user_id != user_id:
             raise NotAllowed("This import belongs to someone else; run `/status import` with your own file.")
-        if pending is None or self.clock.now() - pending.created_at > IMPORT_TTL:
-            self._pending.pop(token, None)
-            return None
         return pending
 
-    def drop(self, token: str) -> None:
+    async def drop(self, token: str) -> None:
         """Forget a preview (cancelled, or its titles left the catalog)."""
-        self._pending.pop(token, None)
+        await self.previews.drop(token)
 
-    def forget_member(self, user_id: int) -> int:
-        """Drop every preview of a member who asked to be forgotten; return how many."""
-        tokens = [token for token, pending in self._pending.items() if pending.user_id == user_id]
-        for token in tokens:
-            del self._pending[token]
-        return len(tokens)
-
-    async def apply(self, token: str, pending: PendingImport) -> tuple[int, int, bool]:
+    async def apply(self, pending: StoredImport) -> tuple[int, int, bool]:
         """Record a preview's statuses and ratings in one transaction, once; return the counts and whether now.
 
-        A second call returns the first one's count without writing. A failed write leaves the
-        preview as it was, so the member can press again, unless the catalog changed under it.
+        The preview is claimed in the transaction that records it, so of two presses at once (in one
+        process or two) exactly one writes; the other is rolled back and returns the first one's counts.
+        A failed write leaves the preview as it was, so the member can press again, unless the
+        catalog changed under it.
         """
-        async with pending.lock:  # two presses at once: the second waits and sees the first's result
-            if pending.imported is not None:
-                return (*pending.imported, False)
-            rated = 0
-            reviews = self.reviews if pending.ratings else None
+        if pending.imported is not None:
+            return (*pending.imported, False)
+        rated = 0
+        reviews = self.reviews if pending.ratings else None
 
-            async def write_ratings(tx: Transaction) -> None:
-                nonlocal rated
-                if reviews is not None:
-                    # Written reviews are never overwritten; re-importing only refreshes imported ratings.
-                    rated = await reviews.import_ratings(
-                        pending.guild_id, pending.user_id, pending.ratings, pending.source, tx=tx
-                    )
-
-            try:
-                # Statuses and ratings in one transaction: a failed rating write leaves no status written,
-                # so pressing again cannot record the statuses twice.
-                count = await self.statuses.set_many(
-                    pending.guild_id, pending.user_id, pending.updates, source="import", also=write_ratings
+        async def write_ratings_and_claim(tx: Transaction) -> None:
+            nonlocal rated
+            if reviews is not None:
+                # Written reviews are never overwritten; re-importing only refreshes imported ratings.
+                rated = await reviews.import_ratings(
+                    pending.guild_id, pending.user_id, pending.ratings, pending.source, tx=tx
                 )
-            except (StatusRejected, sqlite3.IntegrityError) as exc:  # the catalog changed after the preview
-                self.drop(token)
-                raise UserError(
-                    "The club's catalog changed since this preview, so nothing was imported; "
-                    "run `/status import` again."
-                ) from exc
-            except sqlite3.OperationalError as exc:  # locked or busy database: nothing was written
-                log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
-                raise UserError(
-                    "I could not save the import just now, and nothing was imported. "
-                    "Press **Import these** again in a moment."
-                ) from exc
-            pending.imported = (count, rated)
+            if not await self.previews.claim(tx, pending.token, len(pending.updates), rated):
+                raise _AlreadyClaimed
+
+        try:
+            # Statuses, ratings and the claim in one transaction: a failed rating write leaves no status
+            # written, so pressing again cannot record the statuses twice.
+            count = await self.statuses.set_many(
+                pending.guild_id,
+                pending.user_id,
+                pending.updates,
+                source="import",
+                also=write_ratings_and_claim,
+            )
+        except _AlreadyClaimed:
+            again = await self.previews.get(pending.token)
+            if again is None or again.imported is None:  # expired (or cancelled) meanwhile
+                raise UserError(EXPIRED) from None
+            return (*again.imported, False)
+        except (StatusRejected, IntegrityError, sqlite3.IntegrityError) as exc:  # the catalog changed
+            await self.drop(pending.token)
+            raise UserError(
+                "The club's catalog changed since this preview, so nothing was imported; "
+                "run `/status import` again."
+            ) from exc
+        except sqlite3.OperationalError as exc:  # locked or busy database: nothing was written
+            log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
+            raise UserError(
+                "I could not save the import just now, and nothing was imported. "
+                "Press **Import these** again in a moment."
+            ) from exc
         log.info("Imported %d statuses and %d ratings in guild %s", count, rated, pending.guild_id)
         return count, rated, True
 
@@ -183,20 +177,20 @@ class ImportButton(
         """Apply the whole import in one transaction, or drop it."""
         # The previews live on the status cog; with the cog unloaded there is nothing to confirm.
         imports = IMPORTS.of(interaction.client)
-        pending = imports.get(self.token, interaction.user.id)
+        pending = await imports.get(self.token, interaction.user.id)
         if self.action == "cancel":
             if pending is not None and pending.imported is not None:
                 raise UserError("This import was already recorded; `/status show` lists your statuses.")
-            imports.drop(self.token)
+            await imports.drop(self.token)
             await edit_reply(
                 interaction, content="Import cancelled: nothing was changed.", embeds=[], view=None
             )
             return
         if pending is None:
-            raise UserError("This preview has expired (or the bot restarted); run `/status import` again.")
+            raise UserError(EXPIRED)
         # A busy database can take seconds; acknowledge the press first so Discord's deadline holds.
         await interaction.response.defer()
-        count, rated, now = await imports.apply(self.token, pending)
+        count, rated, now = await imports.apply(pending)
         done = "Imported" if now else "Already imported"
         ratings = f" and {rated} ratings (`/review list` shows them)" if rated else ""
         await edit_reply(
