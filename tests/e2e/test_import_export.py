@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from markdown_view import rendered
 
 from bot.domain import State
+from cogs.status._imports import EXPIRED, IMPORT_TTL
 from fakediscord import Upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
@@ -183,4 +186,59 @@ async def test_import_is_all_or_nothing_when_the_catalog_changed(club, alice, ca
     await store.catalog.remove(club.guild.id, catalog["lantern"])  # gone between preview and confirm
     failed = await alice.click(preview.message, "Import these")
     assert failed.ephemeral and "catalog changed since this preview" in rendered(failed.content)
+    assert await states(store, club, alice) == {}
+
+
+async def test_a_preview_survives_a_restart_and_confirms_after_it(club, alice, catalog, store, harness):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    await harness.restart()  # the preview is in the database, not in the process that showed it
+    done = await alice.click(preview.message, "Import these")
+    assert rendered(done.content).startswith("Imported 3 statuses"), rendered(done.content)
+    assert await states(harness.store, club, alice) == {
+        catalog["pride"]: State.READ,
+        catalog["frank"]: State.READING,
+        catalog["lantern"]: State.READ,
+    }
+
+
+async def test_import_pressed_twice_at_once_records_once(club, alice, catalog, store):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    first, second = await asyncio.gather(
+        alice.click(preview.message, "Import these"), alice.click(preview.message, "Import these")
+    )
+    # Both presses edit the one ephemeral preview; it ends saying what was recorded, with no error.
+    for answer in (first, second):
+        assert "imported 3 statuses and 2 ratings" in rendered(answer.content).lower(), rendered(
+            answer.content
+        )
+    history = await store.statuses.history(club.guild.id, alice.id)
+    assert len(history) == 3  # one change per title, not two
+    rated = await store.db.fetch_all(
+        "SELECT work_id FROM reviews WHERE author_id = ? AND guild_id = ?", (alice.id, club.guild.id)
+    )
+    assert len(rated) == 2
+    row = await store.db.fetch_one("SELECT imported_statuses, imported_ratings FROM import_previews")
+    assert row is not None and (row[0], row[1]) == (3, 2)
+
+
+async def test_an_expired_preview_is_refused_and_purged(club, alice, catalog, store, clock):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    await clock.advance(IMPORT_TTL + timedelta(seconds=1))
+    refused = await alice.click(preview.message, "Import these")
+    assert refused.ephemeral
+    assert rendered(refused.content) == rendered(EXPIRED)
+    assert await states(store, club, alice) == {}
+    assert await store.db.fetch_all("SELECT token FROM import_previews") == []
+
+
+async def test_forget_erases_a_pending_preview(club, alice, bob, catalog, store):
+    preview = await alice.slash("status import", file=upload("goodreads.csv"))
+    await bob.slash("status import", file=upload("goodreads.csv"))
+    ask = await alice.slash("privacy forget")
+    assert "1 status-import previews" in rendered(ask.content), rendered(ask.content)
+    await alice.click(ask.message, "Yes, delete my data")
+    rows = await store.db.fetch_all("SELECT user_id FROM import_previews")
+    assert [r["user_id"] for r in rows] == [bob.id]  # only alice's preview went
+    refused = await alice.click(preview.message, "Import these")
+    assert "expired" in rendered(refused.content)
     assert await states(store, club, alice) == {}
