@@ -111,6 +111,8 @@ class SeriesRunner:
         self.scheduler = scheduler
         self.clock = clock
         self.gateway = service.runner.gateway
+        # Per series, in-process: a series' timers run in the process of its guild's shard, and where it
+        # is (`next_on`) is in the database, so a restart carries on without the lock.
         self._locks = KeyedLocks()
 
     async def arm(self, s: Series) -> None:

@@ -47,6 +47,9 @@ class Debouncer:
     def __init__(self, refresh: Callable[[int], Awaitable[None]], interval: float = TALLY_INTERVAL) -> None:
         self._refresh = refresh
         self.interval = interval
+        # In memory on purpose: a poll's votes all reach the one process running its guild's shard, so
+        # the debounce is per poll and safe across processes. A crash loses only redraws, never votes
+        # (they are in the database), and `PollService.reconcile_open` redraws every open tally at start.
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self.refreshes = 0
@@ -98,12 +101,17 @@ class PollService:
         self.scheduler = scheduler
         self.clock = clock
         self.results_view = results_view
-        self._locks = KeyedLocks()  # per poll message, freed once no task uses it
+        # Per poll message, freed once no task uses it; in-process is enough because a poll's events and
+        # timers run in the process of its guild's shard, and the writes they order are in the database.
+        self._locks = KeyedLocks()
         self.tallies = Debouncer(self._refresh_tally)
         self.reconciling = BackgroundRun(self.reconcile_open, name="bookclub-poll-reconcile")
         self.vote_events = 0
-        # Date polls show a live tally in the bot's info message: message id -> poll id.
+        # Date polls show a live tally in the bot's info message: message id -> poll id. Rebuilt from
+        # the polls table by `reconcile_open` at every start; only the process of the poll's shard needs it.
         self._tallied: dict[int, int] = {}
+        # Vote events not yet written: a crash loses them, and the reconciliation with Discord's own
+        # voters at the next start restores them (Discord keeps the votes, not the bot).
         self._pending: list[VoteOp] = []
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
@@ -320,6 +328,11 @@ class PollService:
                 log.warning("Poll %s: its message is gone; keeping the votes recorded so far", poll.id)
             except discord.HTTPException:
                 log.warning("Poll %s: could not reconcile with Discord now", poll.id, exc_info=True)
+        # A ballot cast just before a crash may have been stored while its tally redraw was still
+        # waiting in the debouncer: redraw every open ranked poll once, so none keeps a stale count.
+        for poll in await self.store.polls.open_polls([PollKind.RANKED]):
+            if poll.closes_at > now:
+                self.tallies.touch(poll.id)
 
     def start_reconciling(self) -> None:
         """Reconcile in the background, once at a time."""

@@ -1,7 +1,8 @@
 """Persistent ballot components: the "Rank your choices" flow and the organizers' "make it current" button.
 
 The ballot being built lives in the components' custom ids (`…:pick:3.1` = 3 first, then 1), and the
-cast ballot in SQLite, so a flow opened before a restart still works after it.
+cast ballot in the database, so a flow opened before a restart (or answered by another shard process)
+still works after it: no ballot in progress is held in any process's memory.
 """
 
 from __future__ import annotations

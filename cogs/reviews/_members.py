@@ -46,8 +46,10 @@ class MemberReviews:
     def __init__(self, bot: BookClubBot, *, store: Store) -> None:
         self.bot = bot
         self.store = store
-        # One submission at a time per member and title, so a double click is seen as a repeat.
-        self._locks = KeyedLocks()  # one submission at a time per member and title
+        # One submission at a time per member and title, so a double click is seen as a repeat. In-process
+        # is enough: a member's presses in a guild reach the one process of its shard, and a draft waiting
+        # for "replace or keep" is in the review_drafts table, so a restart loses nothing.
+        self._locks = KeyedLocks()
 
     async def answer_write(
         self, interaction: discord.Interaction[BookClubBot], *, work_id: int, halves: int

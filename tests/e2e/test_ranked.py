@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -240,3 +241,27 @@ async def test_making_a_ranked_winner_current_records_the_previous_book_as_finis
     await admin.slash("book current", book="Amber Road")
     finished = {f.work_id for f in await store.reviews.finished(club.guild.id)}
     assert finished == {catalog["pride"], catalog["frank_film"]}
+
+
+async def test_a_tally_waiting_to_be_redrawn_at_a_crash_is_redrawn_on_start(
+    club, clock, admin, catalog, announcements, harness
+):
+    alice, bob = club.member("alice"), club.member("bob")
+    await admin.slash("nominations open")
+    for title in ("Pride and Prejudice", "Frankenstein (1818)", "Nosferatu"):
+        await alice.slash("nominate", title=title)
+    await admin.slash("nominations close", style="ranked", duration="2d")
+    post = ranked_post(club, announcements)
+    await cast(alice, post, ["Nosferatu (1922)"])  # redrawn at once
+    await cast(bob, post, ["Frankenstein (1818)"])  # redraw deferred by the debouncer, then the bot stops
+    await harness.restart()
+    assert len(await harness.store.polls.ballots(1)) == 2
+
+    def shown() -> str:
+        return ranked_post(club, announcements).embed["fields"][1]["value"]
+
+    for _ in range(200):  # the start's reconciliation runs in the background
+        if shown() == "2":
+            break
+        await asyncio.sleep(0.01)
+    assert shown() == "2"

@@ -100,7 +100,9 @@ class DiscussionRunner:
         self.scheduler = scheduler
         self.clock = clock
         self.gateway = gateway
-        # One lock per discussion being opened or closed, freed afterwards (ids only grow).
+        # One lock per discussion being opened or closed, freed afterwards (ids only grow). In-process is
+        # safe: a discussion's timers and events run in the process of its guild's shard, and its state
+        # (scheduled, open, closed) is in the database, not in the lock.
         self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
 

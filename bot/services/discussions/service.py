@@ -62,7 +62,9 @@ class DiscussionService:
         self.clock = clock
         self.runner = DiscussionRunner(store, scheduler, clock, gateway)
         self.interest = InterestTracker(store, gateway, self.runner)
-        # Serialises work that must happen once per key (e.g. scheduling a date poll's winner).
+        # Serialises work that must happen once per key (e.g. scheduling a date poll's winner). Per-guild
+        # keys, so in-process is safe across processes (a guild's events and timers run in its shard's
+        # process); what the lock orders is written to the database, so a crash loses nothing.
         self.locks = KeyedLocks()
 
     async def where(
