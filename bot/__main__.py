@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot [run|check|sync|backup|commands|demo]` (also installed as `bookclub-bot`)."""
+"""Entry point: `python -m bot [run|check|sync|backup|migrate-to-postgres|commands|demo]` (also installed as `bookclub-bot`)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = sub.add_parser("commands", help="print every slash command as JSON, without connecting")
     commands.add_argument(
         "--markdown", action="store_true", help="print the README's command reference instead"
+    )
+    move = sub.add_parser(
+        "migrate-to-postgres",
+        help="copy the SQLite database into an empty PostgreSQL database, verify it, then exit",
+    )
+    move.add_argument("sqlite_file", type=Path, metavar="SQLITE_FILE", help="the club's SQLite database")
+    move.add_argument(
+        "database_url",
+        metavar="DATABASE_URL",
+        help="postgresql://user:password@host:port/name (an empty database)",
     )
     demo = sub.add_parser(
         "demo", help="try the club in a browser: a local Discord, the bot and a page (no token needed)"
@@ -264,6 +274,22 @@ def _backup(settings: Settings, target: Path, *, overwrite: bool) -> None:
     )
 
 
+async def _migrate_to_postgres(sqlite_file: Path, url: str) -> None:
+    from bot.store.transfer import TransferError, migrate_to_postgres
+
+    try:
+        report = await migrate_to_postgres(sqlite_file, url)
+    except TransferError as exc:
+        raise StartupError(str(exc)) from exc
+    print(report.render())
+    print(
+        f"ok: copied {sum(t.source_rows for t in report.tables)} rows in {len(report.tables)} tables "
+        f"(schema version {report.target_version}); every table's rows and checksum match.\n"
+        "Next: stop the bot, set DATABASE_URL to this database (in .env or the environment) and start it "
+        f"again; keep {sqlite_file} as the backup of the club before the move."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, load settings and run the chosen subcommand; return the exit code."""
     args = _parser().parse_args(argv)
@@ -282,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_check(settings))
         elif command == "sync":
             asyncio.run(_sync(settings, args.guild))
+        elif command == "migrate-to-postgres":
+            asyncio.run(_migrate_to_postgres(args.sqlite_file, args.database_url))
         elif command == "backup":
             _backup(settings, args.file, overwrite=args.force)
         else:
