@@ -13,6 +13,7 @@ from bot.domain import ProgressUnit, State, WorkKind
 from bot.spoilers import BookAndFilm, BookUpTo
 from bot.store import Database, NewDiscussion, NewOption, NewWork, PollKind, StatusUpdate, Store
 from bot.store.db import SqliteDatabase
+from bot.store.nominations import RoundKinds
 from bot.store.postgres import PostgresDatabase
 from bot.store.transfer import TableInfo, checksum, copy_order, verify_table
 from tests.unit.test_cli import run_bot
@@ -93,6 +94,10 @@ async def build_club(path: Path, clock) -> None:
             ],
         )
         await store.participation.add_interest(made[0].id, BOB)
+        await store.participation.record_posters(made[0].id, [ALICE, BOB])
+        nominations = await store.nominations.open_round(GUILD, RoundKinds.ANY, ALICE)
+        await store.nominations.nominate(nominations.id, book, ALICE, "Read it!")
+        await store.nominations.nominate(nominations.id, book, BOB, "Seconded.")
         await store.timers.upsert(GUILD, "discussion.open", str(made[0].id), START, {"id": made[0].id})
         await store.summaries.save(
             GUILD,
