@@ -243,3 +243,25 @@ def test_copy_order_puts_referenced_tables_first():
     ]
     assert order.index("works") < order.index("polls") < order.index("votes")
     assert order.index("works") < order.index("parts")
+
+
+async def test_a_mismatch_found_inside_the_transaction_rolls_everything_back(
+    tmp_path, postgres_url, clock, monkeypatch
+):
+    import bot.store.transfer as transfer
+
+    path = tmp_path / "club.sqlite3"
+    await build_club(path, clock)
+    real = transfer.verify_table
+
+    def tampered(table, types, source_rows, target_rows):
+        if table.name == "reviews":  # as if PostgreSQL had changed a review's text on the way in
+            target_rows = [tuple("tampered" if isinstance(v, str) else v for v in row) for row in target_rows]
+        return real(table, types, source_rows, target_rows)
+
+    monkeypatch.setattr(transfer, "verify_table", tampered)
+    with pytest.raises(transfer.VerificationFailed, match="reviews") as failed:
+        await transfer.migrate_to_postgres(path, postgres_url)
+    assert [t.name for t in failed.value.report.tables if not t.ok] == ["reviews"]
+    tables = await postgres_tables(postgres_url, ["works", "reviews", "statuses"])
+    assert tables == {"works": [], "reviews": [], "statuses": []}
