@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
+import discord.gateway
 import discord.http
+import yarl
 from dotenv import load_dotenv
 
 from bot.backup import backup_database
@@ -169,6 +171,20 @@ def use_api_base(settings: Settings) -> None:
         discord.http.Route.BASE = settings.discord_api_base
 
 
+async def use_gateway_of_api_base(bot: discord.Client, settings: Settings) -> None:
+    """With DISCORD_API_BASE, connect to the gateway its GET /gateway/bot names, with `--shard-count` too.
+
+    discord.py asks for the gateway only when it picks the shard count itself; given `--shard-count`, it
+    would connect to wss://gateway.discord.gg whatever the API base. Behind a rate-limit proxy the answer
+    is Discord's own gateway, so nothing changes there; against a local emulator it is the emulator's.
+    """
+    if settings.discord_api_base is None:
+        return
+    _, url, _ = await bot.http.get_bot_gateway()
+    # Class-wide, as discord.py falls back to it after an invalidated session too.
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+
 async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None:
     token = settings.require_token()
     use_api_base(settings)
@@ -180,7 +196,9 @@ async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None
     bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers, **(shards or {}))
     try:
         async with bot:
-            await bot.start(token.get())
+            await bot.login(token.get())
+            await use_gateway_of_api_base(bot, settings)
+            await bot.connect()
     except discord.LoginFailure as exc:
         raise StartupError(
             f"Discord rejected DISCORD_TOKEN (it was reset or mistyped): copy a fresh one from {PORTAL} "

@@ -1,0 +1,301 @@
+"""Several bot processes, one emulator, one PostgreSQL: every promise holds across processes (issue 18).
+
+Each test starts real `python -m bot run --shard-count N --shards …` processes (tests/e2e/processes.py)
+against the emulator in this process and a throwaway PostgreSQL database (`postgres_url`: where the server
+binaries are missing these tests fail and say so, as the repository tests do). The processes use the real
+clock, so what is scheduled is due a few seconds ahead.
+
+    .venv/bin/python -m pytest tests/e2e/test_processes.py -q -x
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bot_processes import BotProcess, running, session_pid, sync_commands
+from markdown_view import rendered
+
+from bot.clock import SystemClock
+from bot.domain import WorkKind
+from bot.scheduler import Scheduler
+from bot.services.discussions.runner import DiscussionRunner
+from bot.spoilers import WholeBook
+from bot.store import Database, NewDiscussion, NewWork, Store, open_database
+from fakediscord import FakeClock, FakeDiscord
+from fakediscord.gateway import shard_of
+from fakediscord.pytest_plugin import require_validation
+from fakediscord.world import Channel, Guild
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+SHARDS = 4
+READ_IT = "📖 I read it"
+ANSWERS = ("Emma", "Dracula", "Beloved")
+THREADS = "/channels/{channel_id}/threads"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The emulator's clock, at the real time the bot processes live in (snowflakes carry it)."""
+    return FakeClock(start=datetime.now(UTC))
+
+
+@pytest.fixture
+async def club(clock: FakeClock) -> Any:
+    """The emulator alone (the bots are other processes), validated; rate limits off, as in the crash test."""
+    async with FakeDiscord(clock=clock, rate_limits=False) as fake:
+        require_validation(fake)
+        yield fake
+        fake.assert_no_violations()
+
+
+@dataclass
+class Server:
+    """One guild of the test and its cast."""
+
+    guild: Guild
+    announcements: Channel
+    discussions: Channel
+    admin: Any
+    members: list[Any] = field(default_factory=list)
+    work_id: int = 0
+    post: Any = None  # the "Now reading" post with the status buttons
+    poll: Any = None  # the native poll message
+
+    @property
+    def shard(self) -> int:
+        return shard_of(self.guild.id, SHARDS)
+
+
+async def make_servers(club: FakeDiscord, clock: FakeClock, count: int, members: int = 0) -> list[Server]:
+    """Create `count` guilds a fake millisecond apart (so they spread over the shards), each with a cast."""
+    guilds = [club.guild]
+    while len(guilds) < count:
+        await clock.advance(timedelta(milliseconds=1), settle=0)
+        guilds.append(club.add_guild(f"Club {len(guilds)}"))
+    servers = []
+    for g in guilds:
+        admins = club.role("Admins", permissions=["manage_guild"], guild=g)
+        server = Server(
+            guild=g,
+            announcements=club.text_channel("announcements", guild=g),
+            discussions=club.text_channel("discussions", guild=g),
+            admin=club.member("sam", roles=[admins], guild=g),
+        )
+        server.members = [club.member(f"reader{n}", guild=g) for n in range(members)]
+        servers.append(server)
+    return servers
+
+
+async def open_store(url: str) -> Store:
+    """Open the shared database from the test process (migrated), as the processes see it."""
+    db = await open_database(Path("unused.sqlite3"), url)
+    await db.migrate()
+    return Store.build(db, SystemClock())
+
+
+async def seed_clubs(store: Store, servers: Sequence[Server]) -> None:
+    """Set each club up (channels) and give it one catalog work, through the repositories."""
+    for s in servers:
+        await store.guilds.update(
+            s.guild.id, announcement_channel_id=s.announcements.id, discussion_channel_id=s.discussions.id
+        )
+        s.work_id = await store.catalog.add(
+            s.guild.id, NewWork(WorkKind.BOOK, "Pride and Prejudice", "Jane Austen", 1813, chapters=61)
+        )
+
+
+async def seed_discussions(store: Store, server: Server, opens_at: datetime, count: int = 1) -> list[int]:
+    """Schedule discussions as `/discussion schedule` does: rows, then the runner's timers."""
+    clock = SystemClock()
+    runner = DiscussionRunner(store, Scheduler(store.timers, clock), clock, gateway=None)  # type: ignore[arg-type]
+    items = [
+        NewDiscussion(
+            work_id=server.work_id,
+            scope=WholeBook(server.work_id),
+            title="Pride and Prejudice",
+            opens_at=opens_at + timedelta(milliseconds=n),
+            closes_at=opens_at + timedelta(hours=2),
+        )
+        for n in range(count)
+    ]
+    made = await store.discussions.create_many(server.guild.id, items)
+    for d in made:
+        await runner.schedule_timers(d)
+    return [d.id for d in made]
+
+
+async def post_current_book_and_poll(servers: Sequence[Server], club: FakeDiscord) -> None:
+    """Each club's admin posts the status buttons (`/book current`) and a native poll (`/poll create`)."""
+
+    async def one(s: Server) -> None:
+        reply = await s.admin.slash("book current", in_channel=s.announcements, book=f"#{s.work_id}")
+        assert "posted it" in rendered(reply.content), reply.content
+        s.post = next(m for m in club.bot_messages(s.announcements) if m.buttons)
+        reply = await s.admin.slash(
+            "poll create", in_channel=s.announcements, question="Next book?", answers="; ".join(ANSWERS)
+        )
+        assert rendered(reply.content).startswith("Poll #"), reply.content
+        s.poll = next(m for m in club.bot_messages(s.announcements) if m.poll is not None)
+
+    await asyncio.gather(*(one(s) for s in servers))
+
+
+async def act_later(delay: float, action: Callable[[], Awaitable[Any]]) -> Any:
+    await asyncio.sleep(delay)
+    return await action()
+
+
+def status_action(s: Server, n: int) -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """Return member n's status action and the state it records: a button click or `/status set`."""
+    member = s.members[n]
+    if n % 2 == 0:
+        return "read", lambda: member.click(s.post, READ_IT)
+    return "reading", lambda: member.slash(
+        "status set", in_channel=s.announcements, title=f"#{s.work_id}", state="reading", progress="12"
+    )
+
+
+def answer_of(n: int) -> str:
+    return ANSWERS[n % len(ANSWERS)]
+
+
+def answer_id(s: Server, n: int) -> int:
+    answers = s.poll.stored.payload["poll"]["answers"]
+    return next(int(a["answer_id"]) for a in answers if a["poll_media"]["text"] == answer_of(n))
+
+
+def told_recorded(result: object) -> bool:
+    return not isinstance(result, BaseException) and rendered(str(result.content)).startswith("Recorded")  # type: ignore[attr-defined]
+
+
+async def rows(db: Database, sql: str, params: Iterable[object] = ()) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch_all(sql, tuple(params))]
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float,
+    what: str,
+    every: float = 0.25,  # noqa: ASYNC109
+) -> None:
+    """Poll `check` (a database look, say) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+def assert_routed_by_shard(
+    club: FakeDiscord, processes: Sequence[BotProcess], expected: dict[str, int]
+) -> None:
+    """Each interaction (by id → guild) reached only the session of its guild's shard, held by its process."""
+    seen: dict[str, list[int]] = {}
+    for shard, sess in club.gateway.sessions.items():
+        for frame in sess.buffer:
+            if frame["t"] in ("INTERACTION_CREATE", "MESSAGE_POLL_VOTE_ADD") and "guild_id" in frame["d"]:
+                assert shard_of(int(frame["d"]["guild_id"]), SHARDS) == shard, frame["t"]
+            if frame["t"] == "INTERACTION_CREATE":
+                seen.setdefault(frame["d"]["id"], []).append(shard)
+        owner = next(p for p in processes if shard in p.shards)
+        if sess.connected:
+            assert session_pid(sess) == owner.pid, f"shard {shard} is not held by {owner.name}"
+    wrong = {i: (seen.get(i), g) for i, g in expected.items() if seen.get(i) != [shard_of(g, SHARDS)]}
+    assert wrong == {}, f"interactions not delivered once, on their guild's shard: {list(wrong.items())[:5]}"
+
+
+# -- 1 -------------------------------------------------------------------------------------------------
+
+
+async def test_votes_and_status_clicks_spread_over_the_shards_are_all_stored_once(
+    club, clock, tmp_path, postgres_url
+):
+    servers = await make_servers(club, clock, 8, members=30)
+    assert Counter(s.shard for s in servers) == dict.fromkeys(range(SHARDS), 2)
+    store = await open_store(postgres_url)
+    try:
+        await seed_clubs(store, servers)
+        a = BotProcess(
+            club, database_url=postgres_url, shard_count=SHARDS, shards=[0, 1], workdir=tmp_path, name="a"
+        )
+        b = BotProcess(
+            club, database_url=postgres_url, shard_count=SHARDS, shards=[2, 3], workdir=tmp_path, name="b"
+        )
+        await sync_commands(club, postgres_url, tmp_path)
+        async with running(a, b):
+            await post_current_book_and_poll(servers, club)
+            acts: list[tuple[Server, int, str]] = []
+            tasks = []
+            votes = []
+            everyone = [(s, n) for s in servers for n in range(len(s.members))]
+            burst = 1.5
+            for i, (s, n) in enumerate(everyone):
+                state, action = status_action(s, n)
+                acts.append((s, n, state))
+                delay = burst * i / len(everyone)
+                tasks.append(asyncio.create_task(act_later(delay, action)))
+                member, poll, answer = s.members[n], s.poll, answer_of(n)
+                votes.append(
+                    asyncio.create_task(act_later(delay, lambda m=member, p=poll, x=answer: m.vote(p, x)))
+                )
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*votes)
+            print(
+                f"\n[processes] {len(tasks)} status interactions + {len(votes)} votes; started in "
+                f"{a.started_in:.1f} s and {b.started_in:.1f} s"
+            )
+
+            failed = [
+                (s.guild.name, n, r)
+                for (s, n, _), r in zip(acts, results, strict=True)
+                if not told_recorded(r)
+            ]
+            assert failed == [], f"{len(failed)} members were not told 'Recorded': {failed[:3]}"
+            assert all(r.ephemeral for r in results)  # type: ignore[union-attr]
+
+            db = store.db
+            statuses = await rows(
+                db, "SELECT guild_id, user_id, work_id, state, progress_unit, progress_value FROM statuses"
+            )
+            got = Counter((r["guild_id"], r["user_id"]) for r in statuses)
+            assert set(got.values()) == {1} and len(got) == len(acts)
+            by_member = {(r["guild_id"], r["user_id"]): r for r in statuses}
+            for s, n, state in acts:
+                r = by_member[(s.guild.id, s.members[n].id)]
+                assert (r["work_id"], r["state"]) == (s.work_id, state)
+                if state == "reading":
+                    assert (r["progress_unit"], r["progress_value"]) == ("chapter", 12)
+            history = await rows(
+                db, "SELECT guild_id, user_id, COUNT(*) AS n FROM status_history GROUP BY guild_id, user_id"
+            )
+            assert {(h["guild_id"], h["user_id"]): h["n"] for h in history} == dict.fromkeys(
+                got, 1
+            )  # none doubled
+
+            async def all_votes_stored() -> bool:
+                return len(await rows(db, "SELECT 1 FROM poll_votes")) >= len(acts)
+
+            await wait_for(all_votes_stored, timeout=15, what="every vote to be stored")
+            stored_votes = await rows(
+                db,
+                "SELECT p.guild_id, v.user_id, v.position FROM poll_votes v JOIN polls p ON p.id = v.poll_id",
+            )
+            assert Counter((v["guild_id"], v["user_id"]) for v in stored_votes) == Counter(
+                (s.guild.id, s.members[n].id) for s, n, _ in acts
+            )
+            assert {(v["guild_id"], v["user_id"]): v["position"] for v in stored_votes} == {
+                (s.guild.id, s.members[n].id): answer_id(s, n) for s, n, _ in acts
+            }
+            expected = {str(r.interaction_id): s.guild.id for (s, _, _), r in zip(acts, results, strict=True)}  # type: ignore[union-attr]
+            assert_routed_by_shard(club, (a, b), expected)
+    finally:
+        await store.db.close()
