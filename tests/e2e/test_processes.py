@@ -26,7 +26,8 @@ from markdown_view import rendered
 from bot.clock import SystemClock
 from bot.domain import WorkKind
 from bot.scheduler import Scheduler
-from bot.services.discussions.runner import DiscussionRunner
+from bot.services.discussions import render
+from bot.services.discussions.runner import OPEN, DiscussionRunner
 from bot.spoilers import WholeBook
 from bot.store import Database, NewDiscussion, NewWork, Store, open_database
 from fakediscord import FakeClock, FakeDiscord
@@ -183,9 +184,9 @@ async def rows(db: Database, sql: str, params: Iterable[object] = ()) -> list[di
 async def wait_for(
     check: Callable[[], Awaitable[bool]],
     *,
-    timeout: float,
+    timeout: float,  # noqa: ASYNC109 - a test-facing deadline
     what: str,
-    every: float = 0.25,  # noqa: ASYNC109
+    every: float = 0.25,
 ) -> None:
     """Poll `check` (a database look, say) until it holds."""
     deadline = time.monotonic() + timeout
@@ -297,5 +298,89 @@ async def test_votes_and_status_clicks_spread_over_the_shards_are_all_stored_onc
             }
             expected = {str(r.interaction_id): s.guild.id for (s, _, _), r in zip(acts, results, strict=True)}  # type: ignore[union-attr]
             assert_routed_by_shard(club, (a, b), expected)
+    finally:
+        await store.db.close()
+
+
+# -- 2 -------------------------------------------------------------------------------------------------
+
+GUILDS = 100
+PER_GUILD = 10
+LEAD = timedelta(seconds=8)  # the processes connect in ~6 s: both run when the discussions fall due
+
+
+def discussion_threads(club: FakeDiscord, servers: Sequence[Server]) -> Counter[int]:
+    """Count the threads the emulator holds per discussion id (by the marker in the thread's name)."""
+    found: Counter[int] = Counter()
+    for s in servers:
+        for thread in club.threads_in(s.discussions):
+            tail = thread.name.rpartition(" · #")[2]
+            if tail.isdigit() and render.has_marker(thread.name, int(tail)):
+                found[int(tail)] += 1
+    return found
+
+
+async def test_a_thousand_discussions_over_a_hundred_guilds_open_exactly_once(
+    club, clock, tmp_path, postgres_url
+):
+    servers = await make_servers(club, clock, GUILDS)
+    assert set(Counter(s.shard for s in servers)) == set(range(SHARDS))
+    store = await open_store(postgres_url)
+    try:
+        await seed_clubs(store, servers)
+        opens_at = datetime.now(UTC) + LEAD
+        ids: dict[int, int] = {}  # discussion id -> guild id
+        for s in servers:
+            for d in await seed_discussions(store, s, opens_at, PER_GUILD):
+                ids[d] = s.guild.id
+        assert len(ids) == GUILDS * PER_GUILD
+        assert datetime.now(UTC) < opens_at, "seeding took longer than the lead: raise LEAD"
+        a = BotProcess(
+            club, database_url=postgres_url, shard_count=SHARDS, shards=[0, 1], workdir=tmp_path, name="a"
+        )
+        b = BotProcess(
+            club, database_url=postgres_url, shard_count=SHARDS, shards=[2, 3], workdir=tmp_path, name="b"
+        )
+        async with running(a, b):
+            db = store.db
+
+            async def all_open() -> bool:
+                left = await rows(db, "SELECT COUNT(*) AS n FROM discussions WHERE state != 'open'")
+                return left[0]["n"] == 0
+
+            began = time.monotonic()
+            try:
+                await wait_for(all_open, timeout=45, what="every discussion to open", every=0.5)
+            except AssertionError as exc:
+                states = await rows(db, "SELECT state, COUNT(*) AS n FROM discussions GROUP BY state")
+                doubled = sum(n - 1 for n in discussion_threads(club, servers).values())
+                raise AssertionError(
+                    f"{exc}: states { ({r['state']: r['n'] for r in states}) }, {doubled} duplicate threads"
+                ) from None
+            opened_in = time.monotonic() - began
+            await asyncio.sleep(2)  # a duplicate opening would come now, from the slower process
+            timers = await rows(db, "SELECT guild_id, key FROM timers WHERE event = ?", (OPEN,))
+            assert timers == [], f"{len(timers)} opening timers left, e.g. {timers[:3]}"
+        created = [r for r in club.requests_to("POST", THREADS) if 200 <= r.status < 300]
+        threads = discussion_threads(club, servers)
+        print(
+            f"\n[processes] {len(ids)} discussions opened {opened_in:.1f} s after due "
+            f"(+{(datetime.now(UTC) - opens_at).total_seconds():.0f} s since); "
+            f"{len(created)} thread creations; {sum(n - 1 for n in threads.values())} duplicates"
+        )
+        assert {d: n for d, n in threads.items() if n != 1} == {}, "discussions with more than one thread"
+        assert set(threads) == set(ids), "discussions without a thread"
+        assert len(created) == len(ids)
+        discussions = await rows(
+            store.db, "SELECT id, guild_id, state, thread_id, channel_id FROM discussions"
+        )
+        assert {d["id"]: d["guild_id"] for d in discussions} == ids
+        assert {d["state"] for d in discussions} == {"open"}
+        assert len({d["thread_id"] for d in discussions}) == len(ids)
+        channel = {s.guild.id: s.discussions.id for s in servers}
+        for d in discussions:
+            thread = club.world.channels[d["thread_id"]]
+            assert thread.parent_id == channel[d["guild_id"]] == d["channel_id"]
+            assert render.has_marker(thread.name, d["id"])
     finally:
         await store.db.close()
