@@ -30,7 +30,7 @@ from bot.services.discussions import render
 from bot.services.discussions.runner import OPEN, DiscussionRunner
 from bot.spoilers import WholeBook
 from bot.store import Database, NewDiscussion, NewWork, Store, open_database
-from fakediscord import FakeClock, FakeDiscord
+from fakediscord import FakeClock, FakeDiscord, Upload
 from fakediscord.gateway import shard_of
 from fakediscord.pytest_plugin import require_validation
 from fakediscord.world import Channel, Guild
@@ -382,5 +382,37 @@ async def test_a_thousand_discussions_over_a_hundred_guilds_open_exactly_once(
             thread = club.world.channels[d["thread_id"]]
             assert thread.parent_id == channel[d["guild_id"]] == d["channel_id"]
             assert render.has_marker(thread.name, d["id"])
+    finally:
+        await store.db.close()
+
+
+# -- 4 -------------------------------------------------------------------------------------------------
+
+
+async def test_an_import_preview_made_through_one_process_is_confirmed_through_another(
+    club, clock, tmp_path, postgres_url
+):
+    (server,) = await make_servers(club, clock, 1)
+    store = await open_store(postgres_url)
+    try:
+        await seed_clubs(store, [server])
+        importer = club.member("ivy", guild=server.guild)
+        await sync_commands(club, postgres_url, tmp_path)
+        shards = {"database_url": postgres_url, "shard_count": 1, "shards": [0], "workdir": tmp_path}
+        first = BotProcess(club, name="first", **shards)  # type: ignore[arg-type]
+        async with running(first):
+            data = (FIXTURES / "goodreads.csv").read_bytes()
+            preview = await importer.slash(
+                "status import", in_channel=server.announcements, file=Upload("goodreads.csv", data, "text/csv"),
+                followup_timeout=20,
+            )  # fmt: skip
+            assert preview.ephemeral and preview.buttons, preview.content
+        assert first.proc is not None and first.proc.returncode == 0, first.log_tail()
+        second = BotProcess(club, name="second", **shards)  # type: ignore[arg-type]
+        async with running(second):
+            done = await importer.click(preview.message, "Import these", followup_timeout=20)
+            assert rendered(done.content).startswith("Imported"), done.content
+            stored = await store.statuses.for_member(server.guild.id, importer.id)
+            assert stored[server.work_id].state.value == "read"  # the fixture marks Pride and Prejudice read
     finally:
         await store.db.close()
