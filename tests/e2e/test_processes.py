@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_processes import BotProcess, running, session_pid, sync_commands
+from bot_processes import LEASE_SECONDS, BotProcess, running, session_pid, sync_commands
 from markdown_view import rendered
 
 from bot.clock import SystemClock
@@ -416,3 +416,153 @@ async def test_an_import_preview_made_through_one_process_is_confirmed_through_a
             assert stored[server.work_id].state.value == "read"  # the fixture marks Pride and Prejudice read
     finally:
         await store.db.close()
+
+
+# -- 3 -------------------------------------------------------------------------------------------------
+
+
+async def test_a_process_sigkilled_mid_burst_leaves_nothing_half_written_and_its_timers_run_once(
+    club, clock, tmp_path, postgres_url
+):
+    servers = await make_servers(club, clock, 8, members=20)
+    store = await open_store(postgres_url)
+    db = store.db
+    try:
+        await seed_clubs(store, servers)
+        await sync_commands(club, postgres_url, tmp_path)
+        flags = {"database_url": postgres_url, "shard_count": SHARDS, "workdir": tmp_path}
+        a = BotProcess(club, shards=[0, 1], name="a", **flags)  # type: ignore[arg-type]
+        b = BotProcess(club, shards=[2, 3], name="b", **flags)  # type: ignore[arg-type]
+        async with running(a, b):
+            killed = [s for s in servers if s.shard in b.shards]
+            survived = [s for s in servers if s.shard in a.shards]
+            # A discussion due now in one of b's guilds, whose thread Discord is slow to create: b is in
+            # its handler (timer claimed, state 'opening', the POST sent) when it is killed.
+            mid = killed[0]
+            await post_current_book_and_poll(servers, club)
+            (mid_id,) = await seed_discussions(store, mid, datetime.now(UTC))
+            club.slow("POST", f"^/channels/{mid.discussions.id}/threads$", 4.0)
+            # A poll in that guild schedules its end through b's scheduler, which wakes it to the due timer.
+            reply = await mid.admin.slash(
+                "poll create", in_channel=mid.announcements, question="Snacks?", answers="Tea; Cake"
+            )
+            assert rendered(reply.content).startswith("Poll #"), reply.content
+            await club.wait_until(
+                lambda: any(r.path == f"/channels/{mid.discussions.id}/threads" for r in club.requests),
+                timeout=20,
+                what="b to start opening the discussion",
+            )
+
+            acts = [(s, n) for s in servers for n in range(len(s.members))]
+            burst, kill_at = 1.5, 0.4
+            tasks = []
+            for i, (s, n) in enumerate(acts):
+                _, action = status_action(s, n)
+                tasks.append(asyncio.create_task(act_later(burst * i / len(acts), action)))
+                member, poll, answer = s.members[n], s.poll, answer_of(n)
+                tasks.append(
+                    asyncio.create_task(
+                        act_later(burst * i / len(acts), lambda m=member, p=poll, x=answer: m.vote(p, x))
+                    )
+                )
+            await asyncio.sleep(kill_at)
+            opening = [r for r in club.requests if r.path == f"/channels/{mid.discussions.id}/threads"]
+            await b.kill()
+            assert opening and opening[0].status == 0, "the slow thread creation ended before the kill"
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            status_results = results[0::2]
+            told = {
+                (s.guild.id, s.members[n].id)
+                for (s, n), r in zip(acts, status_results, strict=True)
+                if told_recorded(r)
+            }
+            answered_late = [
+                r
+                for (s, _), r in zip(acts, status_results, strict=True)
+                if s in survived and not told_recorded(r)
+            ]
+            assert answered_late == [], f"the surviving process left members unanswered: {answered_late[:3]}"
+
+            # Everyone told "Recorded" is stored, whole: the status with its progress and its history row.
+            statuses = await rows(
+                db, "SELECT guild_id, user_id, state, progress_unit, progress_value, changed_at FROM statuses"
+            )
+            by_member = {(r["guild_id"], r["user_id"]): r for r in statuses}
+            assert told <= set(by_member), (
+                f"told 'Recorded' but not stored: {sorted(told - set(by_member))[:5]}"
+            )
+            history = await rows(db, "SELECT guild_id, user_id, state, changed_at FROM status_history")
+            last = {(h["guild_id"], h["user_id"]): (h["state"], h["changed_at"]) for h in history}
+            for key, r in by_member.items():
+                assert last.get(key) == (r["state"], r["changed_at"]), f"status without its history: {key}"
+                assert (r["progress_unit"], r["progress_value"]) in ((None, None), ("chapter", 12)), r
+            print(
+                f"\n[processes] killed b {kill_at} s into the burst: {len(told)}/{len(acts)} told 'Recorded'"
+            )
+
+            # The survivor keeps serving its shards.
+            for s in survived:
+                late = club.member("late", guild=s.guild)
+                reply = await late.click(s.post, READ_IT)
+                assert told_recorded(reply), reply.content
+
+            # A discussion falls due in each of b's guilds while nobody serves them.
+            outage = [
+                d
+                for s in killed
+                for d in await seed_discussions(store, s, datetime.now(UTC) + timedelta(seconds=1))
+            ]
+            await asyncio.sleep(2)
+            replacement = BotProcess(club, shards=b.shards, name="b2", **flags)  # type: ignore[arg-type]
+            async with running(replacement):
+                ids = [mid_id, *outage]
+
+                async def all_open() -> bool:
+                    found = await rows(
+                        db,
+                        "SELECT state FROM discussions WHERE id IN (" + ",".join("?" * len(ids)) + ")",
+                        ids,
+                    )
+                    return {r["state"] for r in found} == {"open"}
+
+                await wait_for(
+                    all_open,
+                    timeout=LEASE_SECONDS + 30,
+                    what="b's discussions to open after its replacement connected",
+                )
+                await asyncio.sleep(1)
+                threads = discussion_threads(club, servers)
+                assert {d: threads[d] for d in ids} == dict.fromkeys(ids, 1), (
+                    "each of b's discussions opens once"
+                )
+
+                # Votes b never stored (queued in its memory, or sent while it was dead) come back from Discord.
+                async def votes_match() -> bool:
+                    stored = await rows(
+                        db,
+                        "SELECT p.message_id, v.position, v.user_id FROM poll_votes v JOIN polls p ON p.id = v.poll_id",
+                    )
+                    mine = {(r["message_id"], r["position"], r["user_id"]) for r in stored}
+                    truth = {
+                        (s.poll.id, aid, uid)
+                        for s in servers
+                        for aid, voters in s.poll.stored.poll.votes.items()
+                        for uid in voters
+                    }
+                    return mine == truth
+
+                await wait_for(votes_match, timeout=20, what="the stored votes to equal Discord's")
+                # And b's members who got no answer are served now.
+                for s, n in [
+                    (s, n) for (s, n) in acts if s in killed and (s.guild.id, s.members[n].id) not in told
+                ][:5]:
+                    reply = await s.members[n].click(s.post, READ_IT)
+                    assert told_recorded(reply), reply.content
+                # Last, as on this main it is what fails: the process without the guild ran the timer too,
+                # failed and scheduled a retry, which outlives the opening.
+                left = await rows(
+                    db, "SELECT id, guild_id, key, attempts FROM timers WHERE event = ?", (OPEN,)
+                )
+                assert left == [], f"opening timers left after the discussions opened: {left}"
+    finally:
+        await db.close()
