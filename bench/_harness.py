@@ -32,7 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -282,15 +282,23 @@ class BotSide:
         """Return the id of the emulator's first guild."""
         return int(self.info["guild_id"])
 
-    async def open_store(self, db_dir: str, **env: str) -> tuple[Settings, Store]:
-        """Migrate a fresh SQLite file in `db_dir`; return the real bot's settings (with `env`) and store."""
+    async def open_store(
+        self, db_dir: str, *, database_url: str | None = None, **env: str
+    ) -> tuple[Settings, Store]:
+        """Migrate a fresh SQLite file in `db_dir` (or the PostgreSQL database at `database_url`).
+
+        Return the real bot's settings (with `env`) and store.
+        """
         from bot.clock import SystemClock
         from bot.settings import load_settings
-        from bot.store import Database, Store
+        from bot.store import Store
+        from bot.store.connect import open_database
 
         db_path = Path(db_dir) / "bookclub.sqlite3"
+        if database_url is not None:
+            env = {"DATABASE_URL": database_url, **env}
         settings = load_settings({"DISCORD_TOKEN": self.token, "DATABASE_PATH": str(db_path), **env})
-        db = await Database.open(db_path)
+        db = await open_database(db_path, database_url)
         await db.migrate()
         self.store = Store.build(db, SystemClock())
         return settings, self.store
@@ -350,6 +358,20 @@ class BotSide:
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Any]:
+    """Start the tests' throwaway PostgreSQL server (`tests/postgres_server.py`, one copy); stop it after."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from postgres_server import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def child_env() -> dict[str, str]:
     """Return the environment for child processes: the repo and the emulator importable."""
     paths = [*map(str, IMPORT_PATHS), os.environ.get("PYTHONPATH", "")]

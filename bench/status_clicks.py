@@ -16,6 +16,7 @@ or, for the real bot, a status is missing from SQLite; timing is reported, never
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -53,7 +54,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         from bot.ui import BookClubView
         from bot.workers import Workers
 
-        settings, store = await side.open_store(args.db_dir)
+        settings, store = await side.open_store(args.db_dir, database_url=args.database_url)
         title, author, year, chapters = WORK
         work_id = await store.catalog.add(
             side.guild_id, NewWork(WorkKind.BOOK, title, author, year, chapters=chapters)
@@ -101,12 +102,18 @@ async def serve_bot(args: argparse.Namespace) -> None:
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
-async def measure(kind: str, repeat: int, args: argparse.Namespace) -> harness.ClickRun:
-    """Start a fresh emulator and the bot, click, and compute the numbers."""
+async def measure(kind: str, repeat: int, args: argparse.Namespace, pg: Any = None) -> harness.ClickRun:
+    """Start a fresh emulator and the bot, click, and compute the numbers.
+
+    Kind `postgres` is the real bot on a fresh database of the PostgreSQL server `pg`.
+    """
     run = harness.ClickRun(kind, repeat, args.members)
     in_guild = max(args.members, args.guild_members or 0)
     async with harness.Emulator.start(members=in_guild, validate=args.validate) as emulator:
-        bot_args = ["--kind", kind, "--channel-id", await emulator.channel_id()]
+        bot_args = ["--kind", "bookclub" if kind == "postgres" else kind]
+        bot_args += ["--channel-id", await emulator.channel_id()]
+        if kind == "postgres":
+            bot_args += ["--database-url", pg.create_database(f"clicks_{repeat}")]
         bot_args += ["--profile-dir", str(harness.RESULTS_DIR)] if args.profile else []
         async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what=f"the {kind} bot") as bot:
             ready = await bot.ready()
@@ -124,7 +131,7 @@ def problems_of(run: harness.ClickRun) -> list[str]:
             f"({run.late_10062} late with 10062, {run.other_callback_errors} other callback errors, "
             f"members saw {run.members_saw_answer}); first errors: {run.click_errors[:2]}"
         )
-    if run.kind == "bookclub" and run.recorded != run.members:
+    if run.kind in ("bookclub", "postgres") and run.recorded != run.members:
         found.append(f"bookclub #{run.repeat}: {run.recorded}/{run.members} statuses recorded in SQLite")
     return found
 
@@ -165,7 +172,20 @@ def summary_of(runs: list[harness.ClickRun]) -> dict[str, Any]:
             base = next(r for r in runs if r.kind == "baseline" and r.repeat == real.repeat)
             pairs.append((getattr(real, name), getattr(base, name)))
         ratios[name] = harness.median_ratio(pairs)
-    return {"median": medians, "ratio_bookclub_over_baseline": ratios}
+    found: dict[str, Any] = {"median": medians, "ratio_bookclub_over_baseline": ratios}
+    if any(r.kind == "postgres" for r in runs):
+        medians["postgres"] = {}
+        pg_ratios: dict[str, float | None] = {}
+        for name in RATIO_FIELDS:
+            values = [getattr(r, name) for r in runs if r.kind == "postgres" and getattr(r, name) is not None]
+            medians["postgres"][name] = statistics.median(values) if values else None
+            pairs = []
+            for pg in (r for r in runs if r.kind == "postgres"):
+                sqlite = next(r for r in runs if r.kind == "bookclub" and r.repeat == pg.repeat)
+                pairs.append((getattr(pg, name), getattr(sqlite, name)))
+            pg_ratios[name] = harness.median_ratio(pairs)
+        found["ratio_postgres_over_sqlite"] = pg_ratios
+    return found
 
 
 def table(runs: list[harness.ClickRun], summary: dict[str, Any]) -> str:
@@ -200,6 +220,11 @@ def table(runs: list[harness.ClickRun], summary: dict[str, Any]) -> str:
         "bookclub/baseline (median of per-repeat ratios): "
         + ", ".join(f"{name} ×{value}" for name, value in ratios.items())
     )
+    if "ratio_postgres_over_sqlite" in summary:
+        lines.append(
+            "postgres/sqlite, the real bot (median of per-repeat ratios): "
+            + ", ".join(f"{name} ×{value}" for name, value in summary["ratio_postgres_over_sqlite"].items())
+        )
     return "\n".join(lines)
 
 
@@ -207,15 +232,18 @@ async def orchestrate(args: argparse.Namespace) -> int:
     """Measure both bots `--repeat` times, print a table, write the JSON; return the exit code."""
     started = datetime.now(UTC)
     runs: list[harness.ClickRun] = []
-    for repeat in range(1, args.repeat + 1):
-        for kind in harness.KINDS:
-            run = await measure(kind, repeat, args)
-            runs.append(run)
-            print(
-                f"[{kind} #{repeat}] answered {run.answered}/{run.members}, "
-                f"p50 {run.latency_p50_ms} ms, p99 {run.latency_p99_ms} ms, {run.throughput_per_s}/s",
-                flush=True,
-            )
+    kinds = (*harness.KINDS, "postgres") if args.postgres else harness.KINDS
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(harness.postgres_server()) if args.postgres else None
+        for repeat in range(1, args.repeat + 1):
+            for kind in kinds:
+                run = await measure(kind, repeat, args, pg)
+                runs.append(run)
+                print(
+                    f"[{kind} #{repeat}] answered {run.answered}/{run.members}, "
+                    f"p50 {run.latency_p50_ms} ms, p99 {run.latency_p99_ms} ms, {run.throughput_per_s}/s",
+                    flush=True,
+                )
     summary = summary_of(runs)
     problems = [p for r in runs for p in problems_of(r)]
     print()
@@ -230,6 +258,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
         "deadline_s": harness.DEADLINE,
         "emulator_validation": args.validate,
         "profiled": bool(args.profile),
+        "postgres": bool(args.postgres),
     }
     return harness.write_results(
         "status_clicks", started, problems, params=params, runs=runs, summary=summary
@@ -251,8 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile each bot while it answers (skews timings)"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also measure the real bot on PostgreSQL (a throwaway server), reported against SQLite",
+    )
     child = harness.add_bot_command(parser.add_subparsers(dest="role"))
     child.add_argument("--profile-dir", default=None)
+    child.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
     if args.role is None and (args.members < 1 or args.repeat < 1 or args.batches < 1 or args.window < 0):
         parser.error("--members, --repeat and --batches must be positive, --window not negative")
