@@ -68,7 +68,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         from bot.clock import SystemClock
         from bot.store import PollKind
 
-        settings, store = await side.open_store(args.db_dir)
+        settings, store = await side.open_store(args.db_dir, database_url=args.database_url)
         real_bot = BookClubBot(settings=settings, store=store)
         client = real_bot
 
@@ -127,19 +127,24 @@ async def serve_bot(args: argparse.Namespace) -> None:
 
 
 # -- the orchestrator -----------------------------------------------------------------------------------
-async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Start a fresh emulator and the bot, deliver the votes, and compute the numbers."""
+async def measure(kind: str, args: argparse.Namespace, pg: Any = None, n: int = 0) -> dict[str, Any]:
+    """Start a fresh emulator and the bot, deliver the votes, and compute the numbers.
+
+    Kind `postgres` is the real bot on a fresh database of the PostgreSQL server `pg`.
+    """
     expected = args.members * args.answers
     async with harness.Emulator.start(members=args.members) as emulator:
         bot_args = [
             "--kind",
-            kind,
+            "bookclub" if kind == "postgres" else kind,
             "--channel-id",
             await emulator.channel_id(),
             "--answers",
             str(args.answers),
         ]
         bot_args += ["--timeout", str(args.timeout), "--poll", args.poll]
+        if kind == "postgres":
+            bot_args += ["--database-url", pg.create_database(f"votes_{n}")]
         async with harness.BotProcess.start(SCRIPT, emulator, *bot_args, what=f"the {kind} bot") as bot:
             ready = await bot.line()
             before = await emulator.request_count()
@@ -184,9 +189,12 @@ async def measure(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 async def orchestrate(args: argparse.Namespace) -> int:
     """Measure both bots, print the table and ratio, write the JSON; return the exit code."""
     runs: list[dict[str, Any]] = []
-    for _ in range(args.repeat):
-        for kind in harness.KINDS:
-            runs.append(await measure(kind, args))
+    kinds = (*harness.KINDS, "postgres") if args.postgres else harness.KINDS
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(harness.postgres_server()) if args.postgres else None
+        for n in range(args.repeat):
+            for kind in kinds:
+                runs.append(await measure(kind, args, pg, n))
     expected = args.members * args.answers
     problems = []
     for r in runs:
@@ -194,8 +202,8 @@ async def orchestrate(args: argparse.Namespace) -> int:
             problems.append(
                 f"{r['kind']}: the emulator sent {r['votes_sent']} of {expected} votes: {r['send_errors'][:3]}"
             )
-        if r["kind"] == "bookclub" and r["stored"] != expected:
-            problems.append(f"bookclub: {r['stored']} of {expected} votes stored in SQLite")
+        if r["kind"] in ("bookclub", "postgres") and r["stored"] != expected:
+            problems.append(f"{r['kind']}: {r['stored']} of {expected} votes stored")
         if r["poll_message_edits"]:
             problems.append(f"{r['kind']}: edited the poll message {r['poll_message_edits']} times")
 
@@ -215,9 +223,21 @@ async def orchestrate(args: argparse.Namespace) -> int:
         )
     if ratio is not None:
         print(f"bookclub / baseline throughput (best of {args.repeat}): {ratio:.2f}")
+    pg_ratio = best("postgres") / best("bookclub") if args.postgres and best("bookclub") else None
+    if pg_ratio is not None:
+        print(f"postgres / sqlite throughput, the real bot (best of {args.repeat}): {pg_ratio:.2f}")
     for p in problems:
         print("LOST:", p)
-    harness.save_json(RESULTS, {"args": vars(args), "runs": runs, "ratio": ratio, "problems": problems})
+    harness.save_json(
+        RESULTS,
+        {
+            "args": vars(args),
+            "runs": runs,
+            "ratio": ratio,
+            "ratio_postgres_over_sqlite": pg_ratio,
+            "problems": problems,
+        },
+    )
     return 1 if problems else 0
 
 
@@ -237,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle", type=float, default=0.5, help="seconds to let the last requests reach the log"
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="also measure the real bot on a throwaway PostgreSQL"
+    )
     child = harness.add_bot_command(parser.add_subparsers(dest="role"))
+    child.add_argument("--database-url", default=None)
     child.add_argument("--answers", type=int, required=True)
     child.add_argument("--timeout", type=float, required=True)
     child.add_argument("--poll", choices=["dates", "native"], required=True)
