@@ -12,7 +12,15 @@ from bot.clock import Clock
 from bot.store.calendar_feeds import CalendarFeed, CalendarFeedRepository
 from bot.store.catalog import CatalogRepository, DuplicateWork, NewWork, ShorterThanProgress, Suggestion
 from bot.store.connect import open_database
-from bot.store.db import Database, DatabaseError, IntegrityError, Row, Transaction, WriteConflict
+from bot.store.db import (
+    Database,
+    DatabaseBusy,
+    DatabaseError,
+    IntegrityError,
+    Row,
+    Transaction,
+    WriteConflict,
+)
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
 from bot.store.imports import ImportPreviewRepository, StoredImport
@@ -53,6 +61,7 @@ __all__ = [
     "CatalogRepository",
     "CoolingDown",
     "Database",
+    "DatabaseBusy",
     "DatabaseError",
     "DayUsage",
     "Discussion",

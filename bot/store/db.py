@@ -58,6 +58,10 @@ class WriteConflict(DatabaseError):
     """A write kept colliding with other processes' writes and was given up; nothing of it was saved."""
 
 
+class DatabaseBusy(WriteConflict):
+    """Another writer held the database (or the rows) past the wait (`BUSY_TIMEOUT_MS`); nothing was saved."""
+
+
 class IntegrityError(Exception):
     """A write broke a constraint (unique, foreign key, check), on either backend."""
 
@@ -438,10 +442,12 @@ class SqliteDatabase(_SqliteReads, Database):
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run writes atomically: commit on success, roll back on any exception."""
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            with _sqlite_integrity():
+                await self._conn.execute("BEGIN IMMEDIATE")
             tx = SqliteTransaction(self._conn)
             try:
-                yield tx
+                with _sqlite_integrity():
+                    yield tx
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
@@ -454,11 +460,15 @@ class SqliteDatabase(_SqliteReads, Database):
 
 @contextmanager
 def _sqlite_integrity() -> Iterator[None]:
-    """Raise the store's `IntegrityError` for SQLite's own, so callers need not know the engine."""
+    """Raise the store's `IntegrityError` and `DatabaseBusy` for SQLite's own, so callers need not know the engine."""
     try:
         yield
     except sqlite3.IntegrityError as exc:
         raise IntegrityError(str(exc)) from exc
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseBusy(f"the database is busy: {exc}") from exc
+        raise
 
 
 class SqliteTransaction(_SqliteReads, Transaction):

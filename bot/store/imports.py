@@ -83,7 +83,8 @@ class ImportPreviewRepository:
         """Store a preview valid for `ttl` (purging expired ones) and return the token its buttons carry."""
         now = self._clock.now()
         token = secrets.token_hex(8)
-        async with self._db.transaction() as tx:
+
+        async def write(tx: Transaction) -> None:
             await tx.execute("DELETE FROM import_previews WHERE expires_at <= ?", (now.isoformat(),))
             await tx.execute(
                 "INSERT INTO import_previews (token, guild_id, user_id, source, updates, ratings, created_at,"
@@ -99,6 +100,8 @@ class ImportPreviewRepository:
                     (now + ttl).isoformat(),
                 ),
             )
+
+        await self._db.atomic(write)
         return token
 
     async def get(self, token: str) -> StoredImport | None:

@@ -33,8 +33,10 @@ import asyncpg
 
 from bot.settings import redact_url
 from bot.store.db import (
+    BUSY_TIMEOUT_MS,
     ChangeSubscribers,
     Database,
+    DatabaseBusy,
     DatabaseError,
     IntegrityError,
     Migration,
@@ -212,6 +214,8 @@ def _pg_integrity() -> Iterator[None]:
         yield
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityError(str(exc)) from exc
+    except asyncpg.LockNotAvailableError as exc:  # 55P03: waited `lock_timeout` for another writer
+        raise DatabaseBusy(f"the database is busy: {exc}") from exc
 
 
 class PostgresDatabase(_PgReads, Database):
@@ -245,6 +249,8 @@ class PostgresDatabase(_PgReads, Database):
                 max_size=POOL_SIZE,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 init=_init_connection,
+                # As SQLite's busy timeout: a write waits this long for another writer's locks, then fails.
+                server_settings={"lock_timeout": str(BUSY_TIMEOUT_MS)},
             )
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseError(f"DATABASE_URL: cannot connect to {redact_url(url)!r}: {exc}.") from exc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from bot.store import (
     StatusUpdate,
     StoredImport,
     Transaction,
+    WriteConflict,
 )
 from bot.ui import Part, Persistent
 from cogs.status.importers import ImportPreview, ImportRow
@@ -115,13 +115,13 @@ class PendingImports:
             if again is None or again.imported is None:  # expired (or cancelled) meanwhile
                 raise UserError(EXPIRED) from None
             return (*again.imported, False)
-        except (StatusRejected, IntegrityError, sqlite3.IntegrityError) as exc:  # the catalog changed
+        except (StatusRejected, IntegrityError) as exc:  # the catalog changed
             await self.drop(pending.token)
             raise UserError(
                 "The club's catalog changed since this preview, so nothing was imported; "
                 "run `/status import` again."
             ) from exc
-        except sqlite3.OperationalError as exc:  # locked or busy database: nothing was written
+        except WriteConflict as exc:  # a busy database (or other processes' writes): nothing was written
             log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
             raise UserError(
                 "I could not save the import just now, and nothing was imported. "

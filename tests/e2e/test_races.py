@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from markdown_view import rendered
 
@@ -106,17 +109,38 @@ async def test_pressing_import_again_after_a_lost_answer_says_it_was_imported(cl
     assert len(history) == 3  # recorded once
 
 
+@contextlib.asynccontextmanager
+async def another_writer_holds_the_statuses(harness) -> AsyncIterator[None]:
+    """Hold the statuses for writing from another connection (process), on either backend."""
+    url = harness.production_settings.database_url
+    if url is None:
+        other = sqlite3.connect(harness.db_path, timeout=0.1)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            other.rollback()
+            other.close()
+        return
+    conn = await asyncpg.connect(url.get())
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute("LOCK TABLE statuses IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            await tx.rollback()
+    finally:
+        await conn.close()
+
+
 async def test_a_busy_database_does_not_use_up_the_import_preview(club, alice, catalog, store, harness):
     data = (FIXTURES / "goodreads.csv").read_bytes()
     preview = await alice.slash("status import", file=Upload("goodreads.csv", data, "text/csv"))
     # Another process holds the write lock past the bot's busy timeout (5 s).
-    other = sqlite3.connect(harness.db_path, timeout=0.1)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
+    async with another_writer_holds_the_statuses(harness):
         busy = await alice.click(preview.message, "Import these", followup_timeout=10.0)
-    finally:
-        other.rollback()
-        other.close()
     assert "nothing was imported" in rendered(busy.text) and "again" in rendered(busy.text)
     assert await store.statuses.for_member(club.guild.id, alice.id) == {}
 

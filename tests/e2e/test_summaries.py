@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -456,6 +457,11 @@ def put_back(copy: Path, db_path: Path) -> None:
     copy.rename(db_path)
 
 
+@pytest.mark.skipif(
+    os.environ.get("E2E_BACKEND") == "postgres",
+    reason="stands for a crash by copying the SQLite file mid-job; on PostgreSQL, tests/e2e/test_processes.py "
+    "SIGKILLs a bot process instead",
+)
 async def test_a_job_interrupted_by_a_restart_blocks_no_one(club, harness, alice, bob, llm, tmp_path):
     thread = await club.open_thread(club.default_channel, alice.id, "Chat", ChannelType.PUBLIC_THREAD)
     await club.thread_add(thread, bob.id)
