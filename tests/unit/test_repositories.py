@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.store import GuildSettings, IntegrityError
+from bot.store import DatabaseBusy, GuildSettings, IntegrityError
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
@@ -179,7 +179,6 @@ async def test_club_history_keeps_the_latest_finish(store):
 
 
 async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(store, clock, monkeypatch):
-    import sqlite3
 
     from bot.domain import State, WorkKind
     from bot.errors import UserError
@@ -207,7 +206,7 @@ async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(sto
         calls += 1
         written = await real(*args, **kwargs)
         if calls == 1:
-            raise sqlite3.OperationalError("database is locked")
+            raise DatabaseBusy("database is locked")
         return written
 
     monkeypatch.setattr(store.reviews, "import_ratings", busy_after_writing)
