@@ -108,6 +108,11 @@ def scheduler_poll(settings: Settings, *, shared: bool) -> timedelta | None:
     return timedelta(seconds=settings.scheduler_poll_seconds)
 
 
+def scheduler_lease(settings: Settings) -> timedelta:
+    """Return how long the scheduler's claims on due timers live (how long a dead process's timers wait)."""
+    return timedelta(seconds=settings.scheduler_lease_seconds)
+
+
 class BookClubTree(app_commands.CommandTree["BookClubBot"]):
     """The command tree, with one error path for every slash command."""
 
@@ -156,6 +161,7 @@ class BookClubBot(commands.AutoShardedBot):
             self.clock,
             ready=self.wait_until_ready,
             shards=timer_shards(self.shard_count, self.shard_ids),
+            lease=scheduler_lease(settings),
             poll=scheduler_poll(settings, shared=store.timers.shared),
         )
         # Scheduling discussions is shared: the /discussion commands, date polls and the catalog use it.

@@ -10,8 +10,15 @@ Guarantees, in one process and across several on one database (PostgreSQL, `--sh
   its gateway cache. It deletes a timer only while it still holds it unmoved.
 - At least once. A timer is deleted only after its handler returns, so a crash or restart in the middle
   of a handler runs it again: handlers must be idempotent (check the row's state first). A clean stop
-  hands its claims back at once; a dead process's claims lapse with their lease (`LEASE`), and the
-  process serving that guild's shard next (its restart, or a replacement) takes them over.
+  hands its claims back at once; a dead process's claims lapse with their lease (`LEASE`, 15 min by
+  default; the SCHEDULER_LEASE_SECONDS setting), and the process serving that guild's shard next (its
+  restart, or a replacement) takes them over.
+- A claim outlives its handler. A handler runs only while its claim has more than `renew_below` left
+  (else the claim is renewed for a whole lease first), and is cut off after `handler_timeout`, which is
+  shorter than `renew_below`: the difference is the margin for clock skew and the closing commit. With
+  the default lease these are HANDLER_TIMEOUT (5 min) and RENEW_BELOW (7 min). A shorter lease, for fast
+  failover or tests, scales both down (`lease_limits`): the handler gets a third of the lease, renewal
+  starts below half of it, so the margin is a sixth of the lease (at least MIN_LEASE / 6, 0.5 s).
 - No busy polling. The task sleeps on the injected clock until the soonest timer (or lease end), and
   wakes early when this process schedules a sooner one. On a shared database it also wakes every `poll`
   (15 s by default), so that a timer another process scheduled for one of its guilds is not missed.
@@ -55,8 +62,23 @@ CONCURRENT_GUILDS = 8
 # timer whose turn comes with less than RENEW_BELOW of its lease left has the lease renewed first.
 LEASE = timedelta(minutes=15)
 RENEW_BELOW = timedelta(seconds=HANDLER_TIMEOUT) + timedelta(minutes=2)
+# Below this a claim could lapse while a healthy handler makes one slow round trip to Discord.
+MIN_LEASE = timedelta(seconds=3)
 POLL_INTERVAL = timedelta(seconds=15)  # how often a process on a shared database looks for others' timers
 CLAIM_BATCH = 500
+
+
+def lease_limits(lease: timedelta) -> tuple[float, timedelta]:
+    """Return the handler timeout (seconds) and the renewal threshold for claims of `lease`.
+
+    Each is the default's or, for a short lease, a share of it (a third, a half): the handler always
+    stops before a claim it started with more than the threshold left could lapse.
+    """
+    if lease < MIN_LEASE:
+        raise ValueError(f"a lease must be at least {MIN_LEASE.total_seconds():g} s, not {lease}")
+    handler_timeout = min(HANDLER_TIMEOUT, lease.total_seconds() / 3)
+    renew_below = min(RENEW_BELOW, lease / 2)
+    return handler_timeout, renew_below
 
 
 def instance_id() -> str:
@@ -89,11 +111,11 @@ class Scheduler:
     ) -> None:
         """Run `timers` on `clock`: all of them, or with `shards` only those of these shards' guilds.
 
-        `owner` names this process's claims (one per process); `poll` caps each sleep, for a database
-        other processes schedule into (None: sleep until the next timer this process knows of).
+        `owner` names this process's claims (one per process); `lease` is how long a claim lives (a dead
+        process's timers wait that long); `poll` caps each sleep, for a database other processes schedule
+        into (None: sleep until the next timer this process knows of).
         """
-        if lease <= RENEW_BELOW:
-            raise ValueError(f"a lease must be longer than {RENEW_BELOW} (a handler's time and a margin)")
+        self.handler_timeout, self.renew_below = lease_limits(lease)
         self._timers = timers
         self._clock = clock
         self._ready = ready
@@ -173,6 +195,11 @@ class Scheduler:
                 self._claimed = False
                 if released:
                     log.info("Handed back %d timer claim(s) cut off by the stop", released)
+
+    @property
+    def lease(self) -> timedelta:
+        """Return how long this scheduler's claims live unless renewed."""
+        return self._lease
 
     @property
     def running(self) -> bool:
@@ -271,7 +298,7 @@ class Scheduler:
             await self._timers.finish(timer, self.owner)
             return 0
         try:
-            await asyncio.wait_for(registration.handler(timer), HANDLER_TIMEOUT)
+            await asyncio.wait_for(registration.handler(timer), self.handler_timeout)
         except Exception:
             attempts = timer.attempts + 1
             if attempts >= self._max_attempts:
@@ -307,7 +334,7 @@ class Scheduler:
         is renewed first, so it never runs while another process could take it over.
         """
         now = self._clock.now()
-        if timer.claimed_until is not None and timer.claimed_until - now > RENEW_BELOW:
+        if timer.claimed_until is not None and timer.claimed_until - now > self.renew_below:
             return timer
         renewed = await self._timers.renew(timer, self.owner, now + self._lease)
         if renewed is None:

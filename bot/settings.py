@@ -18,6 +18,8 @@ DEFAULT_SUMMARY_DAILY_TOKENS = 200_000
 DEFAULT_SUMMARY_COOLDOWN_SECONDS = 300
 DEFAULT_SUMMARY_TIMEOUT_SECONDS = 120.0
 DEFAULT_SCHEDULER_POLL_SECONDS = 15
+DEFAULT_SCHEDULER_LEASE_SECONDS = 900
+MIN_SCHEDULER_LEASE_SECONDS = 3  # bot.scheduler.MIN_LEASE
 DEFAULT_CALENDAR_FEED_HOST = "127.0.0.1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A bot token is three URL-safe base64 segments joined by dots.
@@ -80,6 +82,8 @@ class Settings:
     database_url: Secret | None = None
     # On a shared database, how often the scheduler looks for timers other processes scheduled (0: never).
     scheduler_poll_seconds: int = DEFAULT_SCHEDULER_POLL_SECONDS
+    # How long a process's claim on a due timer lives: a killed process's timers run elsewhere after it.
+    scheduler_lease_seconds: int = DEFAULT_SCHEDULER_LEASE_SECONDS
 
     @property
     def database_label(self) -> str:
@@ -321,6 +325,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             DEFAULT_SCHEDULER_POLL_SECONDS,
             0,
             "seconds between looks for timers other processes scheduled; 0 turns them off",
+        ),
+        scheduler_lease_seconds=_parse_number(
+            env,
+            "SCHEDULER_LEASE_SECONDS",
+            DEFAULT_SCHEDULER_LEASE_SECONDS,
+            MIN_SCHEDULER_LEASE_SECONDS,
+            "seconds a dead process's timers wait before another process runs them",
         ),
     )
 

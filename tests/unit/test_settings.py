@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.scheduler import MIN_LEASE
 from bot.settings import DEFAULT_DATABASE_PATH, SettingsError, load_settings
 
 TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -162,3 +163,16 @@ def test_a_database_url_that_is_not_postgres_is_refused_without_echoing_it(url):
     with pytest.raises(SettingsError) as caught:
         load_settings({"DATABASE_URL": url})
     assert "DATABASE_URL" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_the_scheduler_lease_defaults_to_fifteen_minutes_and_refuses_less_than_the_scheduler_takes():
+    assert load_settings({}).scheduler_lease_seconds == 900
+    assert load_settings({"SCHEDULER_LEASE_SECONDS": " 8 "}).scheduler_lease_seconds == 8
+    assert (
+        load_settings({"SCHEDULER_LEASE_SECONDS": "3"}).scheduler_lease_seconds == MIN_LEASE.total_seconds()
+    )
+    for bad in ("2", "0", "-5", "8s", "1.5"):
+        with pytest.raises(
+            SettingsError, match=r"^SCHEDULER_LEASE_SECONDS must be a whole number of at least 3 "
+        ):
+            load_settings({"SCHEDULER_LEASE_SECONDS": bad})

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.client import scheduler_poll, timer_shards
-from bot.scheduler import LEASE, Scheduler
+from bot.client import BookClubBot, scheduler_lease, scheduler_poll, timer_shards
+from bot.scheduler import FIRST_RETRY, HANDLER_TIMEOUT, LEASE, MIN_LEASE, RENEW_BELOW, Scheduler, lease_limits
 from bot.settings import load_settings
 from bot.store import Database, ShardFilter, Store, Timer
 from bot.store.timers import TimerRepository
@@ -284,6 +284,124 @@ async def test_a_dead_processs_timer_runs_in_its_replacement_once_the_lease_laps
     await scheduler.stop()
 
 
+SHORT_LEASE = timedelta(seconds=8)  # as the multi-process e2e tests give their bot processes
+
+
+@pytest.mark.parametrize(
+    ("lease", "handler_timeout", "renew_below"),
+    [
+        (LEASE, HANDLER_TIMEOUT, RENEW_BELOW),  # the default keeps 5 min and 7 min
+        (timedelta(hours=1), HANDLER_TIMEOUT, RENEW_BELOW),
+        (timedelta(minutes=10), 200.0, timedelta(minutes=5)),
+        (SHORT_LEASE, 8 / 3, timedelta(seconds=4)),
+        (MIN_LEASE, 1.0, timedelta(seconds=1.5)),
+    ],
+)
+def test_a_short_lease_scales_the_handler_timeout_and_the_renewal_threshold_down(
+    lease, handler_timeout, renew_below
+):
+    timeout, below = lease_limits(lease)
+    assert timeout == pytest.approx(handler_timeout)
+    assert below == renew_below
+    # A handler that starts with more than `below` of its claim left ends (or is cut off) before it lapses.
+    assert timedelta(seconds=timeout) < below < lease
+    assert below - timedelta(seconds=timeout) >= min(timedelta(minutes=2), lease / 6) - timedelta(
+        microseconds=1
+    )
+
+
+async def test_a_lease_shorter_than_the_minimum_is_refused(processes, clock):
+    store = await processes()
+    with pytest.raises(ValueError, match="at least 3 s"):
+        Scheduler(store.timers, clock, lease=MIN_LEASE - timedelta(milliseconds=1))
+    assert Scheduler(store.timers, clock, lease=MIN_LEASE).handler_timeout == pytest.approx(1.0)
+
+
+async def test_a_short_lease_cuts_a_hung_handler_off_within_a_third_of_it(processes, clock):
+    store = await processes()
+    await store.timers.upsert(1 << 22, EVENT, "k", START, {})
+    entered = asyncio.Event()
+
+    async def hangs(timer: Timer) -> None:
+        entered.set()
+        await asyncio.Event().wait()  # a request to Discord that never answers
+
+    scheduler = Scheduler(store.timers, clock, lease=timedelta(seconds=3))
+    scheduler.on(EVENT, hangs)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    scheduler.start()
+    await asyncio.wait_for(entered.wait(), 5)
+    # Idle again only once the handler was cut off and its retry stored (the default would take 5 min).
+    await scheduler.wait_idle(within=5)
+    took = loop.time() - began
+    assert 0.9 <= took < 2, f"cut off after {took:.2f} s, not a third of the 3 s lease"
+    [retried] = await store.timers.for_guild(1 << 22)
+    assert (retried.attempts, retried.claimed_by, retried.due_at) == (1, None, START + FIRST_RETRY)
+    await scheduler.stop()
+
+
+async def test_a_timer_a_killed_process_was_running_is_taken_over_after_a_short_lease(processes, clock):
+    dying, replacement = await processes(), await processes()
+    guild = guild_on_shard(1, 2)
+    await dying.timers.upsert(guild, EVENT, "k", START, {})
+    entered = asyncio.Event()
+
+    async def hangs(timer: Timer) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    killed = Scheduler(dying.timers, clock, owner="killed", shards=ShardFilter(2, (1,)), lease=SHORT_LEASE)
+    killed.on(EVENT, hangs)
+    killed.start()
+    await asyncio.wait_for(entered.wait(), 5)
+    # Killed mid-handler: its connection is gone, so its claim cannot be handed back and must lapse.
+    await dying.db.close()
+    await killed.stop()
+    [held] = await replacement.timers.for_guild(guild)
+    assert (held.claimed_by, held.claimed_until) == ("killed", START + SHORT_LEASE)
+
+    ran: list[Timer] = []
+    scheduler = Scheduler(replacement.timers, clock, shards=ShardFilter(2, (1,)), lease=SHORT_LEASE)
+    scheduler.on(EVENT, recorder(ran))
+    settle_all(clock, scheduler)
+    scheduler.start()
+    await scheduler.wait_idle()
+    assert ran == []  # the claim is live: the killed process might still be running it
+    assert clock.pending_sleepers == [START + SHORT_LEASE]
+    await clock.advance(SHORT_LEASE - timedelta(milliseconds=1))
+    assert ran == []
+    await clock.advance(timedelta(milliseconds=1))
+    assert [(t.key, t.claimed_by) for t in ran] == [("k", scheduler.owner)]
+    assert ran[0].claimed_until == START + 2 * SHORT_LEASE
+    assert await replacement.timers.for_guild(guild) == []
+    await scheduler.stop()
+
+
+@pytest.mark.parametrize(
+    ("first_takes", "renewed"), [(timedelta(seconds=5), True), (timedelta(seconds=3), False)]
+)
+async def test_a_short_leases_claim_is_renewed_once_less_than_half_of_it_is_left(
+    processes, clock, first_takes, renewed
+):
+    store = await processes()
+    await schedule_many(store.timers, [1 << 22], 2, START)
+    ran: list[tuple[str, datetime | None]] = []
+
+    async def slow(timer: Timer) -> None:
+        if timer.key.endswith(":0"):
+            await clock.advance(first_takes, settle=0)
+        ran.append((timer.key, timer.claimed_until))
+
+    scheduler = Scheduler(store.timers, clock, lease=SHORT_LEASE)
+    scheduler.on(EVENT, slow)
+    scheduler.start()
+    await scheduler.wait_idle()
+    second_until = START + first_takes + SHORT_LEASE if renewed else START + SHORT_LEASE
+    assert ran == [(f"{1 << 22}:0", START + SHORT_LEASE), (f"{1 << 22}:1", second_until)]
+    await scheduler.stop()
+
+
 async def test_a_clean_stop_hands_back_a_running_timer_at_once(processes, clock):
     stopping, replacement = await processes(), await processes()
     await stopping.timers.upsert(1 << 22, EVENT, "k", START, {})
@@ -363,3 +481,16 @@ def test_the_bot_filters_timers_by_its_shards_and_polls_only_a_shared_store():
     assert scheduler_poll(settings, shared=True) == timedelta(seconds=15)
     off = load_settings({"SCHEDULER_POLL_SECONDS": "0"})
     assert scheduler_poll(off, shared=True) is None
+
+
+async def test_the_bot_gives_its_scheduler_the_lease_setting():
+    db = await Database.open(":memory:")
+    try:
+        for env, lease in (({}, LEASE), ({"SCHEDULER_LEASE_SECONDS": "8"}, SHORT_LEASE)):
+            settings = load_settings({"DISCORD_TOKEN": "x.y.z", **env})
+            assert scheduler_lease(settings) == lease
+            bot = BookClubBot(settings=settings, store=Store.build(db, FakeClock(start=START)))
+            assert bot.scheduler.lease == lease
+            assert bot.scheduler.handler_timeout == pytest.approx(lease.total_seconds() / 3)
+    finally:
+        await db.close()
