@@ -23,8 +23,8 @@ from fakediscord.gateway import Session
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 90.0  # seconds; discord.py waits 5 s before each shard after a process's first one
 STOP_TIMEOUT = 20.0
-# Settings of the scheduler across processes (read by the bot where it supports them): look for timers
-# other processes scheduled every second, and let a dead process's claim lapse after LEASE_SECONDS.
+# Settings of the scheduler across processes: look for timers other processes scheduled every second,
+# and let a dead process's claim lapse after LEASE_SECONDS (its handlers are then cut off after a third).
 LEASE_SECONDS = 8
 SCHEDULER_ENV = {"SCHEDULER_POLL_SECONDS": "1", "SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS)}
 # Settings a developer's shell may hold that would change what the processes do.

@@ -1,6 +1,6 @@
 """Several bot processes, one emulator, one PostgreSQL: every promise holds across processes (issue 18).
 
-Each test starts real `python -m bot run --shard-count N --shards …` processes (tests/e2e/processes.py)
+Each test starts real `python -m bot run --shard-count N --shards …` processes (tests/bot_processes.py)
 against the emulator in this process and a throwaway PostgreSQL database (`postgres_url`: where the server
 binaries are missing these tests fail and say so, as the repository tests do). The processes use the real
 clock, so what is scheduled is due a few seconds ahead.
@@ -421,11 +421,6 @@ async def test_an_import_preview_made_through_one_process_is_confirmed_through_a
 # -- 3 -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="everything up to the takeover holds; the discussion the killed process was opening waits for its "
-    "timer claim's 15-minute lease, which the scheduler does not yet let a test shorten (SCHEDULER_LEASE_SECONDS)",
-)
 async def test_a_process_sigkilled_mid_burst_leaves_nothing_half_written_and_its_timers_run_once(
     club, clock, tmp_path, postgres_url
 ):
@@ -474,6 +469,17 @@ async def test_a_process_sigkilled_mid_burst_leaves_nothing_half_written_and_its
             opening = [r for r in club.requests if r.path == f"/channels/{mid.discussions.id}/threads"]
             await b.kill()
             assert opening and opening[0].status == 0, "the slow thread creation ended before the kill"
+            # b died holding the opening's claim, leased for SCHEDULER_LEASE_SECONDS (not 15 minutes).
+            (claim,) = await rows(
+                db,
+                "SELECT claimed_by, claimed_until FROM timers WHERE event = ? AND key = ?",
+                (OPEN, str(mid_id)),
+            )
+            assert claim["claimed_by"] is not None, (
+                "b's claim on the opening was handed back, not left to lapse"
+            )
+            lease_left = datetime.fromisoformat(claim["claimed_until"]) - datetime.now(UTC)
+            assert timedelta(0) < lease_left <= timedelta(seconds=LEASE_SECONDS), lease_left
             results = await asyncio.gather(*tasks, return_exceptions=True)
             status_results = results[0::2]
             told = {
@@ -530,6 +536,7 @@ async def test_a_process_sigkilled_mid_burst_leaves_nothing_half_written_and_its
                     )
                     return {r["state"] for r in found} == {"open"}
 
+                took_over = time.monotonic()
                 try:
                     # The one b claimed runs once its claim lapses (SCHEDULER_LEASE_SECONDS, given to the processes).
                     await wait_for(
@@ -548,6 +555,10 @@ async def test_a_process_sigkilled_mid_burst_leaves_nothing_half_written_and_its
                         f"{exc}: the one b was opening when killed is {state[mid_id]}; those due during the "
                         f"outage: {Counter(state[d] for d in outage)}"
                     ) from None
+                print(
+                    f"[processes] b's claim had {lease_left.total_seconds():.1f} s left at the kill; "
+                    f"b2 opened b's {len(ids)} discussions {time.monotonic() - took_over:.1f} s after it connected"
+                )
                 await asyncio.sleep(1)
                 threads = discussion_threads(club, servers)
                 assert {d: threads[d] for d in ids} == dict.fromkeys(ids, 1), (
@@ -576,8 +587,7 @@ async def test_a_process_sigkilled_mid_burst_leaves_nothing_half_written_and_its
                 ][:5]:
                     reply = await s.members[n].click(s.post, READ_IT)
                     assert told_recorded(reply), reply.content
-                # Last, as on this main it is what fails: the process without the guild ran the timer too,
-                # failed and scheduled a retry, which outlives the opening.
+                # No opening timer is left behind: neither b's lapsed claim nor a retry of it outlives the opening.
                 left = await rows(
                     db, "SELECT id, guild_id, key, attempts FROM timers WHERE event = ?", (OPEN,)
                 )
