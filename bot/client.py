@@ -94,8 +94,8 @@ def dispatch_raw_event_users(bot: discord.Client) -> None:
     wrap("GUILD_SCHEDULED_EVENT_USER_REMOVE", "raw_scheduled_event_user_remove")
 
 
-def timer_shards(shard_count: int | None, shard_ids: Sequence[int] | None) -> ShardFilter | None:
-    """Return the shards whose guilds' timers this process runs: None when it runs every shard."""
+def served_shards(shard_count: int | None, shard_ids: Sequence[int] | None) -> ShardFilter | None:
+    """Return the shards whose guilds this process serves: None when it runs every shard."""
     if shard_count is None or shard_ids is None or set(shard_ids) >= set(range(shard_count)):
         return None
     return ShardFilter(shard_count, tuple(sorted(set(shard_ids))))
@@ -154,13 +154,15 @@ class BookClubBot(commands.AutoShardedBot):
         self.store = store
         self.llm = llm
         self.clock: Clock = clock or SystemClock()
-        # The one scheduler; features register their handlers in cog_load. It runs once connected, and
-        # only this process's shards' timers (handlers need the guild in this process's gateway cache).
+        # The guilds of this process's shards: only their timers run here (handlers need the guild in this
+        # process's gateway cache), and only their open polls are reconciled here at start.
+        self.shard_filter = served_shards(self.shard_count, self.shard_ids)
+        # The one scheduler; features register their handlers in cog_load. It runs once connected.
         self.scheduler = Scheduler(
             store.timers,
             self.clock,
             ready=self.wait_until_ready,
-            shards=timer_shards(self.shard_count, self.shard_ids),
+            shards=self.shard_filter,
             lease=scheduler_lease(settings),
             poll=scheduler_poll(settings, shared=store.timers.shared),
         )

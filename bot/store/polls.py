@@ -11,6 +11,7 @@ from itertools import groupby
 from bot.clock import Clock
 from bot.errors import UserError
 from bot.store.db import Database, Row, Transaction
+from bot.store.timers import ShardFilter
 
 
 class PollKind(StrEnum):
@@ -229,12 +230,15 @@ class PollRepository:
         found = await self._load("id = ? AND guild_id = ?", (poll_id, guild_id))
         return found[0] if found else None
 
-    async def open_polls(self, kinds: Sequence[PollKind] = tuple(PollKind)) -> list[Poll]:
-        """Return every open poll of the given kinds, in every guild."""
+    async def open_polls(
+        self, kinds: Sequence[PollKind] = tuple(PollKind), shards: ShardFilter | None = None
+    ) -> list[Poll]:
+        """Return every open poll of the given kinds, in every guild or only in `shards`' guilds."""
         marks = ",".join("?" * len(kinds))
+        in_shards, shard_params = shards.clause() if shards is not None else ("", [])
         return await self._load(
-            f"state = 'open' AND message_id IS NOT NULL AND kind IN ({marks}) ORDER BY id",
-            [k.value for k in kinds],
+            f"state = 'open' AND message_id IS NOT NULL AND kind IN ({marks}){in_shards} ORDER BY id",
+            [*(k.value for k in kinds), *shard_params],
         )
 
     async def recent(self, guild_id: int, limit: int = 25) -> list[Poll]:

@@ -64,7 +64,7 @@ class ShardFilter:
         return (guild_id >> 22) % self.count in self.ids
 
     def clause(self) -> tuple[str, list[int]]:
-        """Return SQL restricting `timers` to these shards' guilds (both engines), and its parameters."""
+        """Return SQL restricting a table's `guild_id` to these shards' guilds (both engines), and its parameters."""
         marks = ", ".join("?" for _ in self.ids)
         return f" AND ((guild_id >> 22) % ?) IN ({marks})", [self.count, *self.ids]
 

@@ -22,6 +22,7 @@ async def setup(bot: BookClubBot) -> None:
         scheduler=bot.scheduler,
         clock=bot.clock,
         results_view=results_view,
+        shards=bot.shard_filter,
     )
     await bot.add_cog(PollsCog(bot, service=service, scheduler=bot.scheduler, clock=bot.clock))
     await bot.add_cog(NominationsCog(bot, store=bot.store, service=service, workers=bot.workers))

@@ -18,7 +18,7 @@ import discord
 from bot.errors import NotFound
 from bot.locks import BackgroundRun, KeyedLocks
 from bot.replies import send
-from bot.store import NewOption, Poll, PollKind, Store, VoteOp
+from bot.store import NewOption, Poll, PollKind, ShardFilter, Store, VoteOp
 from bot.text import shorten
 from cogs.polls import _render
 from cogs.polls._input import fit_answers
@@ -95,12 +95,15 @@ class PollService:
         scheduler: Scheduler,
         clock: Clock,
         results_view: Callable[[Poll], discord.ui.View | None] | None = None,
+        shards: ShardFilter | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.scheduler = scheduler
         self.clock = clock
         self.results_view = results_view
+        # The shards whose guilds this process serves (None: every guild); only their polls are reconciled here.
+        self.shards = shards
         # Per poll message, freed once no task uses it; in-process is enough because a poll's events and
         # timers run in the process of its guild's shard, and the writes they order are in the database.
         self._locks = KeyedLocks()
@@ -313,9 +316,12 @@ class PollService:
         return changed
 
     async def reconcile_open(self) -> None:
-        """Reconcile every open Discord poll (after a start or a reconnect)."""
+        """Reconcile every open Discord poll of this process's guilds (after a start or a reconnect).
+
+        Another process's guilds are its own: their votes reach only it, so it alone reconciles and redraws them.
+        """
         now = self.clock.now()
-        for poll in await self.store.polls.open_polls([PollKind.NATIVE, PollKind.DATES]):
+        for poll in await self.store.polls.open_polls([PollKind.NATIVE, PollKind.DATES], self.shards):
             if poll.kind is PollKind.DATES and poll.message_id is not None:
                 self._tallied[poll.message_id] = poll.id
             if poll.closes_at <= now:
@@ -330,7 +336,7 @@ class PollService:
                 log.warning("Poll %s: could not reconcile with Discord now", poll.id, exc_info=True)
         # A ballot cast just before a crash may have been stored while its tally redraw was still
         # waiting in the debouncer: redraw every open ranked poll once, so none keeps a stale count.
-        for poll in await self.store.polls.open_polls([PollKind.RANKED]):
+        for poll in await self.store.polls.open_polls([PollKind.RANKED], self.shards):
             if poll.closes_at > now:
                 self.tallies.touch(poll.id)
 

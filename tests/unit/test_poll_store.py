@@ -1,4 +1,4 @@
-"""The poll repository: native votes, reconciliation, ranked ballots, nominations, and forgetting."""
+"""The poll repository: native votes, reconciliation, ranked ballots, nominations, forgetting, and shards."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from schema import column_names
 
 from bot.domain import WorkKind
 from bot.errors import UserError
-from bot.store import IntegrityError, NewOption, NewWork, PollClosed, PollKind, RoundKinds
+from bot.scheduler import Scheduler
+from bot.store import IntegrityError, NewOption, NewWork, PollClosed, PollKind, RoundKinds, ShardFilter
+from cogs.polls._service import Debouncer, PollService
 
 GUILD = 111111111111111111
 ALICE = 333333333333333333
@@ -152,3 +154,57 @@ async def test_apply_votes_keeps_event_order_in_one_transaction(store, clock):
     ]
     await store.polls.apply_votes(ops)
     assert await store.polls.votes(poll_id) == {1: {BOB}, 2: {ALICE}}
+
+
+# Two guilds on the two shards of two: Discord routes a guild to shard (guild_id >> 22) % count.
+SHARD_0_GUILD = 1000 << 22
+SHARD_1_GUILD = 1001 << 22
+
+
+async def open_poll(store, clock, guild_id, kind, message_id):
+    poll_id = await store.polls.create(
+        guild_id,
+        kind,
+        channel_id=CHANNEL,
+        question="Next book?",
+        options=[NewOption("Emma", "Emma"), NewOption("Dracula", "Dracula")],
+        closes_at=clock.now() + timedelta(days=1),
+        created_by=ALICE,
+    )
+    await store.polls.set_messages(poll_id, message_id=message_id, info_message_id=message_id + 1)
+    return poll_id
+
+
+async def test_open_polls_of_some_shards_are_only_their_guilds(store, clock):
+    low = await open_poll(store, clock, SHARD_0_GUILD, PollKind.NATIVE, 100)
+    high = await open_poll(store, clock, SHARD_1_GUILD, PollKind.NATIVE, 200)
+    ranked_high = await open_poll(store, clock, SHARD_1_GUILD, PollKind.RANKED, 300)
+    assert [p.id for p in await store.polls.open_polls()] == [low, high, ranked_high]
+    assert [p.id for p in await store.polls.open_polls(shards=ShardFilter(2, (0,)))] == [low]
+    assert [p.id for p in await store.polls.open_polls([PollKind.RANKED], ShardFilter(2, (1,)))] == [
+        ranked_high
+    ]
+    assert [p.id for p in await store.polls.open_polls([PollKind.NATIVE], ShardFilter(2, (0, 1)))] == [
+        low,
+        high,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("shards", "redrawn"), [(None, "both"), (ShardFilter(2, (0,)), "low"), (ShardFilter(2, (1,)), "high")]
+)
+async def test_the_start_redraws_only_the_ranked_polls_of_this_process_shards(store, clock, shards, redrawn):
+    low = await open_poll(store, clock, SHARD_0_GUILD, PollKind.RANKED, 100)
+    high = await open_poll(store, clock, SHARD_1_GUILD, PollKind.RANKED, 200)
+    service = PollService(
+        None, store=store, scheduler=Scheduler(store.timers, clock), clock=clock, shards=shards
+    )
+    drawn: list[int] = []
+
+    async def redraw(poll_id: int) -> None:
+        drawn.append(poll_id)
+
+    service.tallies = Debouncer(redraw, interval=0)
+    await service.reconcile_open()
+    await service.tallies.flush()
+    assert sorted(drawn) == {"both": [low, high], "low": [low], "high": [high]}[redrawn]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.client import BookClubBot, scheduler_lease, scheduler_poll, timer_shards
+from bot.client import BookClubBot, scheduler_lease, scheduler_poll, served_shards
 from bot.scheduler import FIRST_RETRY, HANDLER_TIMEOUT, LEASE, MIN_LEASE, RENEW_BELOW, Scheduler, lease_limits
 from bot.settings import load_settings
 from bot.store import Database, ShardFilter, Store, Timer
@@ -472,10 +472,10 @@ async def test_a_timer_whose_turn_comes_late_in_the_lease_is_renewed_first(proce
 
 
 def test_the_bot_filters_timers_by_its_shards_and_polls_only_a_shared_store():
-    assert timer_shards(None, None) is None  # as many shards as Discord recommends, all here
-    assert timer_shards(4, None) is None
-    assert timer_shards(4, [0, 1, 2, 3]) is None
-    assert timer_shards(16, [3, 0, 1, 2]) == ShardFilter(16, (0, 1, 2, 3))
+    assert served_shards(None, None) is None  # as many shards as Discord recommends, all here
+    assert served_shards(4, None) is None
+    assert served_shards(4, [0, 1, 2, 3]) is None
+    assert served_shards(16, [3, 0, 1, 2]) == ShardFilter(16, (0, 1, 2, 3))
     settings = load_settings({})
     assert scheduler_poll(settings, shared=False) is None
     assert scheduler_poll(settings, shared=True) == timedelta(seconds=15)
