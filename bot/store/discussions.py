@@ -108,12 +108,6 @@ class DiscussionRepository:
     def _now(self) -> str:
         return self._clock.now().isoformat()
 
-    async def _announce(self, tx: Transaction, discussion_id: int) -> None:
-        """Announce, inside the write's transaction, that the discussion's guild changed."""
-        row = await tx.fetch_one("SELECT guild_id FROM discussions WHERE id = ?", (discussion_id,))
-        if row is not None:
-            await tx.changed(GATED_DISCUSSIONS, row["guild_id"])
-
     async def create_many(self, guild_id: int, items: Sequence[NewDiscussion]) -> list[Discussion]:
         """Schedule several discussions all or nothing (a reading plan); return them in order."""
         now = self._now()
@@ -242,38 +236,45 @@ class DiscussionRepository:
         return self._gated_works.peek(guild_id)
 
     async def _move(
-        self, discussion_id: int, states: Sequence[str], sets: str, params: Sequence[object]
+        self, guild_id: int, discussion_id: int, states: Sequence[str], sets: str, params: Sequence[object]
     ) -> bool:
         marks = ", ".join("?" for _ in states)
 
         async def write(tx: Transaction) -> int:
+            # The guild is in the WHERE, so the guild announced is always the moved row's.
             changed = await tx.execute(
-                f"UPDATE discussions SET {sets}, sequence = sequence + 1, updated_at = ? WHERE id = ? AND state IN ({marks})",  # noqa: S608 - fixed fragments
-                (*params, self._now(), discussion_id, *states),
+                f"UPDATE discussions SET {sets}, sequence = sequence + 1, updated_at = ?"  # noqa: S608 - fixed fragments
+                f" WHERE guild_id = ? AND id = ? AND state IN ({marks})",
+                (*params, self._now(), guild_id, discussion_id, *states),
             )
             if changed:
-                await self._announce(tx, discussion_id)
+                await tx.changed(GATED_DISCUSSIONS, guild_id)
             return changed
 
         return await self._db.atomic(write) == 1
 
-    async def reschedule(self, discussion_id: int, opens_at: datetime, closes_at: datetime) -> bool:
+    async def reschedule(
+        self, guild_id: int, discussion_id: int, opens_at: datetime, closes_at: datetime
+    ) -> bool:
         """Move a scheduled discussion; return False if it already opened or ended."""
         return await self._move(
+            guild_id,
             discussion_id,
             ("scheduled",),
             "opens_at = ?, closes_at = ?",
             (opens_at.isoformat(), closes_at.isoformat()),
         )
 
-    async def set_closes_at(self, discussion_id: int, closes_at: datetime) -> bool:
+    async def set_closes_at(self, guild_id: int, discussion_id: int, closes_at: datetime) -> bool:
         """Change when an open (or scheduled) discussion ends."""
-        return await self._move(discussion_id, ACTIVE_STATES, "closes_at = ?", (closes_at.isoformat(),))
+        return await self._move(
+            guild_id, discussion_id, ACTIVE_STATES, "closes_at = ?", (closes_at.isoformat(),)
+        )
 
-    async def set_opens_at(self, discussion_id: int, opens_at: datetime) -> bool:
+    async def set_opens_at(self, guild_id: int, discussion_id: int, opens_at: datetime) -> bool:
         """Record that a discussion opened early (`open-now`)."""
         return await self._move(
-            discussion_id, ("scheduled", "opening"), "opens_at = ?", (opens_at.isoformat(),)
+            guild_id, discussion_id, ("scheduled", "opening"), "opens_at = ?", (opens_at.isoformat(),)
         )
 
     async def set_event(self, discussion_id: int, event_id: int | None) -> None:
@@ -283,23 +284,29 @@ class DiscussionRepository:
             (event_id, self._now(), discussion_id),
         )
 
-    async def start_opening(self, discussion_id: int, channel_id: int, mode: DiscussionMode) -> bool:
+    async def start_opening(
+        self, guild_id: int, discussion_id: int, channel_id: int, mode: DiscussionMode
+    ) -> bool:
         """Record that the thread is about to be made (before any Discord call), fixing channel and mode."""
         return await self._move(
-            discussion_id, ("scheduled",), "state = 'opening', channel_id = ?, mode = ?", (channel_id, mode)
+            guild_id,
+            discussion_id,
+            ("scheduled",),
+            "state = 'opening', channel_id = ?, mode = ?",
+            (channel_id, mode),
         )
 
-    async def abandon_opening(self, discussion_id: int) -> bool:
+    async def abandon_opening(self, guild_id: int, discussion_id: int) -> bool:
         """Put back to scheduled an opening Discord refused, so no thread exists (the channel is chosen again)."""
 
         async def write(tx: Transaction) -> int:
             changed = await tx.execute(
                 "UPDATE discussions SET state = 'scheduled', channel_id = NULL, mode = NULL, updated_at = ?"
-                " WHERE id = ? AND state = 'opening' AND thread_id IS NULL",
-                (self._now(), discussion_id),
+                " WHERE guild_id = ? AND id = ? AND state = 'opening' AND thread_id IS NULL",
+                (self._now(), guild_id, discussion_id),
             )
             if changed:
-                await self._announce(tx, discussion_id)
+                await tx.changed(GATED_DISCUSSIONS, guild_id)
             return changed
 
         return await self._db.atomic(write) > 0
@@ -311,17 +318,19 @@ class DiscussionRepository:
             (thread_id, self._now(), discussion_id),
         )  # a thread id is not what the gated cache holds: nothing to announce
 
-    async def mark_open(self, discussion_id: int, thread_id: int) -> bool:
+    async def mark_open(self, guild_id: int, discussion_id: int, thread_id: int) -> bool:
         """Record that the thread exists and the discussion is open."""
-        return await self._move(discussion_id, ("opening",), "state = 'open', thread_id = ?", (thread_id,))
+        return await self._move(
+            guild_id, discussion_id, ("opening",), "state = 'open', thread_id = ?", (thread_id,)
+        )
 
-    async def mark_closed(self, discussion_id: int) -> bool:
+    async def mark_closed(self, guild_id: int, discussion_id: int) -> bool:
         """Record that the discussion ended (from open, or from scheduled/opening when closed early)."""
-        return await self._move(discussion_id, ACTIVE_STATES, "state = 'closed'", ())
+        return await self._move(guild_id, discussion_id, ACTIVE_STATES, "state = 'closed'", ())
 
-    async def mark_cancelled(self, discussion_id: int) -> bool:
+    async def mark_cancelled(self, guild_id: int, discussion_id: int) -> bool:
         """Record that a discussion that had not opened will not happen."""
-        return await self._move(discussion_id, ("scheduled", "opening"), "state = 'cancelled'", ())
+        return await self._move(guild_id, discussion_id, ("scheduled", "opening"), "state = 'cancelled'", ())
 
     # -- join offers by DM --------------------------------------------------------------------------
 

@@ -80,8 +80,8 @@ async def spoiler_thread(
             closes_at=now + timedelta(days=7),
         ),
     )
-    assert await store.discussions.start_opening(d.id, parent.id, "gated")
-    assert await store.discussions.mark_open(d.id, thread.id)
+    assert await store.discussions.start_opening(d.guild_id, d.id, parent.id, "gated")
+    assert await store.discussions.mark_open(d.guild_id, d.id, thread.id)
     return parent, thread
 
 

@@ -94,12 +94,12 @@ async def test_gated_discussions_opened_and_closed_elsewhere_reach_the_cache(pro
     assert a.discussions.known_gated_work_ids(GUILD) == frozenset()  # kept in A's memory
     assert await a.discussions.open_gated_work_ids(OTHER_GUILD) == frozenset()
 
-    assert await b.discussions.start_opening(d.id, 99, "gated")
-    assert await b.discussions.mark_open(d.id, 555)
+    assert await b.discussions.start_opening(GUILD, d.id, 99, "gated")
+    assert await b.discussions.mark_open(GUILD, d.id, 555)
     await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), {book}), "A sees it open")
     assert a.discussions.known_gated_work_ids(OTHER_GUILD) == frozenset()  # another guild's stays
 
-    assert await b.discussions.mark_closed(d.id)
+    assert await b.discussions.mark_closed(GUILD, d.id)
     await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), frozenset()), "A sees it closed")
 
 
@@ -109,7 +109,9 @@ async def test_removing_a_work_elsewhere_drops_its_gated_discussions(processes):
     d = await b.discussions.create(
         GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
     )
-    assert await b.discussions.start_opening(d.id, 99, "gated") and await b.discussions.mark_open(d.id, 555)
+    assert await b.discussions.start_opening(GUILD, d.id, 99, "gated") and await b.discussions.mark_open(
+        GUILD, d.id, 555
+    )
     await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), {book}), "A sees it open")
     assert await b.catalog.remove(GUILD, book)  # its discussions go with it
     await eventually(lambda: _is(a.discussions.open_gated_work_ids(GUILD), frozenset()), "A forgets it")

@@ -47,20 +47,23 @@ async def test_transitions_happen_once_and_only_from_the_expected_state(store):
     d = await store.discussions.create(
         GUILD, NewDiscussion(book, BookAndFilm(book, book), "Compare", START, START + timedelta(hours=1))
     )
-    assert await store.discussions.reschedule(
-        d.id, START + timedelta(days=1), START + timedelta(days=1, hours=2)
+    assert not await store.discussions.reschedule(  # another guild's id moves nothing
+        GUILD + 1, d.id, START + timedelta(days=1), START + timedelta(days=1, hours=2)
     )
-    assert await store.discussions.start_opening(d.id, 99, "gated")
-    assert not await store.discussions.start_opening(d.id, 99, "gated")  # a re-run finds it already opening
-    assert not await store.discussions.reschedule(d.id, START, START + timedelta(hours=1))
+    assert await store.discussions.reschedule(
+        GUILD, d.id, START + timedelta(days=1), START + timedelta(days=1, hours=2)
+    )
+    assert await store.discussions.start_opening(GUILD, d.id, 99, "gated")
+    assert not await store.discussions.start_opening(GUILD, d.id, 99, "gated")  # a re-run: already opening
+    assert not await store.discussions.reschedule(GUILD, d.id, START, START + timedelta(hours=1))
     await store.discussions.record_thread(d.id, 555)
     assert (await store.discussions.by_thread(GUILD, 555)).state == "opening"
-    assert await store.discussions.mark_open(d.id, 555)
-    assert not await store.discussions.mark_open(d.id, 555)
-    assert not await store.discussions.mark_cancelled(d.id)  # opened: it can only be closed
+    assert await store.discussions.mark_open(GUILD, d.id, 555)
+    assert not await store.discussions.mark_open(GUILD, d.id, 555)
+    assert not await store.discussions.mark_cancelled(GUILD, d.id)  # opened: it can only be closed
     assert [x.id for x in await store.discussions.open_gated(GUILD)] == [d.id]
-    assert await store.discussions.mark_closed(d.id)
-    assert not await store.discussions.mark_closed(d.id)
+    assert await store.discussions.mark_closed(GUILD, d.id)
+    assert not await store.discussions.mark_closed(GUILD, d.id)
     final = await store.discussions.get(GUILD, d.id)
     assert (final.state, final.thread_id, final.channel_id, final.mode) == ("closed", 555, 99, "gated")
     assert await store.discussions.active(GUILD) == []
@@ -129,22 +132,26 @@ async def test_open_gated_works_kept_in_memory_follow_every_transition(store):
         GUILD, NewDiscussion(book, BookAndFilm(book, film), "Compare", START, START + timedelta(hours=1))
     )
     assert repo.known_gated_work_ids(GUILD) is None  # a write forgets what was kept
-    assert await repo.start_opening(d.id, 99, "gated")
+    assert await repo.start_opening(GUILD, d.id, 99, "gated")
     assert await repo.open_gated_work_ids(GUILD) == frozenset()  # opening is not open yet
-    assert await repo.mark_open(d.id, 555)
+    assert await repo.mark_open(GUILD, d.id, 555)
     assert await repo.open_gated_work_ids(GUILD) == {book, film}
     assert await repo.open_gated_work_ids(GUILD + 1) == frozenset()  # per guild
-    assert await repo.mark_closed(d.id)
+    assert await repo.mark_closed(GUILD, d.id)
     assert await repo.open_gated_work_ids(GUILD) == frozenset()
     tagged = await repo.create(
         GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
     )
-    assert await repo.start_opening(tagged.id, 99, "tagged") and await repo.mark_open(tagged.id, 556)
+    assert await repo.start_opening(GUILD, tagged.id, 99, "tagged") and await repo.mark_open(
+        GUILD, tagged.id, 556
+    )
     assert await repo.open_gated_work_ids(GUILD) == frozenset()  # tagged threads need no offer
     gated = await repo.create(
         GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
     )
-    assert await repo.start_opening(gated.id, 99, "gated") and await repo.mark_open(gated.id, 557)
+    assert await repo.start_opening(GUILD, gated.id, 99, "gated") and await repo.mark_open(
+        GUILD, gated.id, 557
+    )
     assert await repo.open_gated_work_ids(GUILD) == {book}
     await repo.delete(GUILD, gated.id)
     assert await repo.open_gated_work_ids(GUILD) == frozenset()
@@ -156,10 +163,10 @@ async def test_a_read_that_raced_a_transition_is_not_kept(store):
     d = await repo.create(
         GUILD, NewDiscussion(book, BookUpTo(book, chapter=6), "Early", START, START + timedelta(hours=1))
     )
-    assert await repo.start_opening(d.id, 99, "gated")
+    assert await repo.start_opening(GUILD, d.id, 99, "gated")
     reading = asyncio.ensure_future(repo.open_gated_work_ids(GUILD))  # starts its query, then waits
     await asyncio.sleep(0)
-    assert await repo.mark_open(d.id, 555)
+    assert await repo.mark_open(GUILD, d.id, 555)
     await reading
     assert await repo.open_gated_work_ids(GUILD) == {book}
 

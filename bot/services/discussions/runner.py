@@ -298,14 +298,14 @@ class DiscussionRunner:
                     "tagged" if isinstance(channel, discord.ForumChannel) else settings.spoiler_mode
                 )
                 # Recorded before any Discord call: a re-run knows a thread may already exist.
-                await self.repo.start_opening(d.id, channel.id, mode)
+                await self.repo.start_opening(d.guild_id, d.id, channel.id, mode)
                 d = await self.repo.get(guild_id, discussion_id)
                 assert d is not None
             works = await self.store.catalog.works(guild_id)
             thread = await self._find_or_create_thread(
                 guild, d, works, resumed=resumed, tag_id=settings.discussion_tag_id
             )
-            await self.repo.mark_open(d.id, thread.id)
+            await self.repo.mark_open(d.guild_id, d.id, thread.id)
             opened = await self.repo.get(guild_id, discussion_id)
             assert opened is not None
             log.info("Opened discussion %s in guild %s (thread %s)", d.id, guild_id, thread.id)
@@ -376,14 +376,14 @@ class DiscussionRunner:
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
         except NotConfigured:
-            await self.repo.abandon_opening(d.id)
+            await self.repo.abandon_opening(d.guild_id, d.id)
             raise
         except discord.HTTPException as exc:
             if not is_tag_refusal(exc):
                 raise
             # Discord made no post, so nothing is left half-open: back to scheduled, and retrying cannot help.
             log.warning("Discord refused the tags of discussion %s's post: %s", d.id, exc)
-            await self.repo.abandon_opening(d.id)
+            await self.repo.abandon_opening(d.guild_id, d.id)
             raise NotConfigured(f"Discord refused the post: {missing_tag_message(forum, tag_id)}") from exc
 
     async def _existing_thread(
@@ -453,7 +453,7 @@ class DiscussionRunner:
             works = await self.store.catalog.works(guild_id)
             if d.thread_id is not None:
                 await self._close_thread(guild, d, works, cancelled)
-            await self.repo.mark_closed(d.id)
+            await self.repo.mark_closed(d.guild_id, d.id)
         await self.cancel_timers(d)
         try:
             await self.end_event(guild, d)
@@ -499,7 +499,7 @@ class DiscussionRunner:
         """Call off a discussion: before it opens its event is cancelled; once open, it is closed early."""
         if d.state in ("opening", "open"):
             return await self.close(guild.id, d.id, cancelled=True)
-        if not await self.repo.mark_cancelled(d.id):
+        if not await self.repo.mark_cancelled(d.guild_id, d.id):
             return await self.repo.get(guild.id, d.id)
         await self.cancel_timers(d)
         try:

@@ -137,7 +137,7 @@ class DiscussionService:
         """Move a scheduled discussion, its reminders, timers and event; refuse one that opened meanwhile."""
         if d.state != "scheduled":
             raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be moved.")
-        if not await self.store.discussions.reschedule(d.id, opens_at, opens_at + length):
+        if not await self.store.discussions.reschedule(guild.id, d.id, opens_at, opens_at + length):
             raise UserError(f"Discussion `{d.id}` opened meanwhile: it can no longer be moved.")
         await self.store.discussions.forget_reminders(d.id)
         moved = await self.store.discussions.get(guild.id, d.id)
@@ -153,7 +153,7 @@ class DiscussionService:
             raise UserError(f"Discussion `{d.id}` is {d.state}: only a scheduled one can be opened early.")
         discussion_channel(guild, await self.store.guilds.get(guild.id))  # explains a missing channel first
         await self.runner.cancel_timers(d, keep_close=True)
-        await self.store.discussions.set_opens_at(d.id, self.clock.now())
+        await self.store.discussions.set_opens_at(guild.id, d.id, self.clock.now())
         opened = await self.runner.open(guild.id, d.id)
         if opened.state != "open" or opened.thread_id is None:
             # Called off (or closed) while opening: say what it is, not where a thread would have been.
