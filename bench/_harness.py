@@ -298,7 +298,7 @@ class BotSide:
         if database_url is not None:
             env = {"DATABASE_URL": database_url, **env}
         settings = load_settings({"DISCORD_TOKEN": self.token, "DATABASE_PATH": str(db_path), **env})
-        db = await open_database(db_path, database_url)
+        db = await open_database(db_path, database_url, listen=True)
         await db.migrate()
         self.store = Store.build(db, SystemClock())
         return settings, self.store

@@ -102,10 +102,13 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(DemoArgs(port=args.port, db=args.db, open_browser=args.open, host=args.host))
 
 
-async def open_store(settings: Settings) -> Store:
-    """Open the database, apply pending migrations and build the repositories."""
+async def open_store(settings: Settings, *, listen: bool) -> Store:
+    """Open the database, apply pending migrations and build the repositories.
+
+    `listen` for a bot that serves members: its caches then follow other processes' writes (PostgreSQL).
+    """
     url = settings.database_url.get() if settings.database_url is not None else None
-    db = await open_database(settings.database_path, url)
+    db = await open_database(settings.database_path, url, listen=listen)
     try:
         await db.migrate()
     except BaseException:
@@ -188,7 +191,7 @@ async def use_gateway_of_api_base(bot: discord.Client, settings: Settings) -> No
 async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None:
     token = settings.require_token()
     use_api_base(settings)
-    store = await open_store(settings)
+    store = await open_store(settings, listen=True)
     llm = build_llm(settings)
     # Started by the first CPU-bound job, not here: its processes (forkserver, worker, resource tracker)
     # would add ~25 MB to a bot whose members only click.
@@ -219,7 +222,7 @@ async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None
 
 async def _check(settings: Settings) -> None:
     settings.require_token()
-    store = await open_store(settings)
+    store = await open_store(settings, listen=False)  # migrates and reads the version: no caches to keep
     try:
         version = await store.db.schema_version()
     finally:
@@ -239,7 +242,7 @@ async def _check(settings: Settings) -> None:
 async def _sync(settings: Settings, guild_id: int | None) -> None:
     token = settings.require_token()
     use_api_base(settings)
-    store = await open_store(settings)
+    store = await open_store(settings, listen=False)
     # Registering commands serves nobody: no feed port, which the running bot may hold anyway.
     bot = BookClubBot(settings=replace(settings, calendar_feed_port=None), store=store)
     try:

@@ -159,7 +159,7 @@ class DemoClub:
             "DEV_GUILD_ID": str(self.club.guild.id),
         }
         settings = load_settings(env)
-        self.store = await open_store(settings)
+        self.store = await open_store(settings, listen=True)
         self._stack.push_async_callback(self.store.db.close)
         # As `bot/__main__.py` runs it: a warm worker pool for the CPU-heavy jobs (imports, charts).
         workers = Workers()

@@ -78,10 +78,10 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 def open_database(tmp_path, database_url: str | None) -> Callable[[], Awaitable[Database]]:
-    """Return a function that opens this test's database (the same one each time), not migrated."""
+    """Return a function that opens this test's database (the same one each time), not migrated, listening as `run`."""
 
     async def open_it() -> Database:
-        return await open_backend(tmp_path / "bookclub.sqlite3", database_url)
+        return await open_backend(tmp_path / "bookclub.sqlite3", database_url, listen=True)
 
     return open_it
 

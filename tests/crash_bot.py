@@ -27,7 +27,7 @@ async def serve(info: dict[str, str], db_path: Path, ready: Path) -> None:
     point_discord_py_at(info["api_base"], info["gateway_url"])
     env = {"DISCORD_TOKEN": info["token"], "DATABASE_PATH": str(db_path), "DEV_GUILD_ID": info["guild_id"]}
     settings = load_settings(env)
-    store = await open_store(settings)
+    store = await open_store(settings, listen=True)
     workers = Workers()
     workers.warm()
     bot = BookClubBot(settings=settings, store=store, workers=workers)

@@ -8,11 +8,13 @@ small pool.
 
 Caches stay coherent across processes with LISTEN/NOTIFY, PostgreSQL's own, with no broker besides:
 `Transaction.changed` sends `pg_notify('bookclub_changes', 'origin:topic:guild')` inside the
-transaction, so the server delivers it only if that commits, to every process listening. Each process
-listens on one dedicated connection and hands other processes' notices to its `on_change` subscribers
-(its own it already told at commit; the origin in the payload filters them out). When that connection
-is lost, notices may have been missed: every subscriber is told that any guild may have changed,
-`changes_heard` is False (caches keep nothing) until it listens again, and it reconnects with backoff.
+transaction, so the server delivers it only if that commits, to every process listening. A process
+opened with `connect(url, listen=True)` (the running bot: `python -m bot run`) listens on one dedicated
+connection and hands other processes' notices to its `on_change` subscribers (its own it already told at
+commit; the origin in the payload filters them out). When that connection is lost, notices may have been
+missed: every subscriber is told that any guild may have changed, `changes_heard` is False (caches keep
+nothing) until it listens again, and it reconnects with backoff. Commands that only migrate or copy
+(`check`, `migrate-to-postgres`) open no listening connection; there `changes_heard` stays False.
 """
 
 from __future__ import annotations
@@ -240,8 +242,12 @@ class PostgresDatabase(_PgReads, Database):
         self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
-    async def connect(cls, url: str) -> PostgresDatabase:
-        """Connect to the database at `url` (postgresql://user:password@host:port/name)."""
+    async def connect(cls, url: str, *, listen: bool = False) -> PostgresDatabase:
+        """Connect to the database at `url` (postgresql://user:password@host:port/name).
+
+        With `listen`, also open the connection that hears other processes' changes (a process whose
+        caches must follow them); without it caches keep nothing, as nothing would tell them to forget.
+        """
         try:
             pool = await asyncpg.create_pool(
                 url,
@@ -256,6 +262,8 @@ class PostgresDatabase(_PgReads, Database):
             raise DatabaseError(f"DATABASE_URL: cannot connect to {redact_url(url)!r}: {exc}.") from exc
         assert pool is not None
         db = cls(pool, url)
+        if not listen:
+            return db
         try:
             await db._listen()
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -266,7 +274,7 @@ class PostgresDatabase(_PgReads, Database):
 
     @property
     def changes_heard(self) -> bool:
-        """Whether the connection that hears other processes' changes is listening."""
+        """Whether the connection that hears other processes' changes is listening (never without `listen`)."""
         return self._listener is not None and not self._listener_lost.is_set()
 
     @property

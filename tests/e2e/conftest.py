@@ -72,7 +72,7 @@ class BotHarness:
     async def start(self, *, sync: bool = True) -> BookClubBot:
         """Open the database, build the bot and connect it; return once it is ready with commands synced."""
         url = self.production_settings.database_url
-        db = await open_database(self.db_path, url.get() if url is not None else None)
+        db = await open_database(self.db_path, url.get() if url is not None else None, listen=True)
         await db.migrate()
         self.store = Store.build(db, self.clock)
         settings = self.dev_settings if sync else self.production_settings

@@ -41,8 +41,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 @pytest_asyncio.fixture
 async def processes(postgres_url: str, clock) -> AsyncIterator[tuple[Store, Store]]:
     """Yield two stores, A and B, as two processes on one PostgreSQL database would hold them."""
-    a_db = await PostgresDatabase.connect(postgres_url)
-    b_db = await PostgresDatabase.connect(postgres_url)
+    a_db = await PostgresDatabase.connect(postgres_url, listen=True)
+    b_db = await PostgresDatabase.connect(postgres_url, listen=True)
     try:
         await a_db.migrate()
         yield Store.build(a_db, clock), Store.build(b_db, clock)
@@ -274,13 +274,30 @@ async def test_a_failing_subscriber_does_not_fail_the_committed_write(tmp_path):
         await db.close()
 
 
+async def test_a_database_opened_without_listening_keeps_nothing_and_reads_every_write(postgres_url, clock):
+    writer_db = await PostgresDatabase.connect(postgres_url, listen=True)
+    quiet_db = await PostgresDatabase.connect(postgres_url)  # as `check` opens it
+    try:
+        await writer_db.migrate()
+        writer, quiet = Store.build(writer_db, clock), Store.build(quiet_db, clock)
+        assert quiet_db.listener_pid is None and not quiet_db.changes_heard
+        assert writer_db.listener_pid is not None and writer_db.changes_heard
+        await writer.catalog.add(GUILD, NewWork(WorkKind.BOOK, "The Salt Road"))
+        assert await _titles(quiet) == ["The Salt Road"]
+        await writer.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+        assert sorted(await _titles(quiet)) == ["Emma", "The Salt Road"]  # read again: nothing was kept
+    finally:
+        await writer_db.close()
+        await quiet_db.close()
+
+
 async def test_a_database_that_cannot_listen_does_not_open(postgres_url, monkeypatch):
     async def refuse(*_args: object, **_kwargs: object) -> None:
         raise asyncpg.InvalidAuthorizationSpecificationError("no listening today")
 
     monkeypatch.setattr(postgres_module.asyncpg, "connect", refuse)
     with pytest.raises(postgres_module.DatabaseError, match="cannot listen"):
-        await PostgresDatabase.connect(postgres_url)
+        await PostgresDatabase.connect(postgres_url, listen=True)
 
 
 async def _is(value: Awaitable[object], expected: object) -> bool:

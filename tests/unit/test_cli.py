@@ -1,15 +1,20 @@
 """The command line: start-up failures are one line and exit 2; check and commands work offline."""
 
+import asyncio
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from postgres_server import USER as PG_USER
 
+from bot.store import Database, DatabaseError
 from bot.store.db import bundled_migrations
+from bot.store.postgres import PostgresDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -174,3 +179,62 @@ def test_backup_on_postgres_points_to_pg_dump(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pg_dump" in lines[0] and "hunter2" not in lines[0]
     assert not (tmp_path / "copy.sqlite3").exists()
+
+
+@pytest.fixture
+async def one_connection_databases(postgres_server) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Yield a function making an empty database owned by a role that may hold one connection at a time."""
+    import asyncpg
+
+    admin = await asyncpg.connect(postgres_server.url())
+    names: list[str] = []
+
+    async def make() -> str:
+        name = f"solo_{os.getpid()}_{len(names)}"
+        names.append(name)
+        await admin.execute(f'CREATE ROLE "{name}" LOGIN CONNECTION LIMIT 1')  # not a superuser: limited
+        await admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+        return postgres_server.url(name).replace(f"//{PG_USER}@", f"//{name}@")
+
+    try:
+        yield make
+    finally:
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+        await admin.close()
+
+
+async def test_run_listens_for_changes_but_check_and_migrate_to_postgres_do_not(
+    tmp_path, one_connection_databases
+):
+    # Each role's one connection is the pool's: a second, listening one is refused, as the bot's own shows.
+    refused = await one_connection_databases()
+    with pytest.raises(DatabaseError, match=r"cannot listen.*too many connections"):
+        await PostgresDatabase.connect(refused, listen=True)
+    # `run` listens (its caches follow other processes' writes), so it is refused there too, before any
+    # call to Discord; the API base is a closed local port, so a run that got further fails otherwise.
+    ran = await asyncio.to_thread(
+        run_bot,
+        "run",
+        cwd=tmp_path,
+        DISCORD_TOKEN=TOKEN,
+        DATABASE_URL=refused,
+        DISCORD_API_BASE="http://127.0.0.1:1/api/v10",
+    )
+    assert ran.returncode == 2 and "cannot listen" in ran.stderr, ran.stderr
+
+    checked = await one_connection_databases()
+    result = await asyncio.to_thread(
+        run_bot, "check", cwd=tmp_path, DISCORD_TOKEN=TOKEN, DATABASE_URL=checked
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"schema version {bundled_migrations('postgres')[-1].version}" in result.stdout
+
+    club = tmp_path / "club.sqlite3"
+    lite = await Database.open(club)
+    await lite.migrate()
+    await lite.close()
+    target = await one_connection_databases()
+    moved = await asyncio.to_thread(run_bot, "migrate-to-postgres", str(club), target, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
