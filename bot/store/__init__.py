@@ -23,7 +23,7 @@ from bot.store.db import (
 )
 from bot.store.discussions import Discussion, DiscussionRepository, NewDiscussion
 from bot.store.guilds import GuildSettings, GuildSettingsRepository
-from bot.store.imports import ImportPreviewRepository, StoredImport
+from bot.store.imports import IMPORT_PREVIEW_TTL, ImportPreviewRepository, StoredImport
 from bot.store.nominations import Nomination, NominationRepository, NominationRound, RoundKinds
 from bot.store.participation import OwnPart, ParticipationCounts, ParticipationRepository
 from bot.store.polls import NewOption, Poll, PollClosed, PollKind, PollOption, PollRepository, VoteOp
@@ -54,6 +54,7 @@ from bot.store.summaries import (
 from bot.store.timers import ShardFilter, Timer, TimerRepository
 
 __all__ = [
+    "IMPORT_PREVIEW_TTL",
     "AlreadySummarizing",
     "BudgetSpent",
     "CalendarFeed",

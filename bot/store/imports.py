@@ -10,8 +10,12 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import ProgressUnit, State
+from bot.errors import NotAllowed
 from bot.store.db import Database, Row, Transaction
 from bot.store.statuses import StatusUpdate
+
+# How long a preview waits for its member's confirmation before it is purged.
+IMPORT_PREVIEW_TTL = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,11 @@ def _stored(r: Row) -> StoredImport:
 
 
 class ImportPreviewRepository:
-    """Keep, claim and drop import previews; an expired one is purged, never confirmed."""
+    """Keep, claim and drop import previews; an expired one is purged, never confirmed.
+
+    A preview is its member's: `get` refuses anyone else, and it lives `IMPORT_PREVIEW_TTL`. In the
+    database, so any bot process (or one restarted) can confirm it.
+    """
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -76,11 +84,10 @@ class ImportPreviewRepository:
         guild_id: int,
         user_id: int,
         updates: Sequence[StatusUpdate],
-        ratings: Sequence[tuple[int, float]],
-        source: str,
-        ttl: timedelta,
+        ratings: Sequence[tuple[int, float]] = (),
+        source: str = "",
     ) -> str:
-        """Store a preview valid for `ttl` (purging expired ones) and return the token its buttons carry."""
+        """Store a member's preview for `IMPORT_PREVIEW_TTL` (purging expired ones); return its buttons' token."""
         now = self._clock.now()
         token = secrets.token_hex(8)
 
@@ -97,15 +104,18 @@ class ImportPreviewRepository:
                     json.dumps([_update_json(u) for u in updates]),
                     json.dumps([[w, s] for w, s in ratings]),
                     now.isoformat(),
-                    (now + ttl).isoformat(),
+                    (now + IMPORT_PREVIEW_TTL).isoformat(),
                 ),
             )
 
         await self._db.atomic(write)
         return token
 
-    async def get(self, token: str) -> StoredImport | None:
-        """Return a live preview (None when unknown, cancelled or expired; an expired one is purged)."""
+    async def get(self, token: str, user_id: int) -> StoredImport | None:
+        """Return a member's live preview (None when unknown, cancelled or expired; an expired one is purged).
+
+        Raise `NotAllowed` when the preview is another member's.
+        """
         row = await self._db.fetch_one("SELECT * FROM import_previews WHERE token = ?", (token,))
         if row is None:
             return None
@@ -113,6 +123,8 @@ class ImportPreviewRepository:
         if stored.expires_at <= self._clock.now():
             await self.drop(token)
             return None
+        if stored.user_id != user_id:
+            raise NotAllowed("This import belongs to someone else; run `/status import` with your own file.")
         return stored
 
     async def drop(self, token: str) -> None:

@@ -20,9 +20,7 @@ async def setup(bot: BookClubBot) -> None:
             catalog=bot.store.catalog,
             statuses=bot.store.statuses,
             guilds=bot.store.guilds,
-            reviews=bot.store.reviews,
             previews=bot.store.imports,
-            clock=bot.clock,
             workers=bot.workers,
         )
     )

@@ -26,22 +26,21 @@ from bot.services.statuses import (
     record_status,
 )
 from bot.store import (
+    IMPORT_PREVIEW_TTL,
     CatalogRepository,
     GuildSettingsRepository,
     ImportPreviewRepository,
-    ReviewRepository,
     StatusRepository,
 )
 from bot.text import LIMITS, code_span, escape, fit_lines
 from bot.ui import BookClubView
 from bot.workers import WorkTimeout
-from cogs.status._imports import IMPORT_TTL, IMPORTS, ImportButton, PendingImports, plan_import
+from cogs.status._imports import ImportButton, plan_import
 from cogs.status._render import export_csv, export_files, import_preview_embed, progress_histogram
 from cogs.status.importers import MAX_IMPORT_BYTES, ImportFileError, prepare_import
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
-    from bot.clock import Clock
     from bot.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -64,9 +63,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         catalog: CatalogRepository,
         statuses: StatusRepository,
         guilds: GuildSettingsRepository,
-        reviews: ReviewRepository,
         previews: ImportPreviewRepository,
-        clock: Clock,
         workers: Workers,
     ) -> None:
         self.workers = workers
@@ -74,12 +71,11 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         self.catalog = catalog
         self.statuses = statuses
         self.guilds = guilds
-        self.imports = PendingImports(statuses, previews, clock, reviews)
+        self.previews = previews
         super().__init__()
 
     async def cog_load(self) -> None:
         """Route status and import buttons here, including on messages sent before a restart."""
-        IMPORTS.provide(self.bot, self.imports)
         self.bot.add_dynamic_items(StatusButton, ImportButton)
         self.bot.modals.add(PROGRESS_MODAL, answer_progress_modal)
 
@@ -87,7 +83,6 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         """Stop routing the buttons here."""
         self.bot.remove_dynamic_items(StatusButton, ImportButton)
         self.bot.modals.remove(PROGRESS_MODAL)
-        IMPORTS.withdraw(self.bot)
 
     @app_commands.command(name="set", description="Record what you have read or watched, and how far you are")
     @app_commands.describe(
@@ -252,7 +247,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
                 embed=embed,
             )
             return
-        token = await self.imports.add(
+        token = await self.previews.add(
             interaction.guild_id, interaction.user.id, [u for _, u in planned], ratings, parsed.format.value
         )
         rated = (
@@ -262,7 +257,7 @@ class StatusCog(commands.GroupCog, group_name="status", group_description="What 
         view.add_item(ImportButton("confirm", token)).add_item(ImportButton("cancel", token))
         await reply(
             interaction,
-            f"Here is what importing would do.{rated} Nothing changes until you press **Import these** (valid {int(IMPORT_TTL.total_seconds() // 60)} minutes).",
+            f"Here is what importing would do.{rated} Nothing changes until you press **Import these** (valid {int(IMPORT_PREVIEW_TTL.total_seconds() // 60)} minutes).",
             embed=embed,
             view=view,
         )

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.clock import Clock
 from bot.domain import STATE_RANK, MemberStatus
-from bot.errors import NotAllowed, UserError
+from bot.errors import UserError
 from bot.replies import edit_reply
 from bot.services.statuses import STATE_LABELS
 from bot.store import (
-    ImportPreviewRepository,
     IntegrityError,
-    ReviewRepository,
     StatusRejected,
-    StatusRepository,
     StatusUpdate,
+    Store,
     StoredImport,
     Transaction,
     WriteConflict,
 )
-from bot.ui import Part, Persistent
+from bot.ui import Persistent
 from cogs.status.importers import ImportPreview, ImportRow
 
 if TYPE_CHECKING:
@@ -32,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IMPORT_TTL = timedelta(minutes=15)
 EXPIRED = "This preview has expired (or the bot restarted); run `/status import` again."
 
 
@@ -40,95 +36,57 @@ class _AlreadyClaimed(Exception):
     """Another press recorded this preview first: roll this one's writes back."""
 
 
-class PendingImports:
-    """Previews waiting for confirmation, in the database: any bot process (or a restart) can confirm them."""
+async def record_import(store: Store, pending: StoredImport) -> tuple[int, int, bool]:
+    """Record a preview's statuses and ratings in one transaction, once; return the counts and whether now.
 
-    def __init__(
-        self,
-        statuses: StatusRepository,
-        previews: ImportPreviewRepository,
-        clock: Clock,
-        reviews: ReviewRepository | None = None,
-    ) -> None:
-        self.statuses = statuses
-        self.previews = previews
-        self.clock = clock
-        self.reviews = reviews
+    The preview is claimed in the transaction that records it, so of two presses at once (in one
+    process or two) exactly one writes; the other is rolled back and returns the first one's counts.
+    A failed write leaves the preview as it was, so the member can press again, unless the
+    catalog changed under it.
+    """
+    if pending.imported is not None:
+        return (*pending.imported, False)
+    rated = 0
 
-    async def add(
-        self,
-        guild_id: int,
-        user_id: int,
-        updates: list[StatusUpdate],
-        ratings: list[tuple[int, float]] | None = None,
-        source: str = "",
-    ) -> str:
-        """Keep a preview's updates (and ratings) and return the token its buttons carry."""
-        return await self.previews.add(guild_id, user_id, updates, list(ratings or []), source, IMPORT_TTL)
-
-    async def get(self, token: str, user_id: int) -> StoredImport | None:
-        """Return a member's live preview (None when it expired, was cancelled or is unknown)."""
-        pending = await self.previews.get(token)
-        if pending is not None and pending.user_id != user_id:
-            raise NotAllowed("This import belongs to someone else; run `/status import` with your own file.")
-        return pending
-
-    async def drop(self, token: str) -> None:
-        """Forget a preview (cancelled, or its titles left the catalog)."""
-        await self.previews.drop(token)
-
-    async def apply(self, pending: StoredImport) -> tuple[int, int, bool]:
-        """Record a preview's statuses and ratings in one transaction, once; return the counts and whether now.
-
-        The preview is claimed in the transaction that records it, so of two presses at once (in one
-        process or two) exactly one writes; the other is rolled back and returns the first one's counts.
-        A failed write leaves the preview as it was, so the member can press again, unless the
-        catalog changed under it.
-        """
-        if pending.imported is not None:
-            return (*pending.imported, False)
-        rated = 0
-        reviews = self.reviews if pending.ratings else None
-
-        async def write_ratings_and_claim(tx: Transaction) -> None:
-            nonlocal rated
-            if reviews is not None:
-                # Written reviews are never overwritten; re-importing only refreshes imported ratings.
-                rated = await reviews.import_ratings(
-                    pending.guild_id, pending.user_id, pending.ratings, pending.source, tx=tx
-                )
-            if not await self.previews.claim(tx, pending.token, len(pending.updates), rated):
-                raise _AlreadyClaimed
-
-        try:
-            # Statuses, ratings and the claim in one transaction: a failed rating write leaves no status
-            # written, so pressing again cannot record the statuses twice.
-            count = await self.statuses.set_many(
-                pending.guild_id,
-                pending.user_id,
-                pending.updates,
-                source="import",
-                also=write_ratings_and_claim,
+    async def write_ratings_and_claim(tx: Transaction) -> None:
+        nonlocal rated
+        if pending.ratings:
+            # Written reviews are never overwritten; re-importing only refreshes imported ratings.
+            rated = await store.reviews.import_ratings(
+                pending.guild_id, pending.user_id, pending.ratings, pending.source, tx=tx
             )
-        except _AlreadyClaimed:
-            again = await self.previews.get(pending.token)
-            if again is None or again.imported is None:  # expired (or cancelled) meanwhile
-                raise UserError(EXPIRED) from None
-            return (*again.imported, False)
-        except (StatusRejected, IntegrityError) as exc:  # the catalog changed
-            await self.drop(pending.token)
-            raise UserError(
-                "The club's catalog changed since this preview, so nothing was imported; "
-                "run `/status import` again."
-            ) from exc
-        except WriteConflict as exc:  # a busy database (or other processes' writes): nothing was written
-            log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
-            raise UserError(
-                "I could not save the import just now, and nothing was imported. "
-                "Press **Import these** again in a moment."
-            ) from exc
-        log.info("Imported %d statuses and %d ratings in guild %s", count, rated, pending.guild_id)
-        return count, rated, True
+        if not await store.imports.claim(tx, pending.token, len(pending.updates), rated):
+            raise _AlreadyClaimed
+
+    try:
+        # Statuses, ratings and the claim in one transaction: a failed rating write leaves no status
+        # written, so pressing again cannot record the statuses twice.
+        count = await store.statuses.set_many(
+            pending.guild_id,
+            pending.user_id,
+            pending.updates,
+            source="import",
+            also=write_ratings_and_claim,
+        )
+    except _AlreadyClaimed:
+        again = await store.imports.get(pending.token, pending.user_id)
+        if again is None or again.imported is None:  # expired (or cancelled) meanwhile
+            raise UserError(EXPIRED) from None
+        return (*again.imported, False)
+    except (StatusRejected, IntegrityError) as exc:  # the catalog changed
+        await store.imports.drop(pending.token)
+        raise UserError(
+            "The club's catalog changed since this preview, so nothing was imported; "
+            "run `/status import` again."
+        ) from exc
+    except WriteConflict as exc:  # a busy database (or other processes' writes): nothing was written
+        log.warning("Import of %d statuses failed, preview kept: %s", len(pending.updates), exc)
+        raise UserError(
+            "I could not save the import just now, and nothing was imported. "
+            "Press **Import these** again in a moment."
+        ) from exc
+    log.info("Imported %d statuses and %d ratings in guild %s", count, rated, pending.guild_id)
+    return count, rated, True
 
 
 def plan_import(
@@ -151,11 +109,6 @@ def plan_import(
     return updates, kept
 
 
-IMPORTS: Part[PendingImports] = Part(
-    "status.imports", missing="Imports are unavailable right now; try again in a moment."
-)
-
-
 class ImportButton(
     Persistent[discord.ui.Button[Any]], custom_id="bookclub:import:{action:confirm|cancel}:{token:hex16}"
 ):
@@ -175,13 +128,13 @@ class ImportButton(
 
     async def on_press(self, interaction: discord.Interaction[BookClubBot]) -> None:
         """Apply the whole import in one transaction, or drop it."""
-        # The previews live on the status cog; with the cog unloaded there is nothing to confirm.
-        imports = IMPORTS.of(interaction.client)
-        pending = await imports.get(self.token, interaction.user.id)
+        # The previews are in the database: any process (or one restarted) confirms them.
+        store = interaction.client.store
+        pending = await store.imports.get(self.token, interaction.user.id)
         if self.action == "cancel":
             if pending is not None and pending.imported is not None:
                 raise UserError("This import was already recorded; `/status show` lists your statuses.")
-            await imports.drop(self.token)
+            await store.imports.drop(self.token)
             await edit_reply(
                 interaction, content="Import cancelled: nothing was changed.", embeds=[], view=None
             )
@@ -190,7 +143,7 @@ class ImportButton(
             raise UserError(EXPIRED)
         # A busy database can take seconds; acknowledge the press first so Discord's deadline holds.
         await interaction.response.defer()
-        count, rated, now = await imports.apply(pending)
+        count, rated, now = await record_import(store, pending)
         done = "Imported" if now else "Already imported"
         ratings = f" and {rated} ratings (`/review list` shows them)" if rated else ""
         await edit_reply(

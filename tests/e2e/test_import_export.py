@@ -13,7 +13,8 @@ import pytest
 from markdown_view import rendered
 
 from bot.domain import State
-from cogs.status._imports import EXPIRED, IMPORT_TTL
+from bot.store import IMPORT_PREVIEW_TTL
+from cogs.status._imports import EXPIRED
 from fakediscord import Upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
@@ -223,7 +224,7 @@ async def test_import_pressed_twice_at_once_records_once(club, alice, catalog, s
 
 async def test_an_expired_preview_is_refused_and_purged(club, alice, catalog, store, clock):
     preview = await alice.slash("status import", file=upload("goodreads.csv"))
-    await clock.advance(IMPORT_TTL + timedelta(seconds=1))
+    await clock.advance(IMPORT_PREVIEW_TTL + timedelta(seconds=1))
     refused = await alice.click(preview.message, "Import these")
     assert refused.ephemeral
     assert rendered(refused.content) == rendered(EXPIRED)

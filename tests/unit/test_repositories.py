@@ -183,14 +183,13 @@ async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(sto
     from bot.domain import State, WorkKind
     from bot.errors import UserError
     from bot.store import NewWork, StatusUpdate
-    from cogs.status._imports import PendingImports
+    from cogs.status._imports import record_import
 
     book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
     other = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Persuasion"))
     heard: list[tuple[int, ...]] = []
     store.statuses.listeners.append(lambda guild, user, works: heard.append(works))
-    imports = PendingImports(store.statuses, store.imports, clock, store.reviews)
-    token = await imports.add(
+    token = await store.imports.add(
         GUILD,
         ALICE,
         [StatusUpdate(book, State.READ), StatusUpdate(other, State.READING)],
@@ -210,25 +209,25 @@ async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(sto
         return written
 
     monkeypatch.setattr(store.reviews, "import_ratings", busy_after_writing)
-    pending = await imports.get(token, ALICE)
+    pending = await store.imports.get(token, ALICE)
     assert pending is not None
     with pytest.raises(UserError, match="nothing was imported"):
-        await imports.apply(pending)
+        await record_import(store, pending)
     assert await store.statuses.for_member(GUILD, ALICE) == {}
     assert await store.statuses.history(GUILD, ALICE) == []
     assert await store.reviews.ratings(GUILD, book) == []
     assert heard == []  # nobody is told of a change that was rolled back
 
     # The preview is still there; pressing again records everything exactly once.
-    pending = await imports.get(token, ALICE)
+    pending = await store.imports.get(token, ALICE)
     assert pending is not None and pending.imported is None
-    assert await imports.apply(pending) == (2, 1, True)
+    assert await record_import(store, pending) == (2, 1, True)
     # A press holding the same (now stale) preview writes again, finds it claimed and rolls back.
-    assert await imports.apply(pending) == (2, 1, False)
+    assert await record_import(store, pending) == (2, 1, False)
     assert calls == 3
-    again = await imports.get(token, ALICE)
+    again = await store.imports.get(token, ALICE)
     assert again is not None and again.imported == (2, 1)
-    assert await imports.apply(again) == (2, 1, False)
+    assert await record_import(store, again) == (2, 1, False)
     assert calls == 3
     statuses = await store.statuses.for_member(GUILD, ALICE)
     assert {w: s.state for w, s in statuses.items()} == {book: State.READ, other: State.READING}
@@ -240,17 +239,16 @@ async def test_import_confirm_writes_statuses_and_ratings_in_one_transaction(sto
 async def test_import_confirm_with_only_ratings_records_them(store, clock):
     from bot.domain import WorkKind
     from bot.store import NewWork
-    from cogs.status._imports import PendingImports
+    from cogs.status._imports import record_import
 
     book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
     heard: list[tuple[int, ...]] = []
     store.statuses.listeners.append(lambda guild, user, works: heard.append(works))
-    imports = PendingImports(store.statuses, store.imports, clock, store.reviews)
     # Every status was already recorded (a re-import): only the ratings are new.
-    token = await imports.add(GUILD, ALICE, [], [(book, 3.5)], "goodreads")
-    pending = await imports.get(token, ALICE)
+    token = await store.imports.add(GUILD, ALICE, [], [(book, 3.5)], "goodreads")
+    pending = await store.imports.get(token, ALICE)
     assert pending is not None
-    assert await imports.apply(pending) == (0, 1, True)
+    assert await record_import(store, pending) == (0, 1, True)
     assert await store.reviews.ratings(GUILD, book) == [3.5]
     assert heard == []  # no status changed, so no listener runs
 
@@ -260,24 +258,21 @@ async def test_two_confirms_at_once_record_an_import_once(store, clock):
 
     from bot.domain import State, WorkKind
     from bot.store import NewWork, StatusUpdate
-    from cogs.status._imports import PendingImports
+    from cogs.status._imports import record_import
 
     book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
     other = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Persuasion"))
-    # Two processes: each its own PendingImports over the one database.
-    first = PendingImports(store.statuses, store.imports, clock, store.reviews)
-    second = PendingImports(store.statuses, store.imports, clock, store.reviews)
-    token = await first.add(
+    token = await store.imports.add(
         GUILD,
         ALICE,
         [StatusUpdate(book, State.READ), StatusUpdate(other, State.READING)],
         [(book, 4.0)],
         "goodreads",
     )
-    a = await first.get(token, ALICE)
-    b = await second.get(token, ALICE)
+    a = await store.imports.get(token, ALICE)
+    b = await store.imports.get(token, ALICE)
     assert a is not None and b is not None
-    outcomes = await asyncio.gather(first.apply(a), second.apply(b))
+    outcomes = await asyncio.gather(record_import(store, a), record_import(store, b))
     assert sorted(outcomes) == [(2, 1, False), (2, 1, True)]
     assert len(await store.statuses.history(GUILD, ALICE)) == 2
     assert await store.reviews.ratings(GUILD, book) == [4.0]
@@ -287,23 +282,35 @@ async def test_an_expired_import_preview_is_refused_and_purged(store, clock):
     from datetime import timedelta
 
     from bot.domain import State, WorkKind
-    from bot.store import NewWork, StatusUpdate
-    from cogs.status._imports import IMPORT_TTL, PendingImports
+    from bot.store import IMPORT_PREVIEW_TTL, NewWork, StatusUpdate
+    from cogs.status._imports import record_import
 
     book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
-    imports = PendingImports(store.statuses, store.imports, clock, store.reviews)
-    token = await imports.add(GUILD, ALICE, [StatusUpdate(book, State.READ)], [], "goodreads")
-    live = await imports.get(token, ALICE)
+    token = await store.imports.add(GUILD, ALICE, [StatusUpdate(book, State.READ)], [], "goodreads")
+    live = await store.imports.get(token, ALICE)
     assert live is not None and live.updates == [StatusUpdate(book, State.READ)]
-    clock.advance(IMPORT_TTL + timedelta(seconds=1))
-    assert await imports.get(token, ALICE) is None
+    clock.advance(IMPORT_PREVIEW_TTL + timedelta(seconds=1))
+    assert await store.imports.get(token, ALICE) is None
     assert await store.db.fetch_one("SELECT token FROM import_previews WHERE token = ?", (token,)) is None
     # A press holding the preview from before it expired cannot record it either.
     from bot.errors import UserError
 
     with pytest.raises(UserError, match="expired"):
-        await imports.apply(live)
+        await record_import(store, live)
     assert await store.statuses.for_member(GUILD, ALICE) == {}
+
+
+async def test_an_import_preview_is_its_members_alone(store, clock):
+    from bot.domain import State, WorkKind
+    from bot.errors import NotAllowed
+    from bot.store import NewWork, StatusUpdate
+
+    book = await store.catalog.add(GUILD, NewWork(WorkKind.BOOK, "Emma"))
+    token = await store.imports.add(GUILD, ALICE, [StatusUpdate(book, State.READ)], [], "goodreads")
+    with pytest.raises(NotAllowed, match="belongs to someone else"):
+        await store.imports.get(token, BOB)
+    mine = await store.imports.get(token, ALICE)  # refusing Bob changed nothing
+    assert mine is not None and mine.user_id == ALICE and mine.imported is None
 
 
 async def test_concurrent_status_writes_share_a_commit_and_each_gets_its_own_answer(sqlite_store):
