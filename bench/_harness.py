@@ -416,12 +416,26 @@ class Emulator:
     @classmethod
     @contextlib.asynccontextmanager
     async def start(
-        cls, *, members: int = 1, validate: bool = False, command: Sequence[str] | None = None
+        cls,
+        *,
+        members: int = 1,
+        validate: bool = False,
+        command: Sequence[str] | None = None,
+        guilds: int = 1,
+        channels: Sequence[str] = (),
+        roles: Sequence[str] = (),
     ) -> AsyncIterator[Emulator]:
-        """Run `python -m fakediscord` with `members` members (or `command`, printing the same line); stop it after."""
+        """Run `python -m fakediscord` with `members` members (or `command`, printing the same line); stop it after.
+
+        With `guilds` above 1, that many guilds of `members` members each, every one with #general,
+        `channels` and `roles`.
+        """
         if command is None:
             command = [sys.executable, "-m", "fakediscord", "--port", "0", "--members", str(members)]
             command += ["--no-rate-limits"] + ([] if validate else ["--no-validate"])
+            command += ["--guilds", str(guilds)] if guilds != 1 else []
+            command += [arg for name in channels for arg in ("--channel", name)]
+            command += [arg for name in roles for arg in ("--role", name)]
         process = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, env=child_env(), cwd=ROOT, limit=LINE_LIMIT
         )
@@ -590,6 +604,41 @@ async def click_in_batches(
     return sent_at, list(results)
 
 
+@dataclasses.dataclass(frozen=True)
+class ClickTarget:
+    """One member's click on one message's button, in whichever guild the message is."""
+
+    member: str  # a username, unique across the emulator's guilds
+    message_id: str
+    custom_id: str
+
+
+async def click_targets_in_batches(
+    emulator: Emulator, targets: list[ClickTarget], window: float, batches: int
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Send the clicks as `batches` control calls evenly spread over `window`; return when each member was sent.
+
+    Unlike `click_in_batches` the clicks may land on many messages in many guilds (`POST /_control/click`
+    with `clicks`), each by the member of that name in the message's guild.
+    """
+    size = math.ceil(len(targets) / batches)
+    groups = [targets[i : i + size] for i in range(0, len(targets), size)]
+    sent_at: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+
+    async def one(i: int, group: list[ClickTarget]) -> dict[str, Any]:
+        await asyncio.sleep(max(0.0, start + i * window / len(groups) - loop.time()))
+        now = time.time()
+        sent_at.update(dict.fromkeys((t.member for t in group), now))
+        clicks = [{"member": t.member, "message_id": t.message_id, "button": t.custom_id} for t in group]
+        result: dict[str, Any] = await emulator.post("click", {"clicks": clicks, "timeout": 10})
+        return result
+
+    results = await asyncio.gather(*(one(i, g) for i, g in enumerate(groups)))
+    return sent_at, list(results)
+
+
 async def click_storm(
     run: ClickRun,
     emulator: Emulator,
@@ -599,23 +648,28 @@ async def click_storm(
     window: float,
     batches: int,
     during: Coroutine[Any, Any, None] | None = None,
+    targets: list[ClickTarget] | None = None,
 ) -> dict[str, Any]:
     """Have every member click the button of the bot's `ready` message within `window`; fill `run`.
 
-    `during` runs alongside the clicks (it starts 0.1 s before them and must finish before the log is read).
-    Returns the bot's report.
+    With `targets`, those clicks instead (on many messages, in many guilds; `run.members` should be their
+    number). `during` runs alongside the clicks (it starts 0.1 s before them and must finish before the log
+    is read). Returns the bot's report.
     """
     ready_memory = tree_memory_kb(bot.pid)
     before = await emulator.request_count()
-    names = [f"member{i}" for i in range(run.members)]
     alongside = None
     if during is not None:
         alongside = asyncio.create_task(during)
         await asyncio.sleep(0.1)
     emulator_cpu = emulator.cpu_seconds()
-    sent_at, results = await click_in_batches(
-        emulator, ready["message_id"], ready["custom_id"], names, window, batches
-    )
+    if targets is None:
+        names = [f"member{i}" for i in range(run.members)]
+        sent_at, results = await click_in_batches(
+            emulator, ready["message_id"], ready["custom_id"], names, window, batches
+        )
+    else:
+        sent_at, results = await click_targets_in_batches(emulator, targets, window, batches)
     run.emulator_cpu_s = round(emulator.cpu_seconds() - emulator_cpu, 2)
     if alongside is not None:
         await alongside

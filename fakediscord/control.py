@@ -86,10 +86,50 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
 
     async def click(request: web.Request) -> web.Response:
         body = await body_of(request)
+        timeout = float(body.get("timeout", 10))
+        if "clicks" in body:
+            # Clicks on several messages, in any of the bot's guilds: each member is the one of that name in
+            # the message's guild (a member clicks only where they are a member).
+            return await run_clicks(body["clicks"], timeout)
         mid = int(body["message_id"])
-        return await run_many(
-            body, lambda a: a.click(mid, body["button"], timeout=float(body.get("timeout", 10)))
-        )
+        return await run_many(body, lambda a: a.click(mid, body["button"], timeout=timeout))
+
+    async def run_clicks(clicks: list[dict[str, Any]], timeout: float) -> web.Response:  # noqa: ASYNC109 - passed on
+        from .actors import Actor
+
+        started = time.perf_counter()
+        pending = []
+        for one in clicks:
+            stored = club.world.messages.get(int(one["message_id"]))
+            guild = club.world.guild_of(club.world.channels[stored.channel_id]) if stored else None
+            if stored is None or guild is None:
+                return _json({"error": f"no guild message {one['message_id']}"}, 400)
+            member = next((m for m in guild.members.values() if m.user.name == one["member"]), None)
+            if member is None:
+                return _json({"error": f"no member {one['member']!r} in guild {guild.id}"}, 400)
+            actor = Actor(club, member.user.id)
+            pending.append(actor.click(stored, one["button"], timeout=timeout))
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        ok = [r for r in results if not isinstance(r, BaseException)]
+        errors = [str(r) for r in results if isinstance(r, BaseException)]
+        return _json({"ok": len(ok), "errors": errors[:20], "seconds": time.perf_counter() - started})
+
+    async def guilds(request: web.Request) -> web.Response:
+        world = club.world
+        found: dict[int, dict[str, Any]] = {
+            g.id: {
+                "id": str(g.id),
+                "name": g.name,
+                "channels": {},
+                "roles": {r.name: str(r.id) for r in g.roles.values()},
+                "members": [m.user.name for m in g.members.values() if not m.user.bot],
+            }
+            for g in world.guilds.values()
+        }
+        for c in world.channels.values():
+            if c.guild_id in found and not c.is_thread:
+                found[c.guild_id]["channels"][c.name] = str(c.id)
+        return _json(list(found.values()))
 
     async def slash(request: web.Request) -> web.Response:
         body = await body_of(request)
@@ -221,6 +261,7 @@ def add_control_routes(app: web.Application, club: FakeDiscord) -> None:
         return _json([str(v) for v in club.violations])
 
     app.router.add_get("/_control/info", info)
+    app.router.add_get("/_control/guilds", guilds)
     app.router.add_post("/_control/members", members)
     app.router.add_post("/_control/say", say)
     app.router.add_post("/_control/click", click)
