@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 
 from . import payloads
 from .changes import Changes
-from .world import World
+from .world import Channel, World
 
 log = logging.getLogger(__name__)
 
@@ -447,6 +447,10 @@ class Gateway:
             },
             to=sess,
         )
+        by_guild: dict[int, list[Channel]] = {g.id: [] for g in guilds}
+        for channel in world.channels.values():
+            if channel.guild_id in by_guild:
+                by_guild[channel.guild_id].append(channel)
         for guild in guilds:
             await self.dispatch(
                 "GUILD_CREATE",
@@ -455,6 +459,7 @@ class Gateway:
                     guild,
                     member_limit=self.member_limit_in_guild_create,
                     members_intent=bool(intents & GUILD_MEMBERS),
+                    channels=by_guild[guild.id],
                 ),
                 to=sess,
             )

@@ -154,16 +154,25 @@ def channel(world: World, ch: Channel, *, for_user: int | None = None) -> dict[s
 
 
 def guild_create(
-    world: World, g: Guild, *, member_limit: int | None = None, members_intent: bool = True
+    world: World,
+    g: Guild,
+    *,
+    member_limit: int | None = None,
+    members_intent: bool = True,
+    channels: list[Channel] | None = None,
 ) -> dict[str, Any]:
-    """Return the GUILD_CREATE payload for the bot (only its own member without the GUILD_MEMBERS intent)."""
+    """Return the GUILD_CREATE payload for the bot (only its own member without the GUILD_MEMBERS intent).
+
+    `channels`, when given, are the guild's channels and threads (a caller building many guilds' payloads
+    groups the world's channels once instead of scanning them for each guild).
+    """
     members = list(g.members.values())
     if not members_intent:
         member_limit = 1
     if member_limit is not None:
         bot_m = g.members[world.bot_user.id]
         members = [bot_m, *[m for m in members if m is not bot_m][: max(member_limit - 1, 0)]]
-    chans = [c for c in world.channels.values() if c.guild_id == g.id]
+    chans = channels if channels is not None else [c for c in world.channels.values() if c.guild_id == g.id]
     me = world.bot_user.id
     visible = [c for c in chans if not c.is_thread]
     threads = [
