@@ -235,9 +235,16 @@ class BookClubBot(commands.AutoShardedBot):
             if self._owns_workers:
                 self.workers.close()
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer modal submissions through the one router."""
-        await self.modals.dispatch(interaction)
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Dispatch as discord.py does, and hand modal submissions to the one router.
+
+        Only a modal submission gets the router's task: an `on_interaction` listener would cost every
+        click and command a task that does nothing (a button click is otherwise one task).
+        """
+        super().dispatch(event_name, *args, **kwargs)
+        if event_name == "interaction" and args[0].type is discord.InteractionType.modal_submit:
+            # As a listener would run it: its own task, an exception reaching `on_error`.
+            self._schedule_event(self.modals.dispatch, "on_interaction", *args)
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

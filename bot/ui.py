@@ -62,6 +62,9 @@ class CustomId:
     def __init__(self, spec: str) -> None:
         self.spec = spec
         self._fields: dict[str, tuple[Callable[[str], Any], Callable[[Any], str]]] = {}
+        # The literal text between fields, and each field's encoder, so `format` is one join.
+        self._literals: list[str] = []
+        self._encoders: list[tuple[str, Callable[[Any], str]]] = []
         pattern, end = [], 0
         for field in _FIELD.finditer(spec):
             name, kind = field["name"], field["kind"]
@@ -71,8 +74,11 @@ class CustomId:
                 regex, parse, encode = "|".join(map(re.escape, kind.split("|"))), str, str
             pattern += [re.escape(spec[end : field.start()]), f"(?P<{name}>{regex})"]
             self._fields[name] = (parse, encode)
+            self._literals.append(spec[end : field.start()])
+            self._encoders.append((name, encode))
             end = field.end()
         pattern.append(re.escape(spec[end:]))
+        self._tail = spec[end:]
         self.template = re.compile("".join(pattern))
 
     def __repr__(self) -> str:
@@ -82,7 +88,10 @@ class CustomId:
         """Return the custom id for these field values; refuses a value the template would not match."""
         if values.keys() != self._fields.keys():
             raise TypeError(f"{self.spec} takes {sorted(self._fields)}, not {sorted(values)}")
-        text = _FIELD.sub(lambda f: self._fields[f["name"]][1](values[f["name"]]), self.spec)
+        pieces: list[str] = []
+        for literal, (name, encode) in zip(self._literals, self._encoders, strict=True):
+            pieces += (literal, encode(values[name]))
+        text = "".join(pieces) + self._tail
         if self.template.fullmatch(text) is None or len(text) > 100:  # Discord's custom_id limit
             raise ValueError(f"{text!r} is not a valid {self.spec} custom id")
         return text

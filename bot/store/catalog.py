@@ -178,8 +178,12 @@ class CatalogRepository:
 
     async def get(self, guild_id: int, work_id: int) -> Work | None:
         """Return one approved work of the guild, or None."""
-        # Every click asks for its work: read the kept catalog without copying it.
-        return (await self._cached(guild_id)).get(work_id)
+        # Every click asks for its work: read the kept catalog without copying it, and when it is in
+        # memory without a load closure or another coroutine either.
+        works = self._works.peek(guild_id)
+        if works is None:
+            works = await self._cached(guild_id)
+        return works.get(work_id)
 
     async def suggestions(self, guild_id: int) -> list[Suggestion]:
         """Return the titles waiting for approval, oldest first."""
