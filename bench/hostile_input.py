@@ -83,7 +83,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
     assert work is not None
     workers = Workers()
     workers.warm()
-    client = BookClubBot(settings=settings, store=store, workers=workers)
+    client = BookClubBot(settings=settings, store=store, workers=workers, freeze_heap=True)
     view = BookClubView(timeout=None)
     for item in status_buttons(work):
         view.add_item(item)

@@ -63,7 +63,7 @@ async def serve_bot(args: argparse.Namespace) -> None:
         assert work is not None
         # As `python -m bot` runs it: its worker pool starts with the first CPU-bound job (clicks have none).
         workers = Workers()
-        client = BookClubBot(settings=settings, store=store, workers=workers)
+        client = BookClubBot(settings=settings, store=store, workers=workers, freeze_heap=True)
         view = BookClubView(timeout=None)
         for item in status_buttons(work):
             view.add_item(item)

@@ -196,7 +196,9 @@ async def _run(settings: Settings, shards: dict[str, Any] | None = None) -> None
     # Started by the first CPU-bound job, not here: its processes (forkserver, worker, resource tracker)
     # would add ~25 MB to a bot whose members only click.
     workers = Workers()
-    bot = BookClubBot(settings=settings, store=store, llm=llm, workers=workers, **(shards or {}))
+    bot = BookClubBot(
+        settings=settings, store=store, llm=llm, workers=workers, freeze_heap=True, **(shards or {})
+    )
     try:
         async with bot:
             await bot.login(token.get())
