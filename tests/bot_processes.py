@@ -1,9 +1,13 @@
-"""Real bot processes for multi-process tests: `python -m bot run --shard-count N --shards A-B`.
+"""Real bot processes for multi-process tests and benches: `python -m bot run --shard-count N --shards A-B`.
 
 Each process is the bot as an operator runs it (settings from the environment, DATABASE_URL for the
 shared PostgreSQL, DISCORD_API_BASE pointed at the emulator in the test process), with the real clock.
 `BotProcess.start` returns once the emulator holds a fresh, connected gateway session for each of the
-process's shards; `kill` is SIGKILL, `stop` is Ctrl-C as an operator would press it.
+process's shards; `kill` is SIGKILL, `stop` is Ctrl-C as an operator would press it. Below them, the
+clubs they serve: guilds spread over the shards with their cast (`make_servers`), set up and scheduled
+through the repositories (`seed_clubs`, `seed_discussions`), and counted back (`discussion_threads`).
+`tests/e2e/test_processes.py` and `bench/scale_out.py` share this module (the bench puts `tests/` on its path,
+as for `postgres_server.py`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,30 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from fakediscord import FakeDiscord
-from fakediscord.gateway import Session
+from markdown_view import rendered
+
+from bot.clock import SystemClock
+from bot.domain import WorkKind
+from bot.scheduler import Scheduler
+from bot.services.discussions import render
+from bot.services.discussions.runner import DiscussionRunner
+from bot.spoilers import WholeBook
+from bot.store import Database, NewDiscussion, NewWork, Store, open_database
+from fakediscord import FakeClock, FakeDiscord
+from fakediscord.gateway import Session, shard_of
+from fakediscord.world import Channel, Guild
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARDS = 4  # the shard count the clubs below are spread over
+READ_IT = "📖 I read it"
+ANSWERS = ("Emma", "Dracula", "Beloved")
 START_TIMEOUT = 90.0  # seconds; discord.py waits 5 s before each shard after a process's first one
 STOP_TIMEOUT = 20.0
 # Settings of the scheduler across processes: look for timers other processes scheduled every second,
@@ -217,3 +238,124 @@ def pid_with_local_port(port: int) -> int | None:
                     if os.readlink(f"{fds}/{fd}") == target:
                         return int(entry)
     return None
+
+
+# -- the clubs the processes serve -----------------------------------------------------------------------
+@dataclass
+class Server:
+    """One guild of the test and its cast."""
+
+    guild: Guild
+    announcements: Channel
+    discussions: Channel
+    admin: Any
+    members: list[Any] = field(default_factory=list)
+    work_id: int = 0
+    post: Any = None  # the "Now reading" post with the status buttons
+    poll: Any = None  # the native poll message
+
+    @property
+    def shard(self) -> int:
+        return shard_of(self.guild.id, SHARDS)
+
+
+async def make_servers(club: FakeDiscord, clock: FakeClock, count: int, members: int = 0) -> list[Server]:
+    """Create `count` guilds a fake millisecond apart (so they spread over the shards), each with a cast."""
+    guilds = [club.guild]
+    while len(guilds) < count:
+        await clock.advance(timedelta(milliseconds=1), settle=0)
+        guilds.append(club.add_guild(f"Club {len(guilds)}"))
+    servers = []
+    for g in guilds:
+        admins = club.role("Admins", permissions=["manage_guild"], guild=g)
+        server = Server(
+            guild=g,
+            announcements=club.text_channel("announcements", guild=g),
+            discussions=club.text_channel("discussions", guild=g),
+            admin=club.member("sam", roles=[admins], guild=g),
+        )
+        server.members = [club.member(f"reader{n}", guild=g) for n in range(members)]
+        servers.append(server)
+    return servers
+
+
+async def open_store(url: str) -> Store:
+    """Open the shared database from the test process (migrated), as the processes see it."""
+    db = await open_database(Path("unused.sqlite3"), url)
+    await db.migrate()
+    return Store.build(db, SystemClock())
+
+
+async def seed_clubs(store: Store, servers: Sequence[Server]) -> None:
+    """Set each club up (channels) and give it one catalog work, through the repositories."""
+    for s in servers:
+        await store.guilds.update(
+            s.guild.id, announcement_channel_id=s.announcements.id, discussion_channel_id=s.discussions.id
+        )
+        s.work_id = await store.catalog.add(
+            s.guild.id, NewWork(WorkKind.BOOK, "Pride and Prejudice", "Jane Austen", 1813, chapters=61)
+        )
+
+
+async def seed_discussions(store: Store, server: Server, opens_at: datetime, count: int = 1) -> list[int]:
+    """Schedule discussions as `/discussion schedule` does: rows, then the runner's timers."""
+    clock = SystemClock()
+    runner = DiscussionRunner(store, Scheduler(store.timers, clock), clock, gateway=None)  # type: ignore[arg-type]
+    items = [
+        NewDiscussion(
+            work_id=server.work_id,
+            scope=WholeBook(server.work_id),
+            title="Pride and Prejudice",
+            opens_at=opens_at + timedelta(milliseconds=n),
+            closes_at=opens_at + timedelta(hours=2),
+        )
+        for n in range(count)
+    ]
+    made = await store.discussions.create_many(server.guild.id, items)
+    for d in made:
+        await runner.schedule_timers(d)
+    return [d.id for d in made]
+
+
+async def post_current_book_and_poll(servers: Sequence[Server], club: FakeDiscord) -> None:
+    """Each club's admin posts the status buttons (`/book current`) and a native poll (`/poll create`)."""
+
+    async def one(s: Server) -> None:
+        reply = await s.admin.slash("book current", in_channel=s.announcements, book=f"#{s.work_id}")
+        assert "posted it" in rendered(reply.content), reply.content
+        s.post = next(m for m in club.bot_messages(s.announcements) if m.buttons)
+        reply = await s.admin.slash(
+            "poll create", in_channel=s.announcements, question="Next book?", answers="; ".join(ANSWERS)
+        )
+        assert rendered(reply.content).startswith("Poll #"), reply.content
+        s.poll = next(m for m in club.bot_messages(s.announcements) if m.poll is not None)
+
+    await asyncio.gather(*(one(s) for s in servers))
+
+
+def discussion_threads(club: FakeDiscord, servers: Sequence[Server]) -> Counter[int]:
+    """Count the threads the emulator holds per discussion id (by the marker in the thread's name)."""
+    found: Counter[int] = Counter()
+    for s in servers:
+        for thread in club.threads_in(s.discussions):
+            tail = thread.name.rpartition(" · #")[2]
+            if tail.isdigit() and render.has_marker(thread.name, int(tail)):
+                found[int(tail)] += 1
+    return found
+
+
+def answer_of(n: int) -> str:
+    return ANSWERS[n % len(ANSWERS)]
+
+
+def told_recorded(result: object) -> bool:
+    return not isinstance(result, BaseException) and rendered(str(result.content)).startswith("Recorded")  # type: ignore[attr-defined]
+
+
+async def rows(db: Database, sql: str, params: Iterable[object] = ()) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetch_all(sql, tuple(params))]
+
+
+def answer_id(s: Server, n: int) -> int:
+    answers = s.poll.stored.payload["poll"]["answers"]
+    return next(int(a["answer_id"]) for a in answers if a["poll_media"]["text"] == answer_of(n))

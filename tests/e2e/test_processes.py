@@ -13,32 +13,41 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_processes import LEASE_SECONDS, BotProcess, running, session_pid, sync_commands
+from bot_processes import (
+    LEASE_SECONDS,
+    READ_IT,
+    SHARDS,
+    BotProcess,
+    Server,
+    answer_id,
+    answer_of,
+    discussion_threads,
+    make_servers,
+    open_store,
+    post_current_book_and_poll,
+    rows,
+    running,
+    seed_clubs,
+    seed_discussions,
+    session_pid,
+    sync_commands,
+    told_recorded,
+)
 from markdown_view import rendered
 
-from bot.clock import SystemClock
-from bot.domain import WorkKind
-from bot.scheduler import Scheduler
 from bot.services.discussions import render
-from bot.services.discussions.runner import OPEN, DiscussionRunner
-from bot.spoilers import WholeBook
-from bot.store import Database, NewDiscussion, NewWork, Store, open_database
+from bot.services.discussions.runner import OPEN
 from fakediscord import FakeClock, FakeDiscord, Upload
 from fakediscord.gateway import shard_of
 from fakediscord.pytest_plugin import require_validation
-from fakediscord.world import Channel, Guild
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
-SHARDS = 4
-READ_IT = "📖 I read it"
-ANSWERS = ("Emma", "Dracula", "Beloved")
 THREADS = "/channels/{channel_id}/threads"
 
 
@@ -57,98 +66,6 @@ async def club(clock: FakeClock) -> Any:
         fake.assert_no_violations()
 
 
-@dataclass
-class Server:
-    """One guild of the test and its cast."""
-
-    guild: Guild
-    announcements: Channel
-    discussions: Channel
-    admin: Any
-    members: list[Any] = field(default_factory=list)
-    work_id: int = 0
-    post: Any = None  # the "Now reading" post with the status buttons
-    poll: Any = None  # the native poll message
-
-    @property
-    def shard(self) -> int:
-        return shard_of(self.guild.id, SHARDS)
-
-
-async def make_servers(club: FakeDiscord, clock: FakeClock, count: int, members: int = 0) -> list[Server]:
-    """Create `count` guilds a fake millisecond apart (so they spread over the shards), each with a cast."""
-    guilds = [club.guild]
-    while len(guilds) < count:
-        await clock.advance(timedelta(milliseconds=1), settle=0)
-        guilds.append(club.add_guild(f"Club {len(guilds)}"))
-    servers = []
-    for g in guilds:
-        admins = club.role("Admins", permissions=["manage_guild"], guild=g)
-        server = Server(
-            guild=g,
-            announcements=club.text_channel("announcements", guild=g),
-            discussions=club.text_channel("discussions", guild=g),
-            admin=club.member("sam", roles=[admins], guild=g),
-        )
-        server.members = [club.member(f"reader{n}", guild=g) for n in range(members)]
-        servers.append(server)
-    return servers
-
-
-async def open_store(url: str) -> Store:
-    """Open the shared database from the test process (migrated), as the processes see it."""
-    db = await open_database(Path("unused.sqlite3"), url)
-    await db.migrate()
-    return Store.build(db, SystemClock())
-
-
-async def seed_clubs(store: Store, servers: Sequence[Server]) -> None:
-    """Set each club up (channels) and give it one catalog work, through the repositories."""
-    for s in servers:
-        await store.guilds.update(
-            s.guild.id, announcement_channel_id=s.announcements.id, discussion_channel_id=s.discussions.id
-        )
-        s.work_id = await store.catalog.add(
-            s.guild.id, NewWork(WorkKind.BOOK, "Pride and Prejudice", "Jane Austen", 1813, chapters=61)
-        )
-
-
-async def seed_discussions(store: Store, server: Server, opens_at: datetime, count: int = 1) -> list[int]:
-    """Schedule discussions as `/discussion schedule` does: rows, then the runner's timers."""
-    clock = SystemClock()
-    runner = DiscussionRunner(store, Scheduler(store.timers, clock), clock, gateway=None)  # type: ignore[arg-type]
-    items = [
-        NewDiscussion(
-            work_id=server.work_id,
-            scope=WholeBook(server.work_id),
-            title="Pride and Prejudice",
-            opens_at=opens_at + timedelta(milliseconds=n),
-            closes_at=opens_at + timedelta(hours=2),
-        )
-        for n in range(count)
-    ]
-    made = await store.discussions.create_many(server.guild.id, items)
-    for d in made:
-        await runner.schedule_timers(d)
-    return [d.id for d in made]
-
-
-async def post_current_book_and_poll(servers: Sequence[Server], club: FakeDiscord) -> None:
-    """Each club's admin posts the status buttons (`/book current`) and a native poll (`/poll create`)."""
-
-    async def one(s: Server) -> None:
-        reply = await s.admin.slash("book current", in_channel=s.announcements, book=f"#{s.work_id}")
-        assert "posted it" in rendered(reply.content), reply.content
-        s.post = next(m for m in club.bot_messages(s.announcements) if m.buttons)
-        reply = await s.admin.slash(
-            "poll create", in_channel=s.announcements, question="Next book?", answers="; ".join(ANSWERS)
-        )
-        assert rendered(reply.content).startswith("Poll #"), reply.content
-        s.poll = next(m for m in club.bot_messages(s.announcements) if m.poll is not None)
-
-    await asyncio.gather(*(one(s) for s in servers))
-
-
 async def act_later(delay: float, action: Callable[[], Awaitable[Any]]) -> Any:
     await asyncio.sleep(delay)
     return await action()
@@ -162,23 +79,6 @@ def status_action(s: Server, n: int) -> tuple[str, Callable[[], Awaitable[Any]]]
     return "reading", lambda: member.slash(
         "status set", in_channel=s.announcements, title=f"#{s.work_id}", state="reading", progress="12"
     )
-
-
-def answer_of(n: int) -> str:
-    return ANSWERS[n % len(ANSWERS)]
-
-
-def answer_id(s: Server, n: int) -> int:
-    answers = s.poll.stored.payload["poll"]["answers"]
-    return next(int(a["answer_id"]) for a in answers if a["poll_media"]["text"] == answer_of(n))
-
-
-def told_recorded(result: object) -> bool:
-    return not isinstance(result, BaseException) and rendered(str(result.content)).startswith("Recorded")  # type: ignore[attr-defined]
-
-
-async def rows(db: Database, sql: str, params: Iterable[object] = ()) -> list[dict[str, Any]]:
-    return [dict(r) for r in await db.fetch_all(sql, tuple(params))]
 
 
 async def wait_for(
@@ -307,17 +207,6 @@ async def test_votes_and_status_clicks_spread_over_the_shards_are_all_stored_onc
 GUILDS = 100
 PER_GUILD = 10
 LEAD = timedelta(seconds=8)  # the processes connect in ~6 s: both run when the discussions fall due
-
-
-def discussion_threads(club: FakeDiscord, servers: Sequence[Server]) -> Counter[int]:
-    """Count the threads the emulator holds per discussion id (by the marker in the thread's name)."""
-    found: Counter[int] = Counter()
-    for s in servers:
-        for thread in club.threads_in(s.discussions):
-            tail = thread.name.rpartition(" · #")[2]
-            if tail.isdigit() and render.has_marker(thread.name, int(tail)):
-                found[int(tail)] += 1
-    return found
 
 
 async def test_a_thousand_discussions_over_a_hundred_guilds_open_exactly_once(
