@@ -210,34 +210,48 @@ def session_pid(sess: Session) -> int | None:
     if sess.transport is None:
         return None
     peer = sess.transport.get_extra_info("peername")
-    if not peer:
+    ours = sess.transport.get_extra_info("sockname")
+    if not peer or not ours:
         return None
-    return pid_with_local_port(int(peer[1]))
+    return pid_with_local_port(int(peer[1]), int(ours[1]))
 
 
-def pid_with_local_port(port: int) -> int | None:
-    """Return the pid holding the TCP socket bound to 127.0.0.1:`port` (from /proc/net/tcp and fds)."""
-    wanted = f"0100007F:{port:04X}"
+def _link(path: str) -> str | None:
+    """Return where a /proc fd link points, or None if the fd closed meanwhile."""
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def pid_with_local_port(port: int, remote_port: int) -> int | None:
+    """Return the pid holding the TCP socket 127.0.0.1:`port` → 127.0.0.1:`remote_port` (/proc/net/tcp and fds).
+
+    Both ends are matched: on a shared machine another connection may use the same local port toward another
+    server. Of the processes holding the socket (a child may have inherited it), the one whose parent does not.
+    """
+    wanted = (f"0100007F:{port:04X}", f"0100007F:{remote_port:04X}")
     inode = None
     with contextlib.suppress(OSError), open("/proc/net/tcp") as table:
         for line in table.readlines()[1:]:
             fields = line.split()
-            if fields[1] == wanted:
+            if (fields[1], fields[2]) == wanted:
                 inode = fields[9]
                 break
     if inode is None:
         return None
     target = f"socket:[{inode}]"
+    holders: dict[int, int] = {}  # pid -> parent pid
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         fds = f"/proc/{entry}/fd"
-        with contextlib.suppress(OSError):
-            for fd in os.listdir(fds):
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"{fds}/{fd}") == target:
-                        return int(entry)
-    return None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if any(_link(f"{fds}/{fd}") == target for fd in os.listdir(fds)):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                holders[int(entry)] = int(stat.rpartition(")")[2].split()[1])
+    roots = [pid for pid, parent in holders.items() if parent not in holders]
+    return min(roots) if roots else None
 
 
 # -- the clubs the processes serve -----------------------------------------------------------------------
