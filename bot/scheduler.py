@@ -25,7 +25,12 @@ Guarantees, in one process and across several on one database (PostgreSQL, `--sh
   Idle on SQLite, it costs nothing.
 - Catch-up. After downtime every overdue timer runs once (`late="run"`), except events registered with
   `late="skip"` (reminders), which are dropped and logged when they are more than `grace` late.
-- Failures. A handler that raises is retried with backoff, then dropped with an error log.
+- Failures. A handler that raises is retried with backoff, then dropped with an error log. A handler
+  that kills its process counts too: a timer is marked started before its handler runs, and taking over
+  a lapsed claim so marked counts a failed attempt (`claim_due`; on SQLite, the start-up's taking back of
+  a killed process's claims). A timer with `max_attempts` failures is dropped, with an error log, instead
+  of being run again, so a "poison" timer cannot crash-loop the fleet. A clean stop's hand-back and the
+  timers claimed in the same batch but not yet started count nothing.
 - Order. A guild's due timers run one after another in due order; different guilds run concurrently.
 """
 
@@ -277,10 +282,18 @@ class Scheduler:
             return count
 
     async def _run_one(self, timer: Timer, now: datetime) -> int:
-        held = await self._hold(timer)
-        if held is None:
+        if timer.attempts >= self._max_attempts:
+            # Its last runs ended with their process (each claim lapsed with the handler started).
+            log.error(
+                "Timer %s (%s, guild %s, key %s) failed %d times, its process dying mid-handler; dropped",
+                timer.id,
+                timer.event,
+                timer.guild_id,
+                timer.key,
+                timer.attempts,
+            )
+            await self._timers.finish(timer, self.owner)
             return 0
-        timer = held
         registration = self._handlers.get(timer.event)
         if registration is None:
             log.warning("Dropping timer %s: no feature handles %r any more", timer.id, timer.event)
@@ -297,6 +310,10 @@ class Scheduler:
             )
             await self._timers.finish(timer, self.owner)
             return 0
+        held = await self._hold(timer)
+        if held is None:
+            return 0
+        timer = held
         try:
             await asyncio.wait_for(registration.handler(timer), self.handler_timeout)
         except Exception:
@@ -328,15 +345,14 @@ class Scheduler:
         return 1
 
     async def _hold(self, timer: Timer) -> Timer | None:
-        """Return the timer with enough lease left for its handler, or None if this process lost it.
+        """Mark the timer started, with enough lease left for its handler; None if this process lost it.
 
         A timer waits behind its guild's earlier ones; when its turn comes late in the lease, the claim
-        is renewed first, so it never runs while another process could take it over.
+        is renewed first (in the same statement), so it never runs while another process could take it over.
         """
         now = self._clock.now()
-        if timer.claimed_until is not None and timer.claimed_until - now > self.renew_below:
-            return timer
-        renewed = await self._timers.renew(timer, self.owner, now + self._lease)
+        enough = timer.claimed_until is not None and timer.claimed_until - now > self.renew_below
+        renewed = await self._timers.begin(timer, self.owner, None if enough else now + self._lease)
         if renewed is None:
             log.info(
                 "Timer %s (%s, guild %s) was moved or taken over; not run here",

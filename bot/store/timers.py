@@ -3,7 +3,8 @@
 Several bot processes may share one database (PostgreSQL). A process claims the due timers of its
 shards' guilds for a lease (`claimed_by` its instance id, `claimed_until` the lease's end) in one
 statement, so no two processes hold one timer; it deletes a timer only while it still holds it. A lease
-that ran out was a dead process's: the next claim of that guild's shard takes it over.
+that ran out was a dead process's: the next claim of that guild's shard takes it over, and if that
+process had started the timer's handler (`begin`), the takeover counts as a failed attempt.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Timer:
     version: int = 0
     claimed_by: str | None = None  # the instance id of the process running it, while one does
     claimed_until: datetime | None = None  # when that claim lapses unless renewed
+    started: bool = False  # whether the handler began under the current claim
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def _timer(row: Row) -> Timer:
         version=row["version"],
         claimed_by=row["claimed_by"],
         claimed_until=datetime.fromisoformat(row["claimed_until"]) if row["claimed_until"] else None,
+        started=bool(row["started"]),
     )
 
 
@@ -117,7 +120,7 @@ class TimerRepository:
             "INSERT INTO timers (guild_id, event, key, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (guild_id, event, key) DO UPDATE SET due_at = excluded.due_at,"
             " payload = excluded.payload, attempts = 0, version = timers.version + 1,"
-            " claimed_by = NULL, claimed_until = NULL RETURNING id",
+            " claimed_by = NULL, claimed_until = NULL, started = 0 RETURNING id",
             (guild_id, event, key, _stamp(due_at), json.dumps(dict(payload)), _stamp(self._clock.now())),
         )
 
@@ -176,6 +179,10 @@ class TimerRepository:
 
         One statement, so two processes never claim one timer: PostgreSQL locks the rows it picks and
         skips those another process is claiming; SQLite's write lock serialises. Oldest first.
+
+        Taking over a lapsed claim whose handler had started counts one failed attempt (the process
+        died running it), in the same statement; the scheduler drops a timer with too many. A claim
+        handed back (`release`) or never started counts nothing.
         """
         where, params = _where_shards(shards)
         # The dialect difference of claiming, kept here: PostgreSQL's row locks, SQLite's file lock.
@@ -184,7 +191,8 @@ class TimerRepository:
         claimable = "SELECT id FROM timers WHERE due_at <= ? AND (claimed_by IS NULL OR claimed_until <= ?)"
         claimable += f"{where} ORDER BY due_at, id LIMIT ?{lock}"
         rows = await self._db.execute_returning(
-            f"UPDATE timers SET claimed_by = ?, claimed_until = ? WHERE id IN ({claimable}) RETURNING *",  # noqa: S608 - fixed fragments
+            "UPDATE timers SET claimed_by = ?, claimed_until = ?, attempts = attempts + started, started = 0"  # noqa: S608 - fixed fragments
+            f" WHERE id IN ({claimable}) RETURNING *",
             [owner, _stamp(now + lease), stamp, stamp, *params, limit],
         )
         return sorted((_timer(r) for r in rows), key=lambda t: (t.due_at, t.id))
@@ -194,6 +202,20 @@ class TimerRepository:
         rows = await self._db.execute_returning(
             "UPDATE timers SET claimed_until = ? WHERE id = ? AND version = ? AND claimed_by = ? RETURNING *",
             (_stamp(until), timer.id, timer.version, owner),
+        )
+        return _timer(rows[0]) if rows else None
+
+    async def begin(self, timer: Timer, owner: str, until: datetime | None = None) -> Timer | None:
+        """Mark `owner`'s claim as running the handler (and extend it to `until`, if given).
+
+        Return the timer, or None if it was moved, dropped or lost. Should the claim lapse with the
+        mark set, the process that takes it over counts a failed attempt.
+        """
+        extend = ", claimed_until = ?" if until is not None else ""
+        params = [_stamp(until)] if until is not None else []
+        rows = await self._db.execute_returning(
+            f"UPDATE timers SET started = 1{extend} WHERE id = ? AND version = ? AND claimed_by = ? RETURNING *",  # noqa: S608 - fixed fragments
+            [*params, timer.id, timer.version, owner],
         )
         return _timer(rows[0]) if rows else None
 
@@ -209,24 +231,32 @@ class TimerRepository:
         """Run a failed timer again at `due_at`, unclaimed, if `owner` still holds it unmoved."""
         rows = await self._db.execute_returning(
             "UPDATE timers SET due_at = ?, attempts = attempts + 1, version = version + 1,"
-            " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND version = ? AND claimed_by = ?"
+            " claimed_by = NULL, claimed_until = NULL, started = 0 WHERE id = ? AND version = ? AND claimed_by = ?"
             " RETURNING id",
             (_stamp(due_at), timer.id, timer.version, owner),
         )
         return bool(rows)
 
     async def release(self, owner: str) -> int:
-        """Hand back every claim `owner` holds (a clean stop), so another process need not wait out them."""
+        """Hand back every claim `owner` holds (a clean stop), so another process need not wait out them.
+
+        Not a failure: the next claim counts no attempt, even for a handler the stop cut off.
+        """
         rows = await self._db.execute_returning(
-            "UPDATE timers SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? RETURNING id",
+            "UPDATE timers SET claimed_by = NULL, claimed_until = NULL, started = 0 WHERE claimed_by = ?"
+            " RETURNING id",
             (owner,),
         )
         return len(rows)
 
     async def release_every_claim(self) -> int:
-        """Hand back every claim, whoever holds it: only for a database no other process uses (SQLite)."""
+        """Hand back every claim, whoever holds it: only for a database no other process uses (SQLite).
+
+        Those claims are a killed process's (a clean stop hands its own back), so each whose handler had
+        started counts a failed attempt, as a takeover does: a timer that kills the bot is not retried forever.
+        """
         rows = await self._db.execute_returning(
-            "UPDATE timers SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL"
-            " RETURNING id"
+            "UPDATE timers SET claimed_by = NULL, claimed_until = NULL, attempts = attempts + started,"
+            " started = 0 WHERE claimed_by IS NOT NULL RETURNING id"
         )
         return len(rows)

@@ -14,7 +14,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.client import BookClubBot, scheduler_lease, scheduler_poll, served_shards
-from bot.scheduler import FIRST_RETRY, HANDLER_TIMEOUT, LEASE, MIN_LEASE, RENEW_BELOW, Scheduler, lease_limits
+from bot.scheduler import (
+    FIRST_RETRY,
+    HANDLER_TIMEOUT,
+    LEASE,
+    MAX_ATTEMPTS,
+    MIN_LEASE,
+    RENEW_BELOW,
+    Scheduler,
+    lease_limits,
+)
 from bot.settings import load_settings
 from bot.store import Database, ShardFilter, Store, Timer
 from bot.store.timers import TimerRepository
@@ -190,6 +199,63 @@ async def test_release_hands_back_only_that_owners_claims(processes):
     assert held == {None: 3, "b": 1}
     assert await timers.release_every_claim() == 1
     assert all(t.claimed_by is None for t in await timers.for_guild(1 << 22))
+
+
+async def test_taking_over_a_lapsed_claim_whose_handler_started_counts_a_failed_attempt(processes):
+    store = await processes()
+    timers = store.timers
+    await schedule_many(timers, [1 << 22], 2, START)
+    started, waiting = await timers.claim_due(START, "dead", LEASE)
+    assert (started.attempts, started.started) == (0, False)
+    begun = await timers.begin(started, "dead")
+    assert begun is not None and (begun.started, begun.claimed_until) == (True, START + LEASE)
+    # The dead process ran the first timer's handler; the second waited behind it, never started.
+    taken = {t.key: t for t in await timers.claim_due(START + LEASE, "alive", LEASE)}
+    assert (taken[started.key].attempts, taken[started.key].started) == (1, False)
+    assert taken[waiting.key].attempts == 0
+    assert await timers.begin(begun, "dead") is None  # the dead owner can no longer mark it
+    # A second death mid-handler counts again.
+    await timers.begin(taken[started.key], "alive", START + 2 * LEASE)
+    [again] = await timers.claim_due(START + 3 * LEASE, "third", LEASE, limit=1)
+    assert (again.key, again.attempts) == (started.key, 2)
+
+
+async def test_a_released_claim_is_claimed_again_with_its_attempts_unchanged(processes):
+    store = await processes()
+    timers = store.timers
+    await timers.upsert(1 << 22, EVENT, "k", START, {})
+    [claimed] = await timers.claim_due(START, "stopping", LEASE)
+    await timers.begin(claimed, "stopping")  # its handler was cut off by the clean stop
+    assert await timers.release("stopping") == 1
+    [freed] = await timers.for_guild(1 << 22)
+    assert (freed.claimed_by, freed.started, freed.attempts) == (None, False, 0)
+    [reclaimed] = await timers.claim_due(START + LEASE, "next", LEASE)
+    assert reclaimed.attempts == 0
+
+
+async def test_a_retry_or_a_move_clears_the_started_mark(processes):
+    store = await processes()
+    timers = store.timers
+    await schedule_many(timers, [1 << 22], 2, START)
+    retried, moved = await timers.claim_due(START, "me", LEASE)
+    for timer in (retried, moved):
+        await timers.begin(timer, "me")
+    assert await timers.retry(retried, START, "me") is True
+    await timers.upsert(1 << 22, EVENT, moved.key, START, {})
+    again = await timers.claim_due(START + LEASE, "other", LEASE)
+    assert sorted((t.key, t.attempts) for t in again) == [(retried.key, 1), (moved.key, 0)]
+
+
+async def test_taking_back_a_killed_processs_claims_at_start_counts_started_handlers(processes):
+    store = await processes()
+    timers = store.timers
+    await schedule_many(timers, [1 << 22], 2, START)
+    started, waiting = await timers.claim_due(START, "killed", LEASE)
+    await timers.begin(started, "killed")
+    assert await timers.release_every_claim() == 2  # what a SQLite bot does at start
+    after = {t.key: t for t in await timers.for_guild(1 << 22)}
+    assert (after[started.key].attempts, after[waiting.key].attempts) == (1, 0)
+    assert not any(t.started or t.claimed_by for t in after.values())
 
 
 # --- Schedulers in two processes ---------------------------------------------------------------------
@@ -494,3 +560,54 @@ async def test_the_bot_gives_its_scheduler_the_lease_setting():
             assert bot.scheduler.handler_timeout == pytest.approx(lease.total_seconds() / 3)
     finally:
         await db.close()
+
+
+async def test_a_timer_that_kills_its_process_every_time_is_dropped_after_the_most_attempts(processes, clock):
+    store = await processes()
+    guild = guild_on_shard(0, 1)
+    await store.timers.upsert(guild, EVENT, "poison", START, {})
+    await store.timers.upsert(guild, EVENT, "healthy", START + timedelta(seconds=1), {})
+    lease = timedelta(seconds=3)
+    entered: list[int] = []
+
+    async def dies(timer: Timer) -> None:
+        if timer.key == "poison":
+            entered.append(timer.attempts)
+            await asyncio.Event().wait()  # the process dies here; the test stops it without handing back
+
+    ran: list[str] = []
+    for life in range(MAX_ATTEMPTS + 1):
+        db = await processes()
+        scheduler = Scheduler(db.timers, clock, owner=f"life-{life}", lease=lease)
+        scheduler.on(EVENT, dies if life < MAX_ATTEMPTS else recorder_keys(ran))
+        scheduler.start()
+        if life < MAX_ATTEMPTS:
+            await wait_for_length(entered, life + 1)
+            # SIGKILL: nothing is handed back (the owner's claims stay until their lease lapses).
+            scheduler._claimed = False
+            await scheduler.stop()
+            await db.db.close()
+            await clock.advance(lease, settle=0)
+        else:
+            await scheduler.wait_idle()
+            await scheduler.stop()
+    assert entered == list(range(MAX_ATTEMPTS))  # each takeover counted the death before it
+    # The last process drops the poison timer without running it and runs the rest.
+    assert ran == ["healthy"]
+    assert await store.timers.for_guild(guild) == []
+
+
+def recorder_keys(ran: list[str]) -> Callable[[Timer], Awaitable[None]]:
+    async def handler(timer: Timer) -> None:
+        ran.append(timer.key)
+
+    return handler
+
+
+async def wait_for_length(items: list[int], length: int, within: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while len(items) < length:
+        if loop.time() > deadline:
+            raise TimeoutError(f"only {len(items)} of {length} handler runs began")
+        await asyncio.sleep(0.005)
