@@ -37,7 +37,11 @@ class FeedUnavailable(Exception):
 
 
 class RateLimiter:
-    """A token bucket per client address: `burst` requests at once, refilled at `per_minute`."""
+    """A token bucket per client address: `burst` requests at once, refilled at `per_minute`.
+
+    Kept in this process's memory: with several shard processes, the README's advice is to serve the feed
+    from one of them or to limit per client in the reverse proxy, since each process's limit is its own.
+    """
 
     def __init__(
         self,
