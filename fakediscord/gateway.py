@@ -141,6 +141,11 @@ class Gateway:
         self.drop_heartbeat_ack = False
         self.allowed_intents = PRIVILEGED
         self.member_limit_in_guild_create: int | None = None
+        # Guilds whose GUILD_CREATE an IDENTIFY holds back until `release_guild_create`: READY lists a shard's
+        # guilds as unavailable and their GUILD_CREATEs follow, while interactions may already arrive
+        # (discord-api-docs, Gateway Events, Ready). Events for a held guild still go to its shard.
+        self.held_guild_creates: set[int] = set()
+        self._held: dict[int, Session] = {}
         self.frame_check: Callable[[dict[str, Any]], None] | None = None
         # Called with (close code, reason) when the bot breaks the gateway protocol; the server records it.
         self.on_violation: Callable[[int, str], None] | None = None
@@ -168,6 +173,26 @@ class Gateway:
     def connected(self) -> bool:
         """Tell whether the bot is connected with a live session (on every shard it identified)."""
         return bool(self.sessions) and all(s.connected for s in self.sessions.values())
+
+    async def release_guild_create(self, guild_id: int) -> None:
+        """Send the GUILD_CREATE an IDENTIFY held back (see `held_guild_creates`) and hold it no more."""
+        self.held_guild_creates.discard(guild_id)
+        sess = self._held.pop(guild_id, None)
+        if sess is None:
+            return
+        guild = self.world.guilds[guild_id]
+        channels = [c for c in self.world.channels.values() if c.guild_id == guild_id]
+        await self.dispatch(
+            "GUILD_CREATE",
+            payloads.guild_create(
+                self.world,
+                guild,
+                member_limit=self.member_limit_in_guild_create,
+                members_intent=bool(sess.intents & GUILD_MEMBERS),
+                channels=channels,
+            ),
+            to=sess,
+        )
 
     def recommended_shards(self) -> int:
         """Return the shard count GET /gateway/bot recommends for the world's guilds."""
@@ -452,6 +477,9 @@ class Gateway:
             if channel.guild_id in by_guild:
                 by_guild[channel.guild_id].append(channel)
         for guild in guilds:
+            if guild.id in self.held_guild_creates:
+                self._held[guild.id] = sess
+                continue
             await self.dispatch(
                 "GUILD_CREATE",
                 payloads.guild_create(
