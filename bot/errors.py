@@ -34,6 +34,28 @@ class NotConfigured(UserError):
     """The club has not been set up for this yet."""
 
 
+class GuildNotReady(UserError):
+    """This process has not received the interaction's guild from the gateway yet."""
+
+
+GUILD_NOT_READY = "I'm still connecting to this server; try again in a few seconds."
+
+
+def ensure_guild_ready(interaction: discord.Interaction) -> None:
+    """Raise `GuildNotReady` for an interaction from a guild this process's cache does not hold yet.
+
+    After READY a shard's guilds are unavailable until their GUILD_CREATE, yet interactions may already
+    arrive (discord-api-docs, Gateway Events, Ready): `interaction.guild` is then a partial guild without
+    channels or roles, and a lookup in it would give a wrong answer ("set an announcement channel first").
+    DMs (no guild_id) pass.
+    """
+    if interaction.guild_id is None:
+        return
+    guild = interaction.client.get_guild(interaction.guild_id)
+    if guild is None or guild.unavailable:
+        raise GuildNotReady(GUILD_NOT_READY)
+
+
 def describe_error(error: BaseException) -> tuple[str, bool]:
     """Return the member-facing text for an error and whether it was unexpected (a bug to log)."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:

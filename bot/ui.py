@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar, dataclass_transform
 
 import discord
 
-from bot.errors import UserError, report_interaction_error
+from bot.errors import UserError, ensure_guild_ready, report_interaction_error
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
@@ -29,6 +29,7 @@ class ReportsErrors:
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Run `on_press` and report any error to the member."""
         try:
+            ensure_guild_ready(interaction)
             await self.on_press(interaction)
         except Exception as exc:
             await report_interaction_error(interaction, exc)
@@ -168,6 +169,11 @@ class PersistentButton(Persistent[discord.ui.Button[Any]]):
 class BookClubView(discord.ui.View):
     """A view whose item failures reach the member as an ephemeral reply."""
 
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Refuse (through `on_error`) a click from a guild this process has not received yet."""
+        ensure_guild_ready(interaction)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
@@ -220,6 +226,7 @@ class ModalRouter:
             match = ids.template.fullmatch(custom_id)
             if match is not None:
                 try:
+                    ensure_guild_ready(interaction)
                     await handler(interaction, **ids.parse(match))
                 except Exception as exc:
                     await report_interaction_error(interaction, exc)

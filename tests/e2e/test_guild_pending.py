@@ -1,0 +1,36 @@
+"""An interaction that reaches the bot before its guild's GUILD_CREATE gets an honest answer."""
+
+from __future__ import annotations
+
+from markdown_view import rendered
+
+STILL_CONNECTING = "I'm still connecting to this server; try again in a few seconds."
+
+
+async def test_command_before_guild_create_says_still_connecting_and_changes_nothing(
+    club, admin, catalog, store, harness
+):
+    # After READY a shard's guilds are unavailable until their GUILD_CREATE, and interactions may come first
+    # (discord-api-docs, Gateway Events, Ready): the emulator holds this guild's GUILD_CREATE back.
+    club.gateway.held_guild_creates.add(club.guild.id)
+    bot = await harness.restart()
+    pending = bot.get_guild(club.guild.id)
+    assert pending is None or pending.unavailable  # READY made it an unavailable guild
+
+    early = await admin.slash("book current", book="pride and prejudice")
+    assert early.ephemeral and rendered(early.content) == STILL_CONNECTING, early.content
+    assert (await store_of(harness).guilds.get(club.guild.id)).current_book_id is None
+
+    await club.gateway.release_guild_create(club.guild.id)
+    await club.wait_until(
+        lambda: not getattr(bot.get_guild(club.guild.id), "unavailable", True), timeout=5, what="the guild"
+    )
+    reply = await admin.slash("book current", book="pride and prejudice")
+    assert "I posted it in" in rendered(reply.content), reply.content
+    assert (await store_of(harness).guilds.get(club.guild.id)).current_book_id == catalog["pride"]
+
+
+def store_of(harness):
+    """Return the restarted bot's store (the `store` fixture is the first start's)."""
+    assert harness.store is not None
+    return harness.store
