@@ -34,3 +34,24 @@ def store_of(harness):
     """Return the restarted bot's store (the `store` fixture is the first start's)."""
     assert harness.store is not None
     return harness.store
+
+
+async def test_button_click_before_guild_create_says_still_connecting_and_records_nothing(
+    club, admin, alice, catalog, announcements, harness
+):
+    await admin.slash("book current", book="pride and prejudice")
+    post = club.bot_messages(announcements)[-1]
+    club.gateway.held_guild_creates.add(club.guild.id)
+    bot = await harness.restart()
+
+    early = await alice.click(post, "📖 I read it")
+    assert early.ephemeral and rendered(early.content) == STILL_CONNECTING, early.content
+    assert await store_of(harness).statuses.for_member(club.guild.id, alice.id) == {}
+
+    await club.gateway.release_guild_create(club.guild.id)
+    await club.wait_until(
+        lambda: not getattr(bot.get_guild(club.guild.id), "unavailable", True), what="the guild"
+    )
+    read = await alice.click(post, "📖 I read it")
+    assert rendered(read.content) == "Recorded: *Pride and Prejudice (1813)*: read it.", read.content
+    assert catalog["pride"] in await store_of(harness).statuses.for_member(club.guild.id, alice.id)
