@@ -264,32 +264,6 @@ def fresh_channels(club: Any, servers: Sequence[Any], round_name: str) -> None:
         s.discussions = club.text_channel(f"discussions-{round_name}", guild=s.guild)
 
 
-async def guilds_sent(club: Any, servers: Sequence[Any], timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a bench deadline
-    """Wait until every shard's session was sent a GUILD_CREATE for each of its guilds, then a moment more.
-
-    A process whose session is live may not have its guilds yet: an interaction that comes first finds only the
-    partial guild of its payload (no channels), and `/book current` answers "Set an announcement channel first".
-    """
-    wanted: dict[int, set[str]] = {}
-    for s in servers:
-        wanted.setdefault(s.shard, set()).add(str(s.guild.id))
-
-    def sent() -> bool:
-        sessions = club.gateway.sessions
-        return all(
-            shard in sessions
-            and ids <= {str(f["d"]["id"]) for f in sessions[shard].buffer if f.get("t") == "GUILD_CREATE"}
-            for shard, ids in wanted.items()
-        )
-
-    deadline = time.monotonic() + timeout
-    while not sent():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the shards were not sent their guilds in {timeout:g} s")
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # for the processes to parse them
-
-
 def log_errors(bots: Sequence[Any]) -> list[str]:
     """Return the ERROR lines (and tracebacks' last lines) the bot processes logged, first ones first."""
     found = []
@@ -332,7 +306,6 @@ async def measure(
         began = time.monotonic()
         async with bp.running(*bots):
             started_s = time.monotonic() - began
-            await guilds_sent(club, servers)
             await bp.post_current_book_and_poll(servers, club)
             memory = [harness.tree_memory_kb(b.pid) for b in bots]
             clicks = await burst(bots, servers, store, args, postgres_pid(pg))

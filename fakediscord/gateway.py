@@ -85,6 +85,8 @@ class Session:
     transport: Any = None
     # Highest sequence number written to a websocket, so replay and live sends never repeat a frame.
     sent_seq: int = 0
+    # The sequence number of the bot's last heartbeat: the last dispatch its gateway reader had handled.
+    heartbeat_seq: int = 0
 
     @property
     def connected(self) -> bool:
@@ -193,6 +195,14 @@ class Gateway:
             ),
             to=sess,
         )
+
+    async def request_heartbeat(self, sess: Session) -> None:
+        """Ask the bot for a heartbeat now (Opcodes: 1 Heartbeat is also sent by the gateway to request one).
+
+        Its answer carries the last sequence number the bot received, so `heartbeat_seq` then tells which
+        dispatches its reader had handled (discord.py answers in order, after parsing what came before).
+        """
+        await self._send(sess.ws, {"op": 1, "d": None, "s": None, "t": None})
 
     def recommended_shards(self) -> int:
         """Return the shard count GET /gateway/bot recommends for the world's guilds."""
@@ -373,6 +383,8 @@ class Gateway:
                 await self._refuse(ws, *problem)
                 break
             if op == 1:
+                if mine is not None and isinstance(d, int):
+                    mine.heartbeat_seq = max(mine.heartbeat_seq, d)
                 if not self.drop_heartbeat_ack:
                     await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:

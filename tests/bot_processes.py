@@ -117,7 +117,7 @@ class BotProcess:
         self.env = dict(env or {})
         self.log_path = workdir / f"{name}.log"
         self.proc: asyncio.subprocess.Process | None = None
-        self.started_in: float | None = None  # seconds from spawn to every shard's session being live
+        self.started_in: float | None = None  # seconds from spawn to every shard holding its guilds
 
     @property
     def pid(self) -> int:
@@ -166,10 +166,11 @@ class BotProcess:
             if time.monotonic() - began > timeout:
                 raise AssertionError(f"{self.name}'s shards {self.shards} did not connect in {timeout:g} s")
             await asyncio.sleep(0.05)
-        self.started_in = time.monotonic() - began
         for shard, sess in self.sessions().items():
             owner = session_pid(sess)
             assert owner == self.pid, f"shard {shard}'s websocket belongs to pid {owner}, not {self.name}"
+        await guilds_arrived(self.club, self.shards, timeout=max(1.0, timeout - (time.monotonic() - began)))
+        self.started_in = time.monotonic() - began
 
     async def kill(self) -> None:
         """SIGKILL the process (no clean-up of any kind) and wait until the emulator sees its shards gone."""
@@ -193,6 +194,38 @@ class BotProcess:
                 self.proc.kill()
                 await self.proc.wait()
         return self.proc.returncode
+
+
+async def guilds_arrived(club: FakeDiscord, shards: Iterable[int], timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a test-facing deadline
+    """Wait until each shard's process has handled a GUILD_CREATE for every guild of that shard.
+
+    A live session is not enough: after READY the guilds are unavailable until their GUILD_CREATE, and a
+    command that comes first is answered "still connecting". The proof is the bot's own: a heartbeat the
+    emulator requests after the last GUILD_CREATE carries that frame's sequence number or a later one.
+    Guilds whose GUILD_CREATE a test holds back (`held_guild_creates`) are not waited for.
+    """
+    gateway = club.gateway
+    deadline = time.monotonic() + timeout
+    for shard in shards:
+        while True:
+            sess = gateway.sessions.get(shard)
+            if sess is not None and sess.connected:
+                wanted = {
+                    str(g.id)
+                    for g in club.world.guilds.values()
+                    if sess.holds(g.id) and g.id not in gateway.held_guild_creates
+                }
+                creates = {
+                    str(f["d"]["id"]): int(f["s"]) for f in sess.buffer if f.get("t") == "GUILD_CREATE"
+                }
+                if wanted <= creates.keys():
+                    last = max((creates[g] for g in wanted), default=0)
+                    if sess.heartbeat_seq >= last:
+                        break
+                    await gateway.request_heartbeat(sess)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"shard {shard}'s process did not get its guilds in {timeout:g} s")
+            await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
