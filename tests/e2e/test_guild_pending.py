@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from bot_processes import guilds_arrived
 from markdown_view import rendered
 
 STILL_CONNECTING = "I'm still connecting to this server; try again in a few seconds."
 
 
 async def test_command_before_guild_create_says_still_connecting_and_changes_nothing(
-    club, admin, catalog, store, harness
+    club, admin, catalog, announcements, harness
 ):
     # After READY a shard's guilds are unavailable until their GUILD_CREATE, and interactions may come first
     # (discord-api-docs, Gateway Events, Ready): the emulator holds this guild's GUILD_CREATE back.
@@ -22,8 +23,12 @@ async def test_command_before_guild_create_says_still_connecting_and_changes_not
     assert (await store_of(harness).guilds.get(club.guild.id)).current_book_id is None
 
     await club.gateway.release_guild_create(club.guild.id)
-    await club.wait_until(
-        lambda: not getattr(bot.get_guild(club.guild.id), "unavailable", True), timeout=5, what="the guild"
+    await guilds_arrived(
+        club, [0], timeout=5
+    )  # what BotProcess.start waits for: the bot's heartbeat proves it
+    arrived = bot.get_guild(club.guild.id)
+    assert (
+        arrived is not None and not arrived.unavailable and arrived.get_channel(announcements.id) is not None
     )
     reply = await admin.slash("book current", book="pride and prejudice")
     assert "I posted it in" in rendered(reply.content), reply.content
