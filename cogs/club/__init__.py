@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.club._cog import ClubCog
+from cogs.club._names import GuildNames
 
 if TYPE_CHECKING:
     from bot.client import BookClubBot
@@ -23,6 +24,6 @@ async def setup(bot: BookClubBot) -> None:
             clock=bot.clock,
             feeds=bot.store.calendar_feeds,
             feed_server=bot.calendar_feed,
-            guild_names=lambda guild_id: getattr(bot.get_guild(guild_id), "name", None),
+            guild_names=GuildNames(bot, bot.clock),
         )
     )

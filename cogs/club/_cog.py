@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -116,7 +116,7 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
         clock: Clock,
         feeds: CalendarFeedRepository,
         feed_server: CalendarFeedServer | None = None,
-        guild_names: Callable[[int], str | None] = lambda guild_id: None,
+        guild_names: Callable[[int], Awaitable[str | None]] | None = None,
     ) -> None:
         self.guilds = guilds
         self.catalog = catalog
@@ -151,7 +151,8 @@ class ClubCog(commands.GroupCog, group_name="club", group_description="Set up an
 
     async def feed_body(self, guild_id: int) -> bytes:
         """Return what the club's calendar feed holds: exactly what `/club calendar file` gives."""
-        return (await self.club_calendar(guild_id, self.guild_names(guild_id) or "Book club"))[2]
+        name = await self.guild_names(guild_id) if self.guild_names is not None else None
+        return (await self.club_calendar(guild_id, name or "Book club"))[2]
 
     @app_commands.command(name="setup", description="Configure the club (organizers only)")
     @app_commands.describe(

@@ -270,3 +270,29 @@ async def test_no_spoiler_text_reaches_the_file_or_the_feed_for_any_status(
             assert secret not in unfolded(data), (label, secret)
             assert not any(secret in v for v in values), (label, secret)
             assert secret not in got.content, (label, secret)
+
+
+async def test_a_feed_served_without_the_guild_in_the_gateway_cache_still_names_the_club(
+    club, harness, admin, catalog, announcements, discussions_channel
+):
+    # With shard processes, one process may serve every club's feed (it reads the shared database), so a club
+    # on another process's shards is not in its gateway cache. Here the guild's GUILD_CREATE is held back after
+    # READY (discord-api-docs, Gateway Events, Ready: guilds start unavailable), so the process has no name.
+    await setup_club(admin, discussions_channel, announcements)
+    await admin.slash(
+        "discussion schedule", when="next Friday 7pm", scope="book", title=f"#{catalog['lantern']}"
+    )
+    path = FEED_URL.search(feed_url(await admin.slash("club calendar feed"))).group(2)
+
+    club.gateway.held_guild_creates.add(club.guild.id)
+    bot = await harness.restart()
+    pending = bot.get_guild(club.guild.id)
+    assert pending is None or pending.unavailable or not pending.name
+
+    for _ in range(2):  # the second read is answered from the name kept after the first
+        status, _, body = await fetch(f"http://127.0.0.1:{bot.calendar_feed.port}{path}")
+        assert status == 200
+        feed = icalendar.Calendar.from_ical(body)
+        assert str(feed["X-WR-CALNAME"]) == f"{club.guild.name}: discussions"
+        assert len(events_by_uid(feed)) == 1
+    assert len(club.requests_to("GET", "/guilds/{guild_id}")) == 1
