@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.calendar_feed import CalendarFeedServer
 from bot.clock import Clock, SystemClock
-from bot.errors import GuildNotReady, ensure_guild_ready, report_interaction_error
+from bot.errors import ensure_guild_ready, guild_ready, report_interaction_error
 from bot.looplag import LoopLagMonitor
 from bot.scheduler import Scheduler
 from bot.services.catalog import CatalogService
@@ -114,14 +114,6 @@ def scheduler_lease(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.scheduler_lease_seconds)
 
 
-def _guild_pending(interaction: discord.Interaction) -> bool:
-    try:
-        ensure_guild_ready(interaction)
-    except GuildNotReady:
-        return True
-    return False
-
-
 class BookClubTree(app_commands.CommandTree["BookClubBot"]):
     """The command tree, with one error path for every slash command."""
 
@@ -129,7 +121,7 @@ class BookClubTree(app_commands.CommandTree["BookClubBot"]):
         """Refuse a command from a guild this process has not received yet (answered by `on_error`)."""
         if interaction.type is discord.InteractionType.autocomplete:
             # No message can answer an autocomplete; while the guild is missing it gets no choices.
-            return interaction.guild_id is None or not _guild_pending(interaction)
+            return guild_ready(interaction)
         ensure_guild_ready(interaction)
         return True
 

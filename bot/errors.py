@@ -41,6 +41,14 @@ class GuildNotReady(UserError):
 GUILD_NOT_READY = "I'm still connecting to this server; try again in a few seconds."
 
 
+def guild_ready(interaction: discord.Interaction) -> bool:
+    """Tell whether this process holds the interaction's guild (always, for a DM)."""
+    if interaction.guild_id is None:
+        return True
+    guild = interaction.client.get_guild(interaction.guild_id)
+    return guild is not None and not guild.unavailable
+
+
 def ensure_guild_ready(interaction: discord.Interaction) -> None:
     """Raise `GuildNotReady` for an interaction from a guild this process's cache does not hold yet.
 
@@ -49,10 +57,7 @@ def ensure_guild_ready(interaction: discord.Interaction) -> None:
     channels or roles, and a lookup in it would give a wrong answer ("set an announcement channel first").
     DMs (no guild_id) pass.
     """
-    if interaction.guild_id is None:
-        return
-    guild = interaction.client.get_guild(interaction.guild_id)
-    if guild is None or guild.unavailable:
+    if not guild_ready(interaction):
         raise GuildNotReady(GUILD_NOT_READY)
 
 
